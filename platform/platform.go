@@ -1,0 +1,47 @@
+// Package platform holds the seam through which every probe touches the
+// operating system: a root filesystem, a command runner and the target OS
+// name. Probes live in sub-packages (linux, darwin, windows, android, ios);
+// each reads only through a Host, so each is tested on Linux against fixture
+// trees and recorded command output.
+package platform
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+)
+
+// Runner runs a command and returns its standard output. Production runners
+// resolve name through a fixed table of absolute paths (see ExecRunner);
+// tests serve recorded output (platformtest.FakeRunner).
+type Runner interface {
+	Output(ctx context.Context, name string, args ...string) ([]byte, error)
+}
+
+// Host is everything a probe may use to inspect a device.
+type Host struct {
+	// GOOS is runtime.GOOS in production; any value in tests.
+	GOOS string
+	// Root is the device's root filesystem: DirFS("/") in production, a
+	// testdata tree in tests. Paths are slash-separated without a leading
+	// slash ("etc/passwd").
+	Root fs.FS
+	// RootDir is the same root as an OS path, for libraries that need one.
+	RootDir string
+	// Run runs commands; nil means no commands may be run.
+	Run Runner
+	// Live is true when Root is the running system's own "/", so that
+	// process tables and live command output describe the same device.
+	Live bool
+}
+
+// ErrNoRunner is returned by Host.Output when the host has no runner.
+var ErrNoRunner = errors.New("no command runner configured")
+
+// Output runs a command through h.Run.
+func (h *Host) Output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	if h.Run == nil {
+		return nil, ErrNoRunner
+	}
+	return h.Run.Output(ctx, name, args...)
+}

@@ -1,0 +1,135 @@
+package platform
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+// Read limits. Every read of a file that a user could have written is capped:
+// the agent runs as root and must not be made to allocate gigabytes.
+const (
+	// MaxConfigSize caps small configuration files (passwd, .desktop, INI).
+	MaxConfigSize = 1 << 20
+	// MaxDatabaseSize caps package databases (dpkg status) and dconf/GVDB files.
+	MaxDatabaseSize = 64 << 20
+)
+
+// Errors returned by the safe readers. Messages never contain file content.
+var (
+	ErrSymlink    = errors.New("refusing to follow a symbolic link")
+	ErrNotRegular = errors.New("not a regular file")
+	ErrTooLarge   = errors.New("file exceeds the read limit")
+)
+
+// ReadFile reads name from fsys, refusing symbolic links (in the final
+// component), anything that is not a regular file (FIFOs, devices, sockets,
+// directories) and files larger than limit. It is the only way probes read
+// files, so that a hostile file in a user's home is refused instead of
+// followed, blocked on or slurped.
+func ReadFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	if err := checkRegular(fsys, name, limit); err != nil {
+		return nil, err
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Check again on the open file: the path may have been swapped between
+	// the Lstat above and the open (DirFS opens with O_NOFOLLOW|O_NONBLOCK,
+	// so a swapped-in FIFO or link does not block or redirect us).
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
+	}
+	if st.Size() > limit {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes > %d)", ErrTooLarge, st.Size(), limit)}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	if int64(len(b)) > limit {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}
+	}
+	return b, nil
+}
+
+// Lstat returns file info for name without following a final symbolic link,
+// where fsys supports it (os.DirFS and our DirFS do); otherwise fs.Stat.
+func Lstat(fsys fs.FS, name string) (fs.FileInfo, error) {
+	if l, ok := fsys.(fs.ReadLinkFS); ok {
+		return l.Lstat(name)
+	}
+	return fs.Stat(fsys, name)
+}
+
+func checkRegular(fsys fs.FS, name string, limit int64) error {
+	st, err := Lstat(fsys, name)
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.Mode()&fs.ModeSymlink != 0:
+		return &fs.PathError{Op: "read", Path: name, Err: ErrSymlink}
+	case !st.Mode().IsRegular():
+		return &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
+	case st.Size() > limit:
+		return &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes > %d)", ErrTooLarge, st.Size(), limit)}
+	}
+	return nil
+}
+
+// NoLinksBelow reports an error if any component of name below the prefix
+// base is a symbolic link. Use it for paths inside users' homes, where a user
+// could point ~/.config at another user's directory.
+func NoLinksBelow(fsys fs.FS, base, name string) error {
+	rel := strings.TrimPrefix(name, base)
+	rel = strings.TrimPrefix(rel, "/")
+	if rel == name && base != "" {
+		return fmt.Errorf("%s is not below %s", name, base)
+	}
+	cur := base
+	for _, part := range strings.Split(rel, "/") {
+		if part == "" {
+			continue
+		}
+		cur = path.Join(cur, part)
+		st, err := Lstat(fsys, cur)
+		if err != nil {
+			return err
+		}
+		if st.Mode()&fs.ModeSymlink != 0 {
+			return &fs.PathError{Op: "read", Path: cur, Err: ErrSymlink}
+		}
+	}
+	return nil
+}
+
+// ReadUserFile reads a file inside a user's home (home and name are
+// root-relative, e.g. "home/alice" and "home/alice/.config/dconf/user"). No
+// component below home may be a symbolic link; the file is read with
+// ReadFile's checks.
+func ReadUserFile(fsys fs.FS, home, name string, limit int64) ([]byte, error) {
+	if err := NoLinksBelow(fsys, home, name); err != nil {
+		return nil, err
+	}
+	return ReadFile(fsys, name, limit)
+}
+
+// RelPath turns an absolute OS-style path ("/home/alice") into the
+// root-relative form fs.FS wants ("home/alice").
+func RelPath(p string) string {
+	p = path.Clean("/" + strings.ReplaceAll(p, "\\", "/"))
+	if p == "/" {
+		return "."
+	}
+	return strings.TrimPrefix(p, "/")
+}
