@@ -1,0 +1,145 @@
+// Package status defines the report that `agent scan`, `agent status` and the
+// local API return: the verdict, the policy in force, findings and inventory.
+// Its JSON shape is documented in the README and versioned by SchemaVersion;
+// fields are only ever added.
+package status
+
+import (
+	"time"
+
+	"github.com/msgguard/msgguard/policy"
+)
+
+// SchemaVersion is bumped when a field changes meaning (never for additions).
+const SchemaVersion = 1
+
+// Report is one device's state after a scan.
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	Compliant     bool      `json:"compliant"`
+	ScannedAt     time.Time `json:"scanned_at"`
+	// ScanID is the store key of the scan this report shows.
+	ScanID   string        `json:"scan_id,omitempty"`
+	Duration time.Duration `json:"duration_ns,omitempty"`
+	Device   policy.Device `json:"device"`
+	Policy   PolicyRef     `json:"policy"`
+	Summary  Summary       `json:"summary"`
+	Findings []Finding     `json:"findings"`
+	// Inventory is the device inventory; redacted views keep only the
+	// viewer's own entries.
+	Inventory *policy.Inventory `json:"inventory"`
+	// Source says where the report came from: "scan", "service" (the running
+	// daemon's local API) or "database" (read from the store while no
+	// service runs).
+	Source string `json:"source,omitempty"`
+	// Service is filled when the report came from the running daemon.
+	Service *Service `json:"service,omitempty"`
+	// Redacted is true when the viewer is not an administrator and findings
+	// about other users were removed.
+	Redacted bool `json:"redacted,omitempty"`
+	// Phones are attached phones scanned as devices of their own.
+	Phones []Report `json:"phones,omitempty"`
+}
+
+// PolicyRef names the policy in force.
+type PolicyRef struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Source string `json:"source,omitempty"` // "embedded" or a file path
+	// Errors are load errors of a newer policy file that was rejected; the
+	// policy named above (the last good one) stays in force.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Summary counts findings.
+type Summary struct {
+	ByStatus   map[policy.Status]int   `json:"by_status"`
+	BySeverity map[policy.Severity]int `json:"failing_by_severity"`
+}
+
+// Finding is a policy finding with its history on this device.
+type Finding struct {
+	policy.Finding
+	FirstSeen   time.Time `json:"first_seen"`
+	LastChanged time.Time `json:"last_changed"`
+}
+
+// Service describes the running daemon.
+type Service struct {
+	Running      bool          `json:"running"`
+	StartedAt    time.Time     `json:"started_at"`
+	LastScan     time.Time     `json:"last_scan,omitempty"`
+	NextScan     time.Time     `json:"next_scan,omitempty"`
+	ScanDuration time.Duration `json:"scan_duration_ns,omitempty"`
+	Health       Health        `json:"health"`
+}
+
+// Health is the agent's own health.
+type Health struct {
+	OK       bool     `json:"ok"`
+	RSSBytes uint64   `json:"rss_bytes,omitempty"`
+	Problems []string `json:"problems,omitempty"`
+	// Sinks reports each reporting sink's delivery state.
+	Sinks []SinkHealth `json:"sinks,omitempty"`
+}
+
+// SinkHealth is one reporting sink's delivery state.
+type SinkHealth struct {
+	Name        string    `json:"name"`
+	LastSuccess time.Time `json:"last_success,omitempty"`
+	QueueDepth  int       `json:"queue_depth"`
+	LastError   string    `json:"last_error,omitempty"`
+}
+
+// Summarize counts findings by status, and failing ones by severity.
+func Summarize(fs []Finding) Summary {
+	s := Summary{ByStatus: map[policy.Status]int{}, BySeverity: map[policy.Severity]int{}}
+	for _, f := range fs {
+		s.ByStatus[f.Status]++
+		if f.Status == policy.StatusFail {
+			s.BySeverity[f.Severity]++
+		}
+	}
+	return s
+}
+
+// Redact returns the view a non-administrator may see: device-level findings
+// and those about user, the inventory entries that are system-wide or the
+// user's own, and only that user in the user list.
+func (r *Report) Redact(user string) *Report {
+	out := *r
+	out.Redacted = true
+	out.Findings = nil
+	for _, f := range r.Findings {
+		if f.User == "" || f.User == user {
+			out.Findings = append(out.Findings, f)
+		}
+	}
+	out.Summary = Summarize(out.Findings)
+	if r.Inventory != nil {
+		inv := *r.Inventory
+		inv.Users, inv.Messengers, inv.Problems = nil, nil, nil
+		for _, u := range r.Inventory.Users {
+			if u.Name == user {
+				inv.Users = append(inv.Users, u)
+			}
+		}
+		for _, m := range r.Inventory.Messengers {
+			if m.User == "" || m.User == user {
+				inv.Messengers = append(inv.Messengers, m)
+			}
+		}
+		inv.Posture.ScreenLock = nil
+		for _, s := range r.Inventory.Posture.ScreenLock {
+			if s.User == user {
+				inv.Posture.ScreenLock = append(inv.Posture.ScreenLock, s)
+			}
+		}
+		out.Inventory = &inv
+	}
+	out.Phones = nil
+	for _, p := range r.Phones {
+		out.Phones = append(out.Phones, *p.Redact(user))
+	}
+	return &out
+}
