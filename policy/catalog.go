@@ -121,4 +121,15 @@ type AgentSignature struct {
 	Processes []string `yaml:"processes,omitempty" json:"processes,omitempty"`
 	// Paths are files or directories whose presence shows the agent.
 	Paths []string `yaml:"paths,omitempty" json:"paths,omitempty"`
+	// UserUnits are systemd user units (started per login session, e.g.
+	// Intune's intune-agent.timer); a probe finds them under
+	// /usr/lib/systemd/user or /etc/systemd/user.
+	UserUnits []string `yaml:"user_units,omitempty" json:"user_units,omitempty"`
+	// WipeMethod says how the company wipes through this agent: "native"
+	// (a built-in wipe or erase command), "script" (only by running an
+	// admin-written script, e.g. Fleet with scripts enabled), "none" (the
+	// agent manages the device but offers no wipe on this platform), or ""
+	// when not known. Probes report it beside the provider.
+	WipeMethod string      `yaml:"wipe_method,omitempty" json:"wipe_method,omitempty"`
+	Sources    []SourceRef `yaml:"sources,omitempty" json:"sources,omitempty"`
 }

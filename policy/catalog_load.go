@@ -1,0 +1,309 @@
+package policy
+
+import (
+	_ "embed"
+	"fmt"
+	"path"
+	"reflect"
+	"regexp"
+	"sort"
+)
+
+// catalogYAML is a string so that the embedded bytes are immutable.
+//
+//go:embed catalog.yaml
+var catalogYAML string
+
+// CatalogYAML returns the embedded catalog file as shipped.
+func CatalogYAML() []byte {
+	return []byte(catalogYAML)
+}
+
+// DefaultCatalog parses the embedded catalog. It parses on every call and
+// returns a fresh value, so callers may modify it; the error can only be
+// non-nil for a broken build (the tests load it).
+func DefaultCatalog() (*Catalog, error) {
+	return LoadCatalog("catalog.yaml", []byte(catalogYAML))
+}
+
+// LoadCatalog decodes and validates a catalog file strictly. Every problem
+// is a *LoadError (see LoadErrors); several are joined.
+func LoadCatalog(file string, data []byte) (*Catalog, error) {
+	d := newDecoder(file)
+	root := d.parseDocument(data)
+	var c Catalog
+	if root != nil {
+		d.decode(root, reflect.ValueOf(&c).Elem(), "")
+		if len(d.errs) == 0 {
+			validateCatalog(d, &c, "", nil)
+		}
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Messenger returns the entry with the given id, or nil.
+func (c *Catalog) Messenger(id string) *CatalogEntry {
+	for i := range c.Messengers {
+		if c.Messengers[i].ID == id {
+			return &c.Messengers[i]
+		}
+	}
+	return nil
+}
+
+// Agent returns the agent signature with the given id, or nil.
+func (c *Catalog) Agent(id string) *AgentSignature {
+	for i := range c.Agents {
+		if c.Agents[i].ID == id {
+			return &c.Agents[i]
+		}
+	}
+	return nil
+}
+
+// Family returns the entries of one family (see CatalogEntry.FamilyID), in
+// catalog order.
+func (c *Catalog) Family(family string) []*CatalogEntry {
+	var out []*CatalogEntry
+	for i := range c.Messengers {
+		if c.Messengers[i].FamilyID() == family {
+			out = append(out, &c.Messengers[i])
+		}
+	}
+	return out
+}
+
+// IDs returns the messenger ids in catalog order.
+func (c *Catalog) IDs() []string {
+	out := make([]string, len(c.Messengers))
+	for i, e := range c.Messengers {
+		out[i] = e.ID
+	}
+	return out
+}
+
+// merge returns base followed by extra, as a new catalog.
+func (c *Catalog) merge(extra *Catalog) *Catalog {
+	out := &Catalog{
+		Messengers: make([]CatalogEntry, 0, len(c.Messengers)+len(extra.Messengers)),
+		Agents:     make([]AgentSignature, 0, len(c.Agents)+len(extra.Agents)),
+	}
+	out.Messengers = append(append(out.Messengers, c.Messengers...), extra.Messengers...)
+	out.Agents = append(append(out.Agents, c.Agents...), extra.Agents...)
+	return out
+}
+
+// idRe is the shape of messenger, family and agent ids: they appear in rule
+// ids ("messenger.whatsapp-business") and on command lines.
+var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// identifier is one exact identifier of a catalog entry, for the
+// uniqueness check: two entries claiming the same Debian package would make
+// detection ambiguous.
+type identifier struct{ kind, value string }
+
+// validateCatalog checks c and records errors on d under prefix
+// ("" or "catalog."). base, when set, is the built-in catalog that c extends:
+// ids and identifiers must not clash with it, because a policy must never
+// silently redefine what "whatsapp" means.
+func validateCatalog(d *decoder, c *Catalog, prefix string, base *Catalog) {
+	ids := map[string]string{}       // id -> path
+	owner := map[identifier]string{} // identifier -> id
+	if base != nil {
+		for _, e := range base.Messengers {
+			ids[e.ID] = "built-in catalog"
+			for _, idf := range entryIdentifiers(&e) {
+				owner[idf] = e.ID
+			}
+		}
+	}
+	for i := range c.Messengers {
+		e := &c.Messengers[i]
+		p := fmt.Sprintf("%smessengers[%d]", prefix, i)
+		validateEntry(d, e, p)
+		if e.ID == "" {
+			continue
+		}
+		if where, dup := ids[e.ID]; dup {
+			d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q is already defined (%s); choose another id", e.ID, where))
+		} else {
+			ids[e.ID] = p
+		}
+		for _, idf := range entryIdentifiers(e) {
+			if other, dup := owner[idf]; dup && other != e.ID {
+				d.add(d.at(p), p, fmt.Sprintf("%s %q is already claimed by %q; one identifier must map to one messenger", idf.kind, idf.value, other))
+				continue
+			}
+			owner[idf] = e.ID
+		}
+	}
+	agentIDs := map[string]string{}
+	if base != nil {
+		for _, a := range base.Agents {
+			agentIDs[a.ID] = "built-in catalog"
+		}
+	}
+	for i := range c.Agents {
+		a := &c.Agents[i]
+		p := fmt.Sprintf("%sagents[%d]", prefix, i)
+		validateAgent(d, a, p)
+		if a.ID == "" {
+			continue
+		}
+		if where, dup := agentIDs[a.ID]; dup {
+			d.add(d.at(p+".id"), p+".id", fmt.Sprintf("agent id %q is already defined (%s); choose another id", a.ID, where))
+		} else {
+			agentIDs[a.ID] = p
+		}
+	}
+}
+
+func validateEntry(d *decoder, e *CatalogEntry, p string) {
+	switch {
+	case e.ID == "":
+		d.add(d.at(p), p+".id", "id is required")
+	case !idRe.MatchString(e.ID):
+		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q must be lower-case letters, digits and dashes", truncate(e.ID, 40)))
+	}
+	if e.Name == "" {
+		d.add(d.at(p), p+".name", "name is required")
+	}
+	if e.Variant == "" {
+		d.add(d.at(p), p+".variant", "variant is required (business, private or dual)")
+	}
+	if e.Family != "" && !idRe.MatchString(e.Family) {
+		d.add(d.at(p+".family"), p+".family", fmt.Sprintf("family %q must be lower-case letters, digits and dashes", truncate(e.Family, 40)))
+	}
+	checkNonEmpty(d, p, e)
+	for i, pat := range e.Linux.AppImage {
+		checkPattern(d, fmt.Sprintf("%s.linux.appimage[%d]", p, i), pat)
+	}
+	for i, u := range e.Windows.Uninstall {
+		up := fmt.Sprintf("%s.windows.uninstall[%d]", p, i)
+		if u.DisplayName == "" {
+			d.add(d.at(up), up+".display_name", "display_name is required")
+		}
+		checkPattern(d, up+".display_name", u.DisplayName)
+		checkPattern(d, up+".publisher", u.Publisher)
+	}
+	checkSources(d, p, e.Sources)
+}
+
+func validateAgent(d *decoder, a *AgentSignature, p string) {
+	switch {
+	case a.ID == "":
+		d.add(d.at(p), p+".id", "id is required")
+	case !idRe.MatchString(a.ID):
+		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q must be lower-case letters, digits and dashes", truncate(a.ID, 40)))
+	}
+	if a.Name == "" {
+		d.add(d.at(p), p+".name", "name is required")
+	}
+	if len(a.Packages)+len(a.Units)+len(a.UserUnits)+len(a.Processes)+len(a.Paths) == 0 {
+		d.add(d.at(p), p, "an agent needs at least one of packages, units, user_units, processes or paths")
+	}
+	if !contains([]string{"", "native", "script", "none"}, a.WipeMethod) {
+		d.add(d.at(p+".wipe_method"), p+".wipe_method", fmt.Sprintf("unknown wipe_method %q (want native, script or none)", truncate(a.WipeMethod, 40)))
+	}
+	for i, s := range append(append(append(append(append([]string{}, a.Packages...), a.Units...), a.UserUnits...), a.Processes...), a.Paths...) {
+		if s == "" {
+			d.add(d.at(p), p, fmt.Sprintf("identifier %d is empty", i))
+		}
+	}
+	checkSources(d, p, a.Sources)
+}
+
+// checkNonEmpty reports empty strings in any identifier list of e: an empty
+// identifier would match nothing or, worse, everything.
+func checkNonEmpty(d *decoder, p string, e *CatalogEntry) {
+	for _, idf := range allIdentifierLists(e) {
+		for i, v := range idf.values {
+			if v == "" {
+				fp := fmt.Sprintf("%s.%s[%d]", p, idf.path, i)
+				d.add(d.at(fp), fp, "identifier is empty")
+			}
+		}
+	}
+}
+
+func checkPattern(d *decoder, p, pat string) {
+	if _, err := path.Match(pat, ""); err != nil {
+		d.add(d.at(p), p, fmt.Sprintf("bad pattern %q: %v", truncate(pat, 40), err))
+	}
+}
+
+func checkSources(d *decoder, p string, srcs []SourceRef) {
+	for i, s := range srcs {
+		sp := fmt.Sprintf("%s.sources[%d]", p, i)
+		if s.What == "" {
+			d.add(d.at(sp), sp+".what", "what is required")
+		}
+		if !contains([]string{"", "V", "T", "U"}, s.Tag) {
+			d.add(d.at(sp+".tag"), sp+".tag", fmt.Sprintf("unknown tag %q (want V, T or U)", truncate(s.Tag, 10)))
+		}
+	}
+}
+
+type identifierList struct {
+	path, kind string
+	values     []string
+	exact      bool // exact identifiers must be unique across entries
+}
+
+func allIdentifierLists(e *CatalogEntry) []identifierList {
+	return []identifierList{
+		{"linux.deb", "Debian package", e.Linux.Deb, true},
+		{"linux.rpm", "RPM package", e.Linux.RPM, true},
+		{"linux.snap", "snap", e.Linux.Snap, true},
+		{"linux.flatpak", "Flatpak id", e.Linux.Flatpak, true},
+		{"linux.desktop", ".desktop name", e.Linux.Desktop, true},
+		{"linux.desktop_urls", "web-app URL", e.Linux.DesktopURLs, true},
+		{"linux.appimage", "AppImage pattern", e.Linux.AppImage, false},
+		{"linux.data_dirs", "Linux data dir", e.Linux.DataDirs, true},
+		{"linux.processes", "Linux process", e.Linux.Processes, true},
+		{"darwin.bundle_ids", "macOS bundle id", e.Darwin.BundleIDs, true},
+		{"darwin.team_ids", "macOS team id", e.Darwin.TeamIDs, false},
+		{"darwin.data_dirs", "macOS data dir", e.Darwin.DataDirs, true},
+		{"darwin.processes", "macOS process", e.Darwin.Processes, false},
+		{"windows.msix", "MSIX package family", e.Windows.MSIX, true},
+		{"windows.data_dirs", "Windows data dir", e.Windows.DataDirs, true},
+		{"windows.processes", "Windows process", e.Windows.Processes, true},
+		{"android.packages", "Android package", e.Android.Packages, true},
+		{"ios.bundle_ids", "iOS bundle id", e.IOS.BundleIDs, true},
+	}
+}
+
+// entryIdentifiers lists the exact identifiers of e. Team ids are shared by
+// all apps of one vendor and macOS process names are display names that
+// clash ("Messenger"), so they are not required to be unique; patterns can
+// overlap by design.
+func entryIdentifiers(e *CatalogEntry) []identifier {
+	var out []identifier
+	for _, l := range allIdentifierLists(e) {
+		if !l.exact {
+			continue
+		}
+		for _, v := range l.values {
+			out = append(out, identifier{l.kind, v})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].kind != out[j].kind {
+			return out[i].kind < out[j].kind
+		}
+		return out[i].value < out[j].value
+	})
+	return out
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
