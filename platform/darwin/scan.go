@@ -29,16 +29,13 @@ func Commands() map[string][]string {
 		"profiles":  {"/usr/bin/profiles"},
 		"nvram":     {"/usr/sbin/nvram"},
 		"fdesetup":  {"/usr/bin/fdesetup"},
-		// sysadminctl is never run directly: screenLock status answers for
-		// the calling user's GUI session, so it is started through
-		// `launchctl asuser <uid> /usr/sbin/sysadminctl` (see screenlock.go).
-		"sysadminctl": {"/usr/sbin/sysadminctl"},
+		// sysadminctl (/usr/sbin/sysadminctl) is not run by the runner:
+		// screenLock status answers for the calling user's GUI session, so
+		// launchctl starts it as `launchctl asuser <uid> sysadminctl ...`
+		// and resolves the name with the runner's fixed
+		// PATH=/usr/sbin:/usr/bin:/sbin:/bin (see screenlock.go).
 	}
 }
-
-// sysadminctlPath is passed to launchctl asuser, which execs its argument
-// itself; an absolute path keeps $PATH out of it.
-const sysadminctlPath = "/usr/sbin/sysadminctl"
 
 // maxProblemsPerProbe keeps a hostile tree (thousands of broken bundles)
 // from turning the inventory into a problem list.

@@ -3,6 +3,7 @@ package darwin
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -268,24 +269,44 @@ func userScreenLock(s *scan, u policy.User, in screenLockInputs) policy.ScreenLo
 	return sl
 }
 
-// askScreenLock runs sysadminctl in the user's GUI session. Its answer is on
-// standard error, which platform.ExecRunner returns inside a CommandError
-// when the command fails; a runner that merges the streams returns it on
-// standard output. Both are read.
+// CombinedRunner is implemented by runners that can return a command's
+// standard output and standard error together. sysadminctl answers on
+// standard error and exits 0, so a runner with only Output (which keeps
+// standard error only inside a *platform.CommandError on failure) loses the
+// answer; with a CombinedRunner the answer is read in every case.
+type CombinedRunner interface {
+	CombinedOutput(ctx context.Context, name string, args ...string) ([]byte, error)
+}
+
+// askScreenLock runs sysadminctl in the user's GUI session and parses its
+// answer from whatever streams the runner returns.
 func askScreenLock(s *scan, u policy.User) (screenLockAnswer, string) {
 	src := fmt.Sprintf("launchctl asuser %s sysadminctl -screenLock status", u.UID)
-	out, err := s.h.Output(s.ctx, "launchctl", "asuser", u.UID, sysadminctlPath, "-screenLock", "status")
+	// A plain name keeps the command line replayable from recordings
+	// (platform.ReplayRunner refuses "/"); launchctl resolves it with the
+	// system-only PATH that platform.ExecRunner sets.
+	args := []string{"asuser", u.UID, "sysadminctl", "-screenLock", "status"}
+	var out []byte
+	var err error
+	combined := false
+	if cr, ok := s.h.Run.(CombinedRunner); ok {
+		out, err = cr.CombinedOutput(s.ctx, "launchctl", args...)
+		combined = true
+	} else {
+		out, err = s.h.Output(s.ctx, "launchctl", args...)
+	}
 	text := append([]byte(nil), out...)
 	var ce *platform.CommandError
 	if errors.As(err, &ce) {
 		text = append(append(text, '\n'), ce.Stderr...)
 	}
 	ans := parseScreenLockStatus(text)
-	if ans.Enabled == policy.Unknown && err != nil {
+	switch {
+	case ans.Enabled != policy.Unknown:
+	case err != nil:
 		ans.Reason = "sysadminctl failed: " + err.Error()
-	}
-	if ans.Enabled == policy.Unknown && err == nil && len(bytes.TrimSpace(out)) == 0 {
-		ans.Reason = "sysadminctl printed nothing on standard output (it answers on standard error, which the command runner did not return)"
+	case !combined && len(bytes.TrimSpace(out)) == 0:
+		ans.Reason = "sysadminctl printed nothing on standard output; it answers on standard error, which this command runner does not return on success"
 	}
 	return ans, src
 }

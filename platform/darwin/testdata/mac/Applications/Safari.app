@@ -1,0 +1,1 @@
+../System/Cryptexes/App/System/Applications/Safari.app
