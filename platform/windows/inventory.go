@@ -1,0 +1,370 @@
+package windows
+
+import (
+	"errors"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/msgguard/msgguard/policy"
+)
+
+// Where classic installers register (osquery's `programs` table reads the
+// same keys: HKLM, its WOW6432Node twin for 32-bit installers, and every
+// user hive, because per-user installers such as Signal and Telegram write
+// only to HKCU; fleetdm/fleet ee/maintained-apps/outputs/telegram/windows.json).
+const (
+	keyUninstall       = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`
+	keyUninstallWOW    = `HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall`
+	userKeyUninstall   = `Software\Microsoft\Windows\CurrentVersion\Uninstall`
+	userKeyAppModel    = `Software\Classes\Local Settings\Software\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages`
+	classesKeyAppModel = `Local Settings\Software\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages`
+	// AppxAllUserStore lists, per user SID, the packages registered to that
+	// user; it lives in HKLM and so also covers users who are logged off.
+	keyAppxAllUserStore = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Appx\AppxAllUserStore`
+	dirPackages         = "AppData/Local/Packages"
+	dirWindowsApps      = "Program Files/WindowsApps"
+	// maxDirEntries bounds directory listings (WindowsApps).
+	maxDirEntries = 20_000
+)
+
+// Inventory sources.
+const (
+	sourceUninstall = "uninstall"
+	sourceMSIX      = "msix"
+	sourceDataDir   = "data-dir"
+)
+
+// matcher holds the catalog's Windows identifiers in lookup form.
+type matcher struct {
+	uninstall []uninstallRule
+	msix      map[string]*policy.CatalogEntry // by lower-case PFN
+	pfns      []string                        // catalog spelling, for disk lookups
+	dataDirs  []dataDirRule
+	procs     map[string]*policy.CatalogEntry // by lower-case name without .exe
+}
+
+type uninstallRule struct {
+	entry     *policy.CatalogEntry
+	name, pub string // lower-case path.Match patterns; pub may be ""
+}
+
+type dataDirRule struct {
+	entry *policy.CatalogEntry
+	dir   string
+}
+
+func newMatcher(cat *policy.Catalog, probs *problems) *matcher {
+	m := &matcher{msix: map[string]*policy.CatalogEntry{}, procs: map[string]*policy.CatalogEntry{}}
+	if cat == nil {
+		return m
+	}
+	for i := range cat.Messengers {
+		e := &cat.Messengers[i]
+		w := e.Windows
+		for _, u := range w.Uninstall {
+			r := uninstallRule{entry: e, name: strings.ToLower(u.DisplayName), pub: strings.ToLower(u.Publisher)}
+			if _, err := path.Match(r.name, ""); err != nil {
+				probs.addf("catalog", e.ID, "bad uninstall display_name pattern: %v", err)
+				continue
+			}
+			if _, err := path.Match(r.pub, ""); err != nil {
+				probs.addf("catalog", e.ID, "bad uninstall publisher pattern: %v", err)
+				continue
+			}
+			m.uninstall = append(m.uninstall, r)
+		}
+		for _, pfn := range w.MSIX {
+			if _, dup := m.msix[strings.ToLower(pfn)]; !dup {
+				m.msix[strings.ToLower(pfn)] = e
+				m.pfns = append(m.pfns, pfn)
+			}
+		}
+		for _, d := range w.DataDirs {
+			m.dataDirs = append(m.dataDirs, dataDirRule{entry: e, dir: strings.Trim(d, "/")})
+		}
+		for _, p := range w.Processes {
+			m.procs[procKey(p)] = e
+		}
+	}
+	return m
+}
+
+// procKey normalises a process name: lower case, without ".exe".
+func procKey(name string) string {
+	return strings.TrimSuffix(strings.ToLower(name), ".exe")
+}
+
+// matchUninstall returns the catalog entry whose rule matches an Uninstall
+// entry. DisplayName and Publisher compare case-insensitively as
+// path.Match patterns (Fleet matches `name = 'Signal' AND publisher =
+// 'Signal Messenger, LLC'`, fleetdm/fleet ee/maintained-apps/outputs/signal/windows.json).
+func (m *matcher) matchUninstall(name, pub string) *policy.CatalogEntry {
+	name, pub = strings.ToLower(name), strings.ToLower(pub)
+	for _, r := range m.uninstall {
+		if ok, _ := path.Match(r.name, name); !ok {
+			continue
+		}
+		if r.pub != "" {
+			if ok, _ := path.Match(r.pub, pub); !ok {
+				continue
+			}
+		}
+		return r.entry
+	}
+	return nil
+}
+
+func messenger(e *policy.CatalogEntry, source, user, version, location string) policy.Messenger {
+	return policy.Messenger{ID: e.ID, Name: e.Name, Variant: e.Variant, Source: source, User: user, Version: version, Location: location}
+}
+
+// scanUninstall matches every subkey of an Uninstall key. key is where it
+// is read, shown where it is reported (HKU\<SID>\... for a hive we loaded
+// under another name).
+func (s *scanner) scanUninstall(key, shown, user string) {
+	subs, err := s.reg.SubKeys(key)
+	if err != nil {
+		if !isNotExist(err) {
+			s.probs.add(sourceUninstall, shown, err)
+		}
+		if len(subs) == 0 {
+			return
+		}
+	}
+	for _, sub := range subs {
+		vals, err := s.reg.Values(key + `\` + sub)
+		if err != nil {
+			if !isNotExist(err) { // removed while we enumerate
+				s.probs.add(sourceUninstall, shown+`\`+sub, err)
+			}
+			continue
+		}
+		s.uninstallEntry(vals, shown+`\`+sub, user)
+	}
+}
+
+func (s *scanner) uninstallEntry(vals map[string]Value, shown, user string) {
+	name, ok, err := stringValue(vals, "DisplayName")
+	if err != nil {
+		s.probs.add(sourceUninstall, shown, err)
+		return
+	}
+	if !ok || name == "" {
+		return
+	}
+	pub, _, err := stringValue(vals, "Publisher")
+	if err != nil {
+		s.probs.add(sourceUninstall, shown, err)
+	}
+	e := s.m.matchUninstall(name, pub)
+	if e == nil {
+		return
+	}
+	ver, _, err := stringValue(vals, "DisplayVersion")
+	if err != nil {
+		s.probs.add(sourceUninstall, shown, err)
+	}
+	s.add(messenger(e, sourceUninstall, user, ver, shown))
+}
+
+// packageID is a parsed MSIX package full name.
+type packageID struct {
+	name, version, arch, resourceID, publisherID string
+}
+
+// family is the package family name: Name_PublisherId.
+func (p packageID) family() string { return p.name + "_" + p.publisherID }
+
+// parsePackageFullName splits Name_Version_Architecture_ResourceId_PublisherId
+// (ResourceId may be empty or "~" for bundles), e.g.
+// "5319275A.WhatsAppDesktop_2.2428.10.0_x64__cv1g1gvanyjgm". Package names
+// cannot contain "_", so the split is unambiguous (Microsoft, "Package
+// identity overview").
+func parsePackageFullName(s string) (packageID, bool) {
+	f := strings.Split(s, "_")
+	if len(f) != 5 || f[0] == "" || f[1] == "" || f[4] == "" {
+		return packageID{}, false
+	}
+	return packageID{name: f[0], version: f[1], arch: f[2], resourceID: f[3], publisherID: f[4]}, true
+}
+
+// msixHit is one catalog package found for one user.
+type msixHit struct {
+	entry    *policy.CatalogEntry
+	version  string
+	location string
+	onDisk   bool
+}
+
+// scanUserMSIX finds Store/MSIX packages for one user from the AppModel
+// repository in the user's classes hive, the machine-wide AppxAllUserStore
+// and the package data directories %LOCALAPPDATA%\Packages\<PFN>, merged
+// into one entry per package family.
+func (s *scanner) scanUserMSIX(p profile, h hive, seen map[string]bool) {
+	hits := map[string]*msixHit{}
+	if h.root != "" {
+		s.msixKeys(h.root+`\`+userKeyAppModel, `HKU\`+p.sid+`\`+userKeyAppModel, hits)
+	}
+	if h.classes != "" {
+		s.msixKeys(h.classes+`\`+classesKeyAppModel, h.classes+`\`+classesKeyAppModel, hits)
+	}
+	store := keyAppxAllUserStore + `\` + p.sid
+	s.msixKeys(store, store, hits)
+	if p.home != "" {
+		s.msixDirs(p, hits)
+	}
+	for pfn, hit := range hits {
+		seen[pfn] = true
+		s.add(messenger(hit.entry, sourceMSIX, p.user.Name, hit.version, hit.location))
+	}
+}
+
+func (s *scanner) msixKeys(key, shown string, hits map[string]*msixHit) {
+	subs, err := s.reg.SubKeys(key)
+	if err != nil && !isNotExist(err) {
+		s.probs.add(sourceMSIX, shown, err)
+	}
+	for _, full := range subs {
+		id, ok := parsePackageFullName(full)
+		if !ok {
+			continue
+		}
+		pfn := strings.ToLower(id.family())
+		e := s.m.msix[pfn]
+		if e == nil {
+			continue
+		}
+		if hit, ok := hits[pfn]; ok {
+			if hit.version == "" {
+				hit.version = id.version
+			}
+			continue
+		}
+		hits[pfn] = &msixHit{entry: e, version: id.version, location: shown + `\` + full}
+	}
+}
+
+func (s *scanner) msixDirs(p profile, hits map[string]*msixHit) {
+	for _, pfn := range s.m.pfns {
+		rel := path.Join(p.home, dirPackages, pfn)
+		ok, err := isPlainDir(s.h.Root, p.home, rel)
+		if err != nil {
+			s.probs.add(sourceMSIX, s.winPath(rel), err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		key := strings.ToLower(pfn)
+		if hit, ok := hits[key]; ok {
+			hit.location, hit.onDisk = s.winPath(rel), true
+			continue
+		}
+		hits[key] = &msixHit{entry: s.m.msix[key], location: s.winPath(rel), onDisk: true}
+	}
+}
+
+// scanWindowsApps reports catalog packages staged in %ProgramFiles%\WindowsApps
+// that no user scan attributed to a user: provisioned packages (installed
+// for every new user) or packages of users whose profile could not be read.
+func (s *scanner) scanWindowsApps(seen map[string]bool) {
+	names, err := readDirNames(s.h.Root, dirWindowsApps, maxDirEntries)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.probs.add(sourceMSIX, s.winPath(dirWindowsApps), err)
+		}
+		if len(names) == 0 {
+			return
+		}
+	}
+	for _, full := range names {
+		id, ok := parsePackageFullName(full)
+		if !ok {
+			continue
+		}
+		pfn := strings.ToLower(id.family())
+		e := s.m.msix[pfn]
+		if e == nil || seen[pfn] {
+			continue
+		}
+		seen[pfn] = true
+		s.add(messenger(e, sourceMSIX, "", id.version, s.winPath(path.Join(dirWindowsApps, full))))
+	}
+}
+
+// readDirNames lists at most max names of dir, sorted; more returns the
+// first max and an error.
+func readDirNames(fsys fs.FS, dir string, max int) ([]string, error) {
+	f, err := fsys.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rd, ok := f.(fs.ReadDirFile)
+	if !ok {
+		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: errors.New("not a directory")}
+	}
+	var names []string
+	for len(names) <= max {
+		entries, err := rd.ReadDir(256)
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if err != nil || len(entries) == 0 {
+			break
+		}
+	}
+	sort.Strings(names)
+	if len(names) > max {
+		return names[:max], &fs.PathError{Op: "readdir", Path: dir, Err: errors.New("too many entries")}
+	}
+	return names, nil
+}
+
+// scanDataDirs finds per-user installs that exist only on disk (Signal's
+// %LOCALAPPDATA%\Programs\signal-desktop, Telegram's %APPDATA%\Telegram
+// Desktop).
+func (s *scanner) scanDataDirs(p profile) {
+	if p.home == "" {
+		return
+	}
+	for _, r := range s.m.dataDirs {
+		rel := path.Join(p.home, r.dir)
+		ok, err := isPlainDir(s.h.Root, p.home, rel)
+		if err != nil {
+			s.probs.add(sourceDataDir, s.winPath(rel), err)
+			continue
+		}
+		if ok {
+			s.add(messenger(r.entry, sourceDataDir, p.user.Name, "", s.winPath(rel)))
+		}
+	}
+}
+
+// sortMessengers orders evidence deterministically and drops exact
+// duplicates.
+func sortMessengers(ms []policy.Messenger) []policy.Messenger {
+	sort.Slice(ms, func(i, j int) bool {
+		a, b := ms[i], ms[j]
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		if a.User != b.User {
+			return a.User < b.User
+		}
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		return a.Location < b.Location
+	})
+	out := ms[:0]
+	for i, m := range ms {
+		if i > 0 && m == ms[i-1] {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}

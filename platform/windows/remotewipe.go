@@ -1,0 +1,228 @@
+package windows
+
+import (
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/policy"
+)
+
+// Remote-wipe evidence (research/posture-detection.md §2.2).
+const (
+	keyEnrollments = `HKLM\SOFTWARE\Microsoft\Enrollments`
+	// Entra ID join (dsregcmd's AzureAdJoined) leaves one subkey per join
+	// certificate here; it is identity, not management.
+	keyEntraJoin = `HKLM\SYSTEM\CurrentControlSet\Control\CloudDomainJoin\JoinInfo`
+	// Exchange ActiveSync policies land in the EAS policy engine; an EAS
+	// remote wipe only clears the mail app's data on Windows, so it never
+	// counts (windowsitpro.com, "Doing an ActiveSync remote wipe on Windows
+	// 8 or Windows RT").
+	keyEASPolicies = `HKLM\SYSTEM\CurrentControlSet\Control\EAS\Policies`
+	// Find my device locates and locks through the user's Microsoft
+	// account; it cannot wipe.
+	keyFindMyDevice = `HKLM\SOFTWARE\Microsoft\Settings\FindMyDevice`
+	keyMdmCommon    = `HKLM\SOFTWARE\Microsoft\MdmCommon\SettingValues`
+)
+
+// Enrollment ProviderID values.
+const (
+	providerIntune = "MS DM Server"
+	// mdmlocalmanagement.dll (used by Fleet's mdm_bridge table) registers a
+	// local, fake enrollment under this name.
+	providerLocal = "Local_Management"
+	// The Microsoft Management Platform Cloud (MMPC) channel: a second
+	// enrollment Intune adds beside MS DM Server for Endpoint Privilege
+	// Management (Intune supportability wiki, "EPM: Troubleshooting client
+	// install", MMPC registration under Enrollments\<GUID>\DMClient\Microsoft
+	// Device Management). It is not the device's management channel.
+	providerMMPC = "Microsoft Device Management"
+)
+
+// enrollment is one MDM enrollment key that passed the filter.
+type enrollment struct {
+	key, provider, url string
+}
+
+// remoteWipe reports whether an MDM (or a catalog management agent) can
+// wipe the device. MDM enrollments are filtered the way Fleet's
+// `mdm_windows` detail query does (fleetdm/fleet
+// server/service/osquery_utils/queries.go): values grouped per
+// Enrollments\<GUID> key, only keys with a UPN, COALESCE(EnrollmentState,
+// 0) in 0..3 (Intune enrollmentState: unknown, enrolled, pendingReset,
+// failed; 4 notContacted and 5 blocked are dropped), enrolled only with a
+// DiscoveryServiceFullURL, preferring the longest URL because stale
+// enrollments stay behind without one. We also drop Local_Management and
+// the MMPC side channel explicitly. The UPN itself is never recorded.
+func (s *scanner) remoteWipe() policy.RemoteWipe {
+	rw := policy.RemoteWipe{ConsumerLock: s.findMyDevice()}
+	enr, ignored, err := s.enrollments()
+	switch {
+	case len(enr) > 0:
+		best := enr[0]
+		rw.Capable, rw.Scope, rw.Provider, rw.Source = policy.Yes, "device", providerName(best), best.key
+		return rw
+	case err != nil:
+		rw.Capable, rw.Reason = policy.Unknown, "MDM enrollments unreadable: "+err.Error()
+	default:
+		rw.Capable, rw.Source = policy.No, keyEnrollments
+		rw.Reason = "no active MDM enrollment"
+		if ignored > 0 {
+			rw.Reason += " (stale, failed or local enrollment keys ignored)"
+		}
+	}
+	if a := s.managementAgent(); a != nil {
+		rw.Capable, rw.Scope, rw.Provider, rw.Source, rw.Reason = policy.Yes, "device", agentProvider(a), "agent:"+a.ID, ""
+		return rw
+	}
+	if s.hasSubKeys(keyEntraJoin) {
+		rw.Reason += "; Entra ID joined, which is identity, not device management"
+	}
+	if s.hasValues(keyEASPolicies) {
+		rw.Reason += "; Exchange ActiveSync policies present, but an ActiveSync wipe only clears mail"
+	}
+	return rw
+}
+
+// enrollments returns the enrollments that pass the filter, best first,
+// and how many keys were ignored.
+func (s *scanner) enrollments() ([]enrollment, int, error) {
+	subs, err := s.reg.SubKeys(keyEnrollments)
+	if err != nil && !isNotExist(err) {
+		s.probs.add("remote-wipe", keyEnrollments, err)
+		if len(subs) == 0 {
+			return nil, 0, err
+		}
+	}
+	var out []enrollment
+	ignored := 0
+	for _, sub := range subs {
+		key := keyEnrollments + `\` + sub
+		vals, err := s.reg.Values(key)
+		if err != nil {
+			s.probs.add("remote-wipe", key, err)
+			continue
+		}
+		if e, ok := s.enrollment(key, vals); ok {
+			out = append(out, e)
+		} else {
+			ignored++
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].url) > len(out[j].url) })
+	return out, ignored, nil
+}
+
+func (s *scanner) enrollment(key string, vals map[string]Value) (enrollment, bool) {
+	str := func(name string) string {
+		v, _, err := stringValue(vals, name)
+		if err != nil {
+			s.probs.add("remote-wipe", key, err)
+		}
+		return strings.TrimSpace(v)
+	}
+	upn, provider, discovery := str("UPN"), str("ProviderID"), str("DiscoveryServiceFullURL")
+	if upn == "" || discovery == "" || provider == providerLocal || provider == providerMMPC {
+		return enrollment{}, false
+	}
+	state, ok, err := intValue(vals, "EnrollmentState")
+	if err != nil {
+		s.probs.add("remote-wipe", key, err)
+		return enrollment{}, false
+	}
+	if ok && state > 3 {
+		return enrollment{}, false
+	}
+	return enrollment{key: key, provider: provider, url: discovery}, true
+}
+
+// providerName names the MDM: "MS DM Server" is Microsoft Intune's
+// ProviderID; Fleet writes "Fleet"; others are named by ProviderID, or by
+// the discovery host when that is empty.
+func providerName(e enrollment) string {
+	switch {
+	case e.provider == providerIntune:
+		return "Microsoft Intune"
+	case e.provider != "":
+		return e.provider
+	}
+	if u, err := url.Parse(e.url); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "unknown MDM"
+}
+
+// findMyDevice reads the "Find my device" switch (LocationSyncEnabled, in
+// one of two places depending on the build). It can lock, not wipe.
+func (s *scanner) findMyDevice() policy.Tri {
+	for _, k := range []string{keyFindMyDevice, keyMdmCommon} {
+		vals, err := s.reg.Values(k)
+		if err != nil {
+			if !isNotExist(err) {
+				s.probs.add("remote-wipe", k, err)
+			}
+			continue
+		}
+		n, ok, err := intValue(vals, "LocationSyncEnabled")
+		if err != nil {
+			s.probs.add("remote-wipe", k, err)
+			continue
+		}
+		if ok {
+			return policy.TriOf(n == 1)
+		}
+	}
+	return policy.Unknown
+}
+
+// managementAgent returns the first catalog agent whose Windows path
+// exists on the scanned drive ("C:\Program Files\..." or "Program
+// Files/..." in the catalog; Unix paths are skipped).
+func (s *scanner) managementAgent() *policy.AgentSignature {
+	if s.cat == nil {
+		return nil
+	}
+	for i := range s.cat.Agents {
+		a := &s.cat.Agents[i]
+		for _, p := range a.Paths {
+			rel, ok := s.agentPath(p)
+			if !ok {
+				continue
+			}
+			if _, err := platform.Lstat(s.h.Root, rel); err == nil {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+func (s *scanner) agentPath(p string) (string, bool) {
+	switch {
+	case strings.HasPrefix(p, "/"):
+		return "", false
+	case len(p) > 2 && p[1] == ':':
+		return s.onDrive(p)
+	}
+	rel := path.Clean(strings.ReplaceAll(p, `\`, "/"))
+	return rel, rel != "." && !strings.HasPrefix(rel, "..")
+}
+
+func agentProvider(a *policy.AgentSignature) string {
+	if a.Provider != "" {
+		return a.Provider
+	}
+	return a.Name
+}
+
+func (s *scanner) hasSubKeys(key string) bool {
+	subs, err := s.reg.SubKeys(key)
+	return err == nil && len(subs) > 0
+}
+
+func (s *scanner) hasValues(key string) bool {
+	vals, err := s.reg.Values(key)
+	return err == nil && len(vals) > 0
+}
