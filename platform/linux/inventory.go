@@ -1,18 +1,155 @@
 package linux
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"slices"
 
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
-// Placeholders: replaced by the inventory probes (users, dpkg, rpm, snap,
-// flatpak, desktop, appimage, data dirs, processes).
+// Evidence sources, as documented on policy.Messenger.Source.
+const (
+	sourceDeb      = "deb"
+	sourceRPM      = "rpm"
+	sourceSnap     = "snap"
+	sourceFlatpak  = "flatpak"
+	sourceDesktop  = "desktop"
+	sourceAppImage = "appimage"
+	sourceDataDir  = "data-dir"
+	sourceProcess  = policy.SourceProcess
+)
 
-func identify(h *platform.Host, inv *policy.Inventory) error { return nil }
+// maxDirEntries bounds how many entries one directory listing reads, so a
+// home with millions of files cannot stall the scan.
+const maxDirEntries = 10000
 
-func scanUsers(h *platform.Host, inv *policy.Inventory) []policy.User { return nil }
-
+// scanMessengers appends every catalog messenger found under the host to
+// inv.Messengers, deduplicated (one item per id, source, user and
+// location) and sorted. Each source that fails adds a Problem; the others
+// still run.
 func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, users []policy.User, inv *policy.Inventory) {
+	if cat == nil {
+		inv.Problems = append(inv.Problems, policy.Problem{Probe: "messengers", Message: "no messenger catalog; nothing matched"})
+		return
+	}
+	c := &collector{idx: newCatalogIndex(cat), fsys: h.Root}
+	hs := homes(h, users)
+	steps := []func(){
+		c.scanDpkg,
+		func() { c.scanRPM(ctx, h) },
+		c.scanSnaps,
+		func() { c.scanFlatpaks(ctx, hs) },
+		func() { c.scanDesktopFiles(ctx, hs) },
+		func() { c.scanAppImages(ctx, hs) },
+		func() { c.scanDataDirs(ctx, hs) },
+	}
+	if h.Live {
+		steps = append(steps, func() { c.scanProcesses(ctx, h, users) })
+	}
+	for _, step := range steps {
+		if ctx.Err() != nil {
+			c.problem("messengers", "", "scan cancelled: "+ctx.Err().Error())
+			break
+		}
+		step()
+	}
+	inv.Messengers = dedupMessengers(append(inv.Messengers, c.items...))
+	inv.Problems = append(inv.Problems, c.problems...)
+}
+
+// collector gathers evidence and problems of one scan.
+type collector struct {
+	idx      *catalogIndex
+	fsys     fs.FS
+	items    []policy.Messenger
+	problems []policy.Problem
+}
+
+func (c *collector) add(e *policy.CatalogEntry, source, user, version, location string) {
+	c.items = append(c.items, policy.Messenger{
+		ID: e.ID, Name: e.Name, Variant: e.Variant, Source: source,
+		User: user, Version: version, Location: location,
+	})
+}
+
+// problem records a Problem; rel is root-relative ("var/lib/dpkg/status")
+// and shown absolute.
+func (c *collector) problem(probe, rel, msg string) {
+	p := policy.Problem{Probe: probe, Message: msg}
+	if rel != "" {
+		p.Path = "/" + rel
+	}
+	c.problems = append(c.problems, p)
+}
+
+// dedupMessengers sorts items and drops repeats of the same id, source,
+// user and location (e.g. the many helper processes of one Electron app).
+func dedupMessengers(items []policy.Messenger) []policy.Messenger {
+	slices.SortFunc(items, func(a, b policy.Messenger) int {
+		return cmp.Or(
+			cmp.Compare(a.ID, b.ID), cmp.Compare(a.Source, b.Source),
+			cmp.Compare(a.User, b.User), cmp.Compare(a.Location, b.Location),
+			cmp.Compare(b.Version, a.Version), // a known version sorts first
+		)
+	})
+	return slices.CompactFunc(items, func(a, b policy.Messenger) bool {
+		return a.ID == b.ID && a.Source == b.Source && a.User == b.User && a.Location == b.Location
+	})
+}
+
+// listDir reads up to max entries of dir without sorting them (os.ReadDir
+// would read and sort everything first). truncated reports whether more
+// entries were left unread.
+func listDir(fsys fs.FS, dir string, max int) (entries []fs.DirEntry, truncated bool, err error) {
+	f, err := fsys.Open(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	rd, ok := f.(fs.ReadDirFile)
+	if !ok {
+		all, err := fs.ReadDir(fsys, dir)
+		if len(all) > max {
+			return all[:max], true, err
+		}
+		return all, false, err
+	}
+	for len(entries) < max {
+		batch, err := rd.ReadDir(min(256, max-len(entries)))
+		entries = append(entries, batch...)
+		if errors.Is(err, io.EOF) {
+			return entries, false, nil
+		}
+		if err != nil {
+			return entries, false, err
+		}
+		if len(batch) == 0 {
+			return entries, false, nil
+		}
+	}
+	// Probe for one more entry to tell "exactly max" from "more".
+	extra, _ := rd.ReadDir(1)
+	return entries, len(extra) > 0, nil
+}
+
+// userDir checks that no component of rel below the home is a symbolic
+// link (a user could point ~/.local at another user's files) and that rel
+// is a directory. exists is false, without an error, when it is missing.
+func (c *collector) userDir(home homeDir, rel string) (exists bool, err error) {
+	if err := platform.NoLinksBelow(c.fsys, home.rel, rel); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	st, err := platform.Lstat(c.fsys, rel)
+	if err != nil {
+		return false, nil
+	}
+	return st.IsDir(), nil
 }

@@ -1,0 +1,63 @@
+package linux
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+)
+
+// appImageDirs are the places below a home where people keep AppImages:
+// there is no install location (AppImage documentation, "Integrating
+// AppImages into the desktop"), so the common ones are listed, without a
+// deep walk. "." is the home itself.
+func appImageDirs() []string {
+	return []string{".", "Applications", "Downloads", ".local/bin", "bin", "AppImages"}
+}
+
+// scanAppImages matches file names in the usual AppImage directories of
+// each home against the catalog's patterns. AppImages are never opened,
+// read or executed: the name is the only evidence.
+func (c *collector) scanAppImages(ctx context.Context, hs []homeDir) {
+	if len(c.idx.appImage) == 0 {
+		return
+	}
+	for _, h := range hs {
+		for _, d := range appImageDirs() {
+			if ctx.Err() != nil {
+				return
+			}
+			dir := h.rel
+			if d != "." {
+				dir += "/" + d
+				ok, err := c.userDir(h, dir)
+				if err != nil || !ok {
+					continue // a linked ~/Downloads is not followed
+				}
+			}
+			c.scanAppImageDir(dir, h)
+		}
+	}
+}
+
+func (c *collector) scanAppImageDir(dir string, h homeDir) {
+	entries, truncated, err := listDir(c.fsys, dir, maxDirEntries)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.problem("appimage", dir, "directory not read: "+describeErr(err))
+		}
+		return
+	}
+	if truncated {
+		c.problem("appimage", dir, "more than 10000 entries; the rest were not looked at")
+	}
+	for _, de := range entries {
+		// Only regular files: a link named Signal.AppImage proves nothing
+		// and a FIFO is not an application.
+		if !de.Type().IsRegular() {
+			continue
+		}
+		if e := c.idx.matchAppImage(de.Name()); e != nil {
+			c.add(e, sourceAppImage, h.user, "", "/"+dir+"/"+de.Name())
+		}
+	}
+}

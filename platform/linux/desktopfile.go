@@ -1,0 +1,365 @@
+package linux
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+
+	"github.com/msgguard/msgguard/policy"
+)
+
+// maxDesktopFile caps one .desktop file. Real ones are a few kilobytes;
+// those with many translations reach about 40 kB.
+const maxDesktopFile = 256 << 10
+
+// snapDesktopDir is where snapd installs each snap app's desktop file as
+// <snap>_<app>.desktop, with X-SnapInstanceName inserted (snapd
+// wrappers/desktop.go).
+const snapDesktopDir = "var/lib/snapd/desktop/applications"
+
+// systemDesktopDirs are the system-wide application directories: the
+// XDG_DATA_DIRS defaults plus Flatpak's and snapd's export directories
+// (XDG Base Directory and Desktop Entry specifications).
+func systemDesktopDirs() []string {
+	return []string{
+		"usr/share/applications",
+		"usr/local/share/applications",
+		"var/lib/flatpak/exports/share/applications",
+		snapDesktopDir,
+	}
+}
+
+// userDesktopDirs are below a home: $XDG_DATA_HOME/applications (where
+// Chrome, Chromium, Edge and Brave put installed web apps) and the per-user
+// Flatpak exports.
+func userDesktopDirs() []string {
+	return []string{
+		".local/share/applications",
+		".local/share/flatpak/exports/share/applications",
+	}
+}
+
+// scanDesktopFiles matches .desktop files by name against the catalog and
+// by content for browser-installed web apps (a WhatsApp Web PWA).
+func (c *collector) scanDesktopFiles(ctx context.Context, hs []homeDir) {
+	for _, dir := range systemDesktopDirs() {
+		c.scanDesktopDir(dir, homeDir{})
+	}
+	for _, h := range hs {
+		for _, d := range userDesktopDirs() {
+			if ctx.Err() != nil {
+				return
+			}
+			dir := h.rel + "/" + d
+			ok, err := c.userDir(h, dir)
+			if err != nil {
+				c.problem("desktop", dir, "application directory not read: "+describeErr(err))
+				continue
+			}
+			if ok {
+				c.scanDesktopDir(dir, h)
+			}
+		}
+	}
+}
+
+func (c *collector) scanDesktopDir(dir string, home homeDir) {
+	entries, truncated, err := listDir(c.fsys, dir, maxDirEntries)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.problem("desktop", dir, "application directory not read: "+describeErr(err))
+		}
+		return
+	}
+	if truncated {
+		c.problem("desktop", dir, "more than 10000 entries; the rest were not read")
+	}
+	for _, de := range entries {
+		if strings.HasSuffix(de.Name(), ".desktop") {
+			c.desktopFile(dir, de, home)
+		}
+	}
+}
+
+// desktopFile inspects one .desktop file. Only regular files are read (a
+// link or FIFO named like a .desktop file is refused and, where its name
+// would match, reported).
+func (c *collector) desktopFile(dir string, de fs.DirEntry, home homeDir) {
+	name := de.Name()
+	p := dir + "/" + name
+	byName := c.desktopNameMatch(dir, strings.TrimSuffix(name, ".desktop"))
+	typ := de.Type()
+	switch {
+	case typ.IsDir():
+		return
+	case typ&fs.ModeSymlink != 0:
+		if byName != nil {
+			c.problem("desktop", p, "not followed: symbolic link")
+		}
+		return
+	case !typ.IsRegular():
+		c.problem("desktop", p, "not read: not a regular file")
+		return
+	}
+	b, err := c.readMaybeUser(home, p, maxDesktopFile)
+	if err != nil {
+		c.problem("desktop", p, "not read: "+describeErr(err))
+		return
+	}
+	d, err := parseDesktopEntry(b)
+	if err != nil || d.Hidden {
+		// Not a desktop entry, or Hidden=true, which the Desktop Entry
+		// specification defines as "deleted".
+		return
+	}
+	for _, e := range c.desktopMatches(byName, d, name) {
+		c.add(e, sourceDesktop, home.user, "", "/"+p)
+	}
+}
+
+// desktopNameMatch matches a desktop file id against the catalog's desktop
+// names (and Flatpak ids). In snapd's directory the id is <snap>_<app>.
+func (c *collector) desktopNameMatch(dir, id string) *policy.CatalogEntry {
+	if e := c.idx.desktop[id]; e != nil {
+		return e
+	}
+	if dir == snapDesktopDir {
+		snap, app, _ := strings.Cut(id, "_")
+		if e, _ := c.idx.snapEntry(snap); e != nil {
+			return e
+		}
+		return c.idx.desktop[app]
+	}
+	return nil
+}
+
+// desktopMatches returns the catalog entries a desktop entry points to:
+// by file name, by X-Flatpak / X-SnapInstanceName, by a URL in Exec=
+// ("chromium --app=https://web.whatsapp.com/"), by a Chromium --app window
+// class (StartupWMClass=web.whatsapp.com), and for browser-installed web
+// apps (Exec= with --app-id=, or a chrome-<id>-<profile>.desktop file
+// name) by their Name=.
+func (c *collector) desktopMatches(byName *policy.CatalogEntry, d desktopEntry, fileName string) []*policy.CatalogEntry {
+	var out []*policy.CatalogEntry
+	addE := func(e *policy.CatalogEntry) {
+		if e != nil && !containsEntry(out, e) {
+			out = append(out, e)
+		}
+	}
+	addE(byName)
+	if d.Flatpak != "" {
+		addE(c.idx.flatpak[d.Flatpak])
+	}
+	if d.Snap != "" {
+		e, _ := c.idx.snapEntry(d.Snap)
+		addE(e)
+	}
+	webApp := browserAppFileName(strings.TrimSuffix(fileName, ".desktop"))
+	for _, arg := range splitExec(d.Exec) {
+		switch {
+		case strings.HasPrefix(arg, "--app-id="):
+			webApp = true
+		case strings.HasPrefix(arg, "--app="):
+			addE(c.idx.matchURL(strings.TrimPrefix(arg, "--app=")))
+		case strings.Contains(arg, "://"):
+			addE(c.idx.matchURL(arg))
+		}
+	}
+	if d.WMClass != "" {
+		addE(c.idx.matchHost(d.WMClass))
+	}
+	if webApp {
+		addE(c.idx.names[normalizeAppName(d.Name)])
+	}
+	return out
+}
+
+func containsEntry(list []*policy.CatalogEntry, e *policy.CatalogEntry) bool {
+	for _, x := range list {
+		if x == e {
+			return true
+		}
+	}
+	return false
+}
+
+// browserAppFileName reports whether a desktop file id has the shape
+// Chromium-based browsers give installed web apps:
+// <browser>-<32-letter app id>-<profile>, e.g.
+// chrome-hnpfjngllnobngcgfapefoaidbinmjnm-Default (app ids use the letters
+// a–p, Chromium components/crx_file/id_util).
+func browserAppFileName(id string) bool {
+	_, rest, ok := strings.Cut(id, "-")
+	if !ok || len(rest) < 34 || rest[32] != '-' {
+		return false
+	}
+	for i := range 32 {
+		if rest[i] < 'a' || rest[i] > 'p' {
+			return false
+		}
+	}
+	return true
+}
+
+// desktopEntry holds the keys of a [Desktop Entry] group the inventory
+// uses. Localised keys (Name[de]) are ignored.
+type desktopEntry struct {
+	Type, Name, Exec, WMClass string
+	Flatpak, Snap             string
+	Hidden                    bool
+}
+
+// errNoDesktopEntry is returned for a file without a [Desktop Entry] group.
+var errNoDesktopEntry = errors.New("no [Desktop Entry] group")
+
+// parseDesktopEntry parses the [Desktop Entry] group of a desktop file
+// (freedesktop.org Desktop Entry Specification 1.5: "Key=Value" lines,
+// '#' comments, groups in brackets; the first occurrence of a key wins).
+func parseDesktopEntry(b []byte) (desktopEntry, error) {
+	var d desktopEntry
+	inGroup, found := false, false
+	seen := 0
+	for len(b) > 0 {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte("\n"))
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		if line[0] == '[' {
+			if found && inGroup {
+				break // the group ended; later groups are actions
+			}
+			inGroup = string(line) == "[Desktop Entry]"
+			found = found || inGroup
+			continue
+		}
+		if !inGroup {
+			continue
+		}
+		k, v, ok := bytes.Cut(line, []byte("="))
+		if !ok {
+			continue
+		}
+		k = bytes.TrimSpace(k)
+		v = bytes.TrimSpace(v)
+		bit, dst := desktopKey(&d, k)
+		if dst == nil && bit != keyHidden {
+			continue
+		}
+		if seen&bit != 0 {
+			continue
+		}
+		seen |= bit
+		if bit == keyHidden {
+			d.Hidden = string(v) == "true"
+			continue
+		}
+		*dst = unescapeDesktopString(v)
+	}
+	if !found {
+		return desktopEntry{}, errNoDesktopEntry
+	}
+	return d, nil
+}
+
+const (
+	keyType = 1 << iota
+	keyName
+	keyExec
+	keyWMClass
+	keyFlatpak
+	keySnap
+	keyHidden
+)
+
+func desktopKey(d *desktopEntry, k []byte) (int, *string) {
+	switch string(k) {
+	case "Type":
+		return keyType, &d.Type
+	case "Name":
+		return keyName, &d.Name
+	case "Exec":
+		return keyExec, &d.Exec
+	case "StartupWMClass":
+		return keyWMClass, &d.WMClass
+	case "X-Flatpak":
+		return keyFlatpak, &d.Flatpak
+	case "X-SnapInstanceName":
+		return keySnap, &d.Snap
+	case "Hidden":
+		return keyHidden, nil
+	}
+	return 0, nil
+}
+
+// unescapeDesktopString applies the specification's string escapes \s \n
+// \t \r \\.
+func unescapeDesktopString(v []byte) string {
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v)
+	}
+	var sb strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] != '\\' || i+1 == len(v) {
+			sb.WriteByte(v[i])
+			continue
+		}
+		i++
+		switch v[i] {
+		case 's':
+			sb.WriteByte(' ')
+		case 'n':
+			sb.WriteByte('\n')
+		case 't':
+			sb.WriteByte('\t')
+		case 'r':
+			sb.WriteByte('\r')
+		case '\\':
+			sb.WriteByte('\\')
+		default:
+			sb.WriteByte('\\')
+			sb.WriteByte(v[i])
+		}
+	}
+	return sb.String()
+}
+
+// splitExec splits an Exec= value into arguments: separated by spaces,
+// double-quoted arguments may contain spaces, and inside quotes a
+// backslash escapes ", `, $ and \ (Desktop Entry Specification, "The Exec
+// key").
+func splitExec(s string) []string {
+	var (
+		args   []string
+		cur    strings.Builder
+		quoted bool
+		inArg  bool
+	)
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case quoted && ch == '\\' && i+1 < len(s) && strings.IndexByte("\"`$\\", s[i+1]) >= 0:
+			i++
+			cur.WriteByte(s[i])
+		case ch == '"':
+			quoted = !quoted
+			inArg = true
+		case !quoted && (ch == ' ' || ch == '\t'):
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteByte(ch)
+			inArg = true
+		}
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	return args
+}

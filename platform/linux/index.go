@@ -1,0 +1,205 @@
+package linux
+
+import (
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/msgguard/msgguard/policy"
+)
+
+// catalogIndex holds the Linux identifiers of a catalog in lookup maps,
+// built once per scan, so that matching 5,000 dpkg packages or 300 .desktop
+// files costs one map lookup each instead of a walk over the catalog.
+// Where two entries claim the same identifier the first in catalog order
+// wins.
+type catalogIndex struct {
+	deb, rpm, snap, flatpak map[string]*policy.CatalogEntry
+	// desktop holds .desktop file names without the extension; Flatpak ids
+	// are added too, because Flathub renames every desktop file to
+	// <app-id>.desktop.
+	desktop map[string]*policy.CatalogEntry
+	// process holds process and executable names.
+	process map[string]*policy.CatalogEntry
+	// names holds lower-cased display names for browser web apps, whose
+	// .desktop file carries only the app's Name= and an opaque app id.
+	names    map[string]*policy.CatalogEntry
+	urls     []urlRef
+	appImage []patternRef
+	// dataDirs are per-user paths relative to the home, grouped by their
+	// parent directory so that a missing ~/.var/app skips all its children.
+	dataDirs map[string][]dataDirRef
+	// dataParents lists dataDirs' keys in a fixed order.
+	dataParents []string
+}
+
+type urlRef struct {
+	host, path string
+	entry      *policy.CatalogEntry
+}
+
+type patternRef struct {
+	pattern string // lower case
+	entry   *policy.CatalogEntry
+}
+
+type dataDirRef struct {
+	rel   string // relative to the home, e.g. ".config/Signal"
+	entry *policy.CatalogEntry
+}
+
+func newCatalogIndex(cat *policy.Catalog) *catalogIndex {
+	idx := &catalogIndex{
+		deb: map[string]*policy.CatalogEntry{}, rpm: map[string]*policy.CatalogEntry{},
+		snap: map[string]*policy.CatalogEntry{}, flatpak: map[string]*policy.CatalogEntry{},
+		desktop: map[string]*policy.CatalogEntry{}, process: map[string]*policy.CatalogEntry{},
+		names: map[string]*policy.CatalogEntry{}, dataDirs: map[string][]dataDirRef{},
+	}
+	if cat == nil {
+		return idx
+	}
+	seenDir := map[string]bool{}
+	for i := range cat.Messengers {
+		e := &cat.Messengers[i]
+		l := &e.Linux
+		addAll(idx.deb, l.Deb, e)
+		addAll(idx.rpm, l.RPM, e)
+		addAll(idx.snap, l.Snap, e)
+		addAll(idx.flatpak, l.Flatpak, e)
+		addAll(idx.desktop, l.Desktop, e)
+		addAll(idx.desktop, l.Flatpak, e)
+		addAll(idx.process, l.Processes, e)
+		addName(idx.names, e.Name, e)
+		for _, u := range l.DesktopURLs {
+			if host, p, ok := splitURLPrefix(u); ok {
+				idx.urls = append(idx.urls, urlRef{host: host, path: p, entry: e})
+			}
+		}
+		for _, p := range l.AppImage {
+			idx.appImage = append(idx.appImage, patternRef{pattern: strings.ToLower(p), entry: e})
+		}
+		// Per-user data: the catalog's own paths, plus the per-user data
+		// directories Flatpak (~/.var/app/<id>) and snapd (~/snap/<name>)
+		// create on first start of an app (flatpak wiki "Filesystem";
+		// snapd's $SNAP_USER_DATA).
+		for _, d := range l.DataDirs {
+			idx.addDataDir(d, e, seenDir)
+		}
+		for _, id := range l.Flatpak {
+			idx.addDataDir(".var/app/"+id, e, seenDir)
+		}
+		for _, s := range l.Snap {
+			idx.addDataDir("snap/"+s, e, seenDir)
+		}
+	}
+	return idx
+}
+
+func addAll(m map[string]*policy.CatalogEntry, keys []string, e *policy.CatalogEntry) {
+	for _, k := range keys {
+		if _, ok := m[k]; !ok && k != "" {
+			m[k] = e
+		}
+	}
+}
+
+func addName(m map[string]*policy.CatalogEntry, name string, e *policy.CatalogEntry) {
+	k := normalizeAppName(name)
+	if _, ok := m[k]; !ok && k != "" {
+		m[k] = e
+	}
+}
+
+// addDataDir records a home-relative path after cleaning it; paths that
+// would leave the home ("..", absolute) are dropped.
+func (idx *catalogIndex) addDataDir(rel string, e *policy.CatalogEntry, seen map[string]bool) {
+	rel = strings.TrimPrefix(rel, "~/")
+	rel = path.Clean(rel)
+	if rel == "." || strings.HasPrefix(rel, "/") || rel == ".." || strings.HasPrefix(rel, "../") || seen[rel] {
+		return
+	}
+	seen[rel] = true
+	parent := path.Dir(rel)
+	if _, ok := idx.dataDirs[parent]; !ok {
+		idx.dataParents = append(idx.dataParents, parent)
+	}
+	idx.dataDirs[parent] = append(idx.dataDirs[parent], dataDirRef{rel: rel, entry: e})
+}
+
+// normalizeAppName folds a display name for comparison: lower case, and
+// without the " Web" suffix that web apps carry ("WhatsApp Web").
+func normalizeAppName(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for _, suf := range []string{" (web)", " - web", " web", " (pwa)"} {
+		s = strings.TrimSuffix(s, suf)
+	}
+	return strings.TrimSpace(s)
+}
+
+// splitURLPrefix turns a catalog URL prefix ("web.whatsapp.com",
+// "https://teams.microsoft.com/v2") into a lower-case host and a path.
+func splitURLPrefix(s string) (host, p string, ok bool) {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "", "", false
+	}
+	return strings.ToLower(u.Hostname()), u.Path, true
+}
+
+// matchURL returns the entry whose URL prefix covers raw (a URL from an
+// Exec= line), comparing the host exactly so that
+// "https://evil.example/?web.whatsapp.com" does not match.
+func (idx *catalogIndex) matchURL(raw string) *policy.CatalogEntry {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, r := range idx.urls {
+		if host == r.host && strings.HasPrefix(u.Path, r.path) {
+			return r.entry
+		}
+	}
+	return nil
+}
+
+// matchHost matches a bare host (a Chromium --app window's WM class such as
+// "web.whatsapp.com" or "app.slack.com__client") against the URL hosts.
+func (idx *catalogIndex) matchHost(class string) *policy.CatalogEntry {
+	host, _, _ := strings.Cut(strings.ToLower(class), "__")
+	if !strings.Contains(host, ".") {
+		return nil
+	}
+	for _, r := range idx.urls {
+		if host == r.host {
+			return r.entry
+		}
+	}
+	return nil
+}
+
+// matchAppImage matches a file name against the AppImage patterns
+// case-insensitively.
+func (idx *catalogIndex) matchAppImage(name string) *policy.CatalogEntry {
+	if len(idx.appImage) == 0 {
+		return nil
+	}
+	lower := strings.ToLower(name)
+	for _, p := range idx.appImage {
+		if ok, _ := path.Match(p.pattern, lower); ok {
+			return p.entry
+		}
+	}
+	return nil
+}
+
+// snapEntry looks up a snap name, also for parallel installs
+// ("signal-desktop_work" is an instance of "signal-desktop").
+func (idx *catalogIndex) snapEntry(instance string) (*policy.CatalogEntry, string) {
+	name, _, _ := strings.Cut(instance, "_")
+	return idx.snap[name], name
+}
