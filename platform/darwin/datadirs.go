@@ -94,7 +94,12 @@ func (c *dirCache) find(rel string) string {
 func (c *dirCache) list(dir string) []fs.DirEntry {
 	if err := platform.NoLinksBelow(c.s.h.Root, c.home, dir); err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			c.s.problem("data-dirs", "/"+dir, "skipped: "+err.Error())
+			at := dir
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				at = pe.Path // the offending component, reported once
+			}
+			c.s.problem("data-dirs", "/"+at, "skipped user folders below: "+err.Error())
 		}
 		return nil
 	}

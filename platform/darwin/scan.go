@@ -56,7 +56,7 @@ func Scan(ctx context.Context, h *platform.Host, cat *policy.Catalog) (*policy.I
 	}
 	s := &scan{ctx: ctx, h: h, cat: cat, inv: &policy.Inventory{
 		Device: policy.Device{Kind: "computer", Platform: "darwin"},
-	}, problems: map[string]int{}}
+	}, problems: map[string]int{}, seen: map[string]bool{}}
 	uuid := identify(s)
 	users := scanUsers(s)
 	s.inv.Users = users
@@ -73,12 +73,20 @@ type scan struct {
 	cat      *policy.Catalog
 	inv      *policy.Inventory
 	problems map[string]int
+	seen     map[string]bool
 	// plistBytes counts Info.plist bytes read, against maxPlistBytesPerScan.
 	plistBytes int64
 }
 
 // problem records something the scan could not read or refused to read.
+// The same problem (e.g. one symlinked ~/Library met by several catalog
+// paths) is recorded once.
 func (s *scan) problem(probe, path, msg string) {
+	key := probe + "\x00" + path + "\x00" + msg
+	if s.seen[key] {
+		return
+	}
+	s.seen[key] = true
 	s.problems[probe]++
 	if s.problems[probe] > maxProblemsPerProbe {
 		return

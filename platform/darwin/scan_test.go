@@ -127,15 +127,15 @@ func TestScanFixtureMac(t *testing.T) {
 
 // allowedCommands are the command lines a scan of testdata/mac may run.
 var allowedCommands = map[string]bool{
-	"ioreg -rd1 -c IOPlatformExpertDevice":                  true,
-	"who":                                                   true,
-	"pmset -g custom":                                       true,
-	"launchctl asuser 501 sysadminctl -screenLock status":   true,
-	"launchctl asuser 502 sysadminctl -screenLock status":   true,
-	"profiles status -type enrollment":                      true,
-	"profiles -L -o stdout-xml":                             true,
-	"nvram -x -p":                                           true,
-	"fdesetup status":                                       true,
+	"ioreg -rd1 -c IOPlatformExpertDevice": true,
+	"who":                                  true,
+	"pmset -g custom":                      true,
+	"launchctl asuser 501 sysadminctl -screenLock status": true,
+	"launchctl asuser 502 sysadminctl -screenLock status": true,
+	"profiles status -type enrollment":                    true,
+	"profiles -L -o stdout-xml":                           true,
+	"nvram -x -p":                                         true,
+	"fdesetup status":                                     true,
 }
 
 func TestScanRunsOnlyAllowedCommands(t *testing.T) {
