@@ -92,14 +92,14 @@ func wantMacInventory() *policy.Inventory {
 			ScreenLock: []policy.ScreenLock{
 				{User: "alice", Applicable: policy.Yes, Enabled: policy.No, IdleSeconds: intp(600),
 					LockOnSuspend: policy.No,
-					Source: "launchctl asuser 501 sysadminctl -screenLock status; idleTime " +
+					Source: "launchctl asuser 501 sysadminctl -screenLock status; idleTime from " +
 						"/Users/alice/Library/Preferences/ByHost/com.apple.screensaver." + fixtureUUID + ".plist" +
-						", pmset displaysleep AC Power 10min, Battery Power 2min"},
+						", displaysleep from pmset (AC Power 10min, Battery Power 2min)"},
 				{User: "bob", Applicable: policy.Yes, Enabled: policy.Yes, IdleSeconds: intp(300),
 					GraceSeconds: intp(5), LockOnSuspend: policy.Yes,
-					Source: "launchctl asuser 502 sysadminctl -screenLock status; idleTime " +
+					Source: "launchctl asuser 502 sysadminctl -screenLock status; idleTime from " +
 						"/Users/bob/Library/Preferences/ByHost/com.apple.screensaver." + fixtureUUID + ".plist" +
-						", pmset displaysleep AC Power 10min, Battery Power 2min"},
+						", displaysleep from pmset (AC Power 10min, Battery Power 2min)"},
 			},
 			RemoteWipe: policy.RemoteWipe{
 				Capable: policy.Yes, Scope: "device", Provider: "fleet.acme.example",

@@ -318,7 +318,7 @@ func askScreenLock(s *scan, u policy.User) (screenLockAnswer, string) {
 func idleSeconds(s *scan, u policy.User, in screenLockInputs, managed managedScreensaver) (*int, string) {
 	saver, saverSrc, known := -1, "", false
 	if managed.IdleTime != nil {
-		saver, saverSrc, known = int(*managed.IdleTime), "managed idleTime", true
+		saver, saverSrc, known = int(*managed.IdleTime), "managed preferences", true
 	} else if v, p := byHostIdle(s, u, in.hwUUID); v != nil {
 		saver, saverSrc, known = *v, "/"+p, true
 	}
@@ -331,11 +331,11 @@ func idleSeconds(s *scan, u policy.User, in screenLockInputs, managed managedScr
 	switch {
 	case known && hasDisplay:
 		idle = minPositive(saver, display)
-		srcs = []string{"idleTime " + saverSrc, "pmset displaysleep " + in.pmset.String()}
+		srcs = []string{"idleTime from " + saverSrc, "displaysleep from pmset (" + in.pmset.String() + ")"}
 	case known:
-		idle, srcs = max(saver, 0), []string{"idleTime " + saverSrc}
+		idle, srcs = max(saver, 0), []string{"idleTime from " + saverSrc}
 	case hasDisplay:
-		idle, srcs = display, []string{"pmset displaysleep " + in.pmset.String()}
+		idle, srcs = display, []string{"displaysleep from pmset (" + in.pmset.String() + ")"}
 	default:
 		return nil, ""
 	}

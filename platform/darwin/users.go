@@ -45,7 +45,7 @@ func parseUserRecord(b []byte) (policy.User, string, error) {
 	if err := decodePlist(b, &r); err != nil {
 		return policy.User{}, "", err
 	}
-	if len(r.Name) == 0 || len(r.UID) == 0 {
+	if len(r.Name) == 0 || len(r.UID) == 0 || r.Name[0] == "" || r.UID[0] == "" {
 		return policy.User{}, "", fmt.Errorf("user record lacks name or uid")
 	}
 	u := policy.User{Name: r.Name[0], UID: r.UID[0]}
