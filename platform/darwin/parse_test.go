@@ -200,8 +200,8 @@ func TestURLHostDropsTokens(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://fleet.acme.example/mdm/apple/mdm?token=SECRET": "fleet.acme.example",
 		"https://user:pw@mdm.acme.example:8443/x":               "mdm.acme.example",
-		"not a url":                                             "",
-		"":                                                      "",
+		"not a url": "",
+		"":          "",
 	} {
 		if got := urlHost(in); got != want {
 			t.Errorf("urlHost(%q) = %q; want %q", in, got, want)

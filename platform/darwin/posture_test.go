@@ -131,7 +131,7 @@ func TestIdleSecondsCombinesScreensaverAndDisplaySleep(t *testing.T) {
 	}{
 		{intp(1200), pmsetCustom{"AC Power": 10}, intp(600)},
 		{intp(300), pmsetCustom{"AC Power": 10}, intp(300)},
-		{intp(0), pmsetCustom{"AC Power": 10}, intp(600)}, // screensaver never
+		{intp(0), pmsetCustom{"AC Power": 10}, intp(600)},  // screensaver never
 		{intp(300), pmsetCustom{"AC Power": 0}, intp(300)}, // display never sleeps on AC
 		{intp(0), pmsetCustom{"AC Power": 0}, intp(0)},     // never locks on idle
 		{nil, pmsetCustom{"AC Power": 5, "Battery Power": 2}, intp(300)},
