@@ -3,6 +3,7 @@ package linux
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 )
 
@@ -40,7 +41,7 @@ func (c *collector) scanAppImages(ctx context.Context, hs []homeDir) {
 }
 
 func (c *collector) scanAppImageDir(dir string, h homeDir) {
-	entries, truncated, err := listDir(c.fsys, dir, maxDirEntries)
+	entries, truncated, err := c.list(dir)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			c.problem("appimage", dir, "directory not read: "+describeErr(err))
@@ -48,7 +49,7 @@ func (c *collector) scanAppImageDir(dir string, h homeDir) {
 		return
 	}
 	if truncated {
-		c.problem("appimage", dir, "more than 10000 entries; the rest were not looked at")
+		c.problem("appimage", dir, fmt.Sprintf("more than %d entries; the rest were not looked at", c.maxEntries))
 	}
 	for _, de := range entries {
 		// Only regular files: a link named Signal.AppImage proves nothing

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 
@@ -66,7 +67,7 @@ func (c *collector) scanDesktopFiles(ctx context.Context, hs []homeDir) {
 }
 
 func (c *collector) scanDesktopDir(dir string, home homeDir) {
-	entries, truncated, err := listDir(c.fsys, dir, maxDirEntries)
+	entries, truncated, err := c.list(dir)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			c.problem("desktop", dir, "application directory not read: "+describeErr(err))
@@ -74,7 +75,7 @@ func (c *collector) scanDesktopDir(dir string, home homeDir) {
 		return
 	}
 	if truncated {
-		c.problem("desktop", dir, "more than 10000 entries; the rest were not read")
+		c.problem("desktop", dir, fmt.Sprintf("more than %d entries; the rest were not read", c.maxEntries))
 	}
 	for _, de := range entries {
 		if strings.HasSuffix(de.Name(), ".desktop") {
@@ -191,8 +192,8 @@ func containsEntry(list []*policy.CatalogEntry, e *policy.CatalogEntry) bool {
 // chrome-hnpfjngllnobngcgfapefoaidbinmjnm-Default (app ids use the letters
 // a–p, Chromium components/crx_file/id_util).
 func browserAppFileName(id string) bool {
-	_, rest, ok := strings.Cut(id, "-")
-	if !ok || len(rest) < 34 || rest[32] != '-' {
+	browser, rest, ok := strings.Cut(id, "-")
+	if !ok || browser == "" || len(rest) < 34 || rest[32] != '-' {
 		return false
 	}
 	for i := range 32 {

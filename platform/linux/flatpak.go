@@ -46,7 +46,7 @@ func (c *collector) scanFlatpaks(ctx context.Context, hs []homeDir) {
 // scanFlatpakDir scans one installation's app directory. home is empty for
 // the system installation.
 func (c *collector) scanFlatpakDir(dir string, home homeDir) {
-	entries, _, err := listDir(c.fsys, dir, maxDirEntries)
+	entries, _, err := c.list(dir)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			c.problem("flatpak", dir, "Flatpak installation not read: "+describeErr(err))

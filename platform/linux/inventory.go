@@ -37,7 +37,7 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 		inv.Problems = append(inv.Problems, policy.Problem{Probe: "messengers", Message: "no messenger catalog; nothing matched"})
 		return
 	}
-	c := &collector{idx: newCatalogIndex(cat), fsys: h.Root}
+	c := &collector{idx: newCatalogIndex(cat), fsys: h.Root, maxEntries: maxDirEntries}
 	hs := homes(h, users)
 	steps := []func(){
 		c.scanDpkg,
@@ -68,6 +68,14 @@ type collector struct {
 	fsys     fs.FS
 	items    []policy.Messenger
 	problems []policy.Problem
+	// maxEntries bounds each directory listing (maxDirEntries in
+	// production).
+	maxEntries int
+}
+
+// list reads at most c.maxEntries entries of dir.
+func (c *collector) list(dir string) ([]fs.DirEntry, bool, error) {
+	return listDir(c.fsys, dir, c.maxEntries)
 }
 
 func (c *collector) add(e *policy.CatalogEntry, source, user, version, location string) {

@@ -26,7 +26,7 @@ const (
 // the snap, without a version.
 func (c *collector) scanSnaps() {
 	found := map[string]bool{}
-	entries, _, err := listDir(c.fsys, snapMountDir, maxDirEntries)
+	entries, _, err := c.list(snapMountDir)
 	if err == nil {
 		for _, de := range entries {
 			if !de.IsDir() {
@@ -64,7 +64,7 @@ func (c *collector) snapVersion(instance string) string {
 // scanSnapBlobs adds snaps that only have a blob, picking the highest
 // numeric revision per instance.
 func (c *collector) scanSnapBlobs(found map[string]bool) {
-	entries, _, err := listDir(c.fsys, snapBlobDir, maxDirEntries)
+	entries, _, err := c.list(snapBlobDir)
 	if err != nil {
 		return
 	}

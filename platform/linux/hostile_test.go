@@ -1,0 +1,359 @@
+package linux
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/policy"
+)
+
+// secret is written into the fake /etc/shadow; it must never appear in a
+// scan result.
+const secret = "root:$y$j9T$SECRETHASHSECRETHASH:19000:0:99999:7:::"
+
+// hostileRoot builds a small root in a temp dir: one human user, a real
+// .desktop file so that "the other sources still scan" can be checked, and
+// a shadow file for links to point at.
+func hostileRoot(t *testing.T) (root string, home string) {
+	t.Helper()
+	root = t.TempDir()
+	home = filepath.Join(root, "home", "alice")
+	writeFile(t, filepath.Join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000:Alice,,,:/home/alice:/bin/bash\n")
+	writeFile(t, filepath.Join(root, "etc", "shadow"), secret+"\n")
+	writeFile(t, filepath.Join(root, "usr", "share", "applications", "slack.desktop"), "[Desktop Entry]\nName=Slack\nExec=/usr/bin/slack %U\nType=Application\n")
+	mkdir(t, filepath.Join(home, ".local", "share", "applications"))
+	mkdir(t, filepath.Join(home, ".config"))
+	mkdir(t, filepath.Join(home, "Applications"))
+	return root, home
+}
+
+func writeFile(t testing.TB, p, content string) {
+	t.Helper()
+	mkdir(t, filepath.Dir(p))
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mkdir(t testing.TB, p string) {
+	t.Helper()
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func symlink(t testing.TB, target, link string) {
+	t.Helper()
+	mkdir(t, filepath.Dir(link))
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mkfifo(t testing.TB, p string) {
+	t.Helper()
+	mkdir(t, filepath.Dir(p))
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+}
+
+// scanWithin scans root and fails if the scan takes longer than limit (a
+// blocked FIFO open would hang forever).
+func scanWithin(t *testing.T, root string, limit time.Duration) *policy.Inventory {
+	t.Helper()
+	h := &platform.Host{GOOS: "linux", Root: platform.NewDirFS(root), RootDir: root}
+	type result struct {
+		inv *policy.Inventory
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		inv, err := Scan(context.Background(), h, testCatalog())
+		done <- result{inv, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("Scan: %v", r.err)
+		}
+		return r.inv
+	case <-time.After(limit):
+		t.Fatalf("Scan did not finish within %v", limit)
+		return nil
+	}
+}
+
+func hasMessenger(inv *policy.Inventory, id, source, loc string) bool {
+	for _, m := range inv.Messengers {
+		if m.ID == id && m.Source == source && (loc == "" || m.Location == loc) {
+			return true
+		}
+	}
+	return false
+}
+
+func problemFor(inv *policy.Inventory, path string) (policy.Problem, bool) {
+	for _, p := range inv.Problems {
+		if p.Path == path {
+			return p, true
+		}
+	}
+	return policy.Problem{}, false
+}
+
+// assertNoLeak fails if the shadow file's content shows up anywhere in the
+// inventory.
+func assertNoLeak(t *testing.T, inv *policy.Inventory) {
+	t.Helper()
+	b, err := json.Marshal(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "SECRETHASH") {
+		t.Errorf("inventory leaks file content: %s", b)
+	}
+}
+
+func TestHostileDpkgStatus(t *testing.T) {
+	tests := []struct {
+		name        string
+		setup       func(t *testing.T, root string)
+		wantProblem string // substring of the Problem message; "" means no Problem
+	}{
+		{"no dpkg at all", func(t *testing.T, root string) {}, ""},
+		{"admin dir without status", func(t *testing.T, root string) {
+			mkdir(t, filepath.Join(root, dpkgAdminDir))
+		}, "does not exist"},
+		{"binary garbage", func(t *testing.T, root string) {
+			writeFile(t, filepath.Join(root, dpkgStatus), "\x7fELF\x02\x01\x01\x00\x00SECRETHASH\x00\x00")
+		}, "line 1: NUL byte"},
+		{"text garbage", func(t *testing.T, root string) {
+			writeFile(t, filepath.Join(root, dpkgStatus), "Package: signal-desktop\nStatus: install ok installed\nVersion: 7.0\n\nthis is SECRETHASH not a field\n")
+		}, "line 5: field line without a colon"},
+		{"stanza without package", func(t *testing.T, root string) {
+			writeFile(t, filepath.Join(root, dpkgStatus), "Status: install ok installed\nVersion: 1\n")
+		}, "stanza without a Package field"},
+		{"symlink to shadow", func(t *testing.T, root string) {
+			symlink(t, filepath.Join(root, "etc", "shadow"), filepath.Join(root, dpkgStatus))
+		}, "symbolic link"},
+		{"fifo", func(t *testing.T, root string) {
+			mkfifo(t, filepath.Join(root, dpkgStatus))
+		}, "not a regular file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, _ := hostileRoot(t)
+			tt.setup(t, root)
+			inv := scanWithin(t, root, 10*time.Second)
+			assertNoLeak(t, inv)
+			if !hasMessenger(inv, "slack", "desktop", "/usr/share/applications/slack.desktop") {
+				t.Errorf("the other sources did not scan: %+v", inv.Messengers)
+			}
+			p, ok := problemFor(inv, "/"+dpkgStatus)
+			switch {
+			case tt.wantProblem == "" && ok:
+				t.Errorf("unexpected Problem %+v", p)
+			case tt.wantProblem != "" && !ok:
+				t.Errorf("no Problem for %s; problems %+v", dpkgStatus, inv.Problems)
+			case tt.wantProblem != "" && !strings.Contains(p.Message, tt.wantProblem):
+				t.Errorf("Problem = %q; want it to contain %q", p.Message, tt.wantProblem)
+			}
+		})
+	}
+}
+
+func TestHostileGarbageKeepsPackagesBeforeError(t *testing.T) {
+	root, _ := hostileRoot(t)
+	writeFile(t, filepath.Join(root, dpkgStatus), "Package: signal-desktop\nStatus: install ok installed\nVersion: 7.0\n\n\x00\x01garbage")
+	inv := scanWithin(t, root, 10*time.Second)
+	if !hasMessenger(inv, "signal", "deb", "signal-desktop") {
+		t.Errorf("package before the garbage was lost: %+v", inv.Messengers)
+	}
+}
+
+func TestHostileSymlinksInHome(t *testing.T) {
+	root, home := hostileRoot(t)
+	shadow := filepath.Join(root, "etc", "shadow")
+	// A .desktop file and an AppImage that are links to /etc/shadow.
+	symlink(t, shadow, filepath.Join(home, ".local", "share", "applications", "signal-desktop.desktop"))
+	symlink(t, shadow, filepath.Join(home, "Applications", "simplex-desktop-x86_64.AppImage"))
+	// A data "file" that is a link to /etc/shadow: presence only, never read.
+	symlink(t, shadow, filepath.Join(home, ".config", "teamwire.cfg"))
+	// A data directory that is a link elsewhere counts, but is not followed.
+	symlink(t, filepath.Join(root, "etc"), filepath.Join(home, ".config", "Signal"))
+	// ~/.var → /root-owned place: children must not be attributed to alice.
+	mkdir(t, filepath.Join(root, "srv", "other", "app", "org.telegram.desktop"))
+	symlink(t, filepath.Join(root, "srv", "other"), filepath.Join(home, ".var"))
+
+	inv := scanWithin(t, root, 10*time.Second)
+	assertNoLeak(t, inv)
+
+	if hasMessenger(inv, "signal", "desktop", "") {
+		t.Errorf("a linked .desktop file counted as evidence: %+v", inv.Messengers)
+	}
+	if p, ok := problemFor(inv, "/home/alice/.local/share/applications/signal-desktop.desktop"); !ok || !strings.Contains(p.Message, "symbolic link") {
+		t.Errorf("linked .desktop file: Problem %+v, %v; want a symbolic-link Problem", p, ok)
+	}
+	if hasMessenger(inv, "simplex", "appimage", "") {
+		t.Errorf("a linked AppImage counted: %+v", inv.Messengers)
+	}
+	if !hasMessenger(inv, "teamwire", "data-dir", "/home/alice/.config/teamwire.cfg") {
+		t.Errorf("a linked data file should count as presence: %+v", inv.Messengers)
+	}
+	if !hasMessenger(inv, "signal", "data-dir", "/home/alice/.config/Signal") {
+		t.Errorf("a linked data dir should count as presence: %+v", inv.Messengers)
+	}
+	if hasMessenger(inv, "telegram", "data-dir", "") {
+		t.Errorf("data below a linked ~/.var was attributed to alice: %+v", inv.Messengers)
+	}
+}
+
+func TestHostileLinkedApplicationsDir(t *testing.T) {
+	root, home := hostileRoot(t)
+	// ~/.local points at another place holding a messenger's .desktop file;
+	// it must not be attributed to alice.
+	writeFile(t, filepath.Join(root, "srv", "bob", "share", "applications", "signal-desktop.desktop"), "[Desktop Entry]\nName=Signal\nExec=signal-desktop\n")
+	if err := os.RemoveAll(filepath.Join(home, ".local")); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, filepath.Join(root, "srv", "bob"), filepath.Join(home, ".local"))
+	inv := scanWithin(t, root, 10*time.Second)
+	if hasMessenger(inv, "signal", "desktop", "") {
+		t.Errorf("followed a linked ~/.local: %+v", inv.Messengers)
+	}
+	if _, ok := problemFor(inv, "/home/alice/.local/share/applications"); !ok {
+		t.Errorf("no Problem for the linked application directory: %+v", inv.Problems)
+	}
+}
+
+func TestHostileFIFOs(t *testing.T) {
+	root, home := hostileRoot(t)
+	mkfifo(t, filepath.Join(home, ".local", "share", "applications", "whatsapp.desktop"))
+	mkfifo(t, filepath.Join(root, "usr", "share", "applications", "signal-desktop.desktop"))
+	mkfifo(t, filepath.Join(home, "Applications", "simplex-desktop-x86_64.AppImage"))
+	mkfifo(t, filepath.Join(home, ".config", "teamwire.cfg"))
+	inv := scanWithin(t, root, 10*time.Second)
+	for _, p := range []string{"/home/alice/.local/share/applications/whatsapp.desktop", "/usr/share/applications/signal-desktop.desktop"} {
+		if pr, ok := problemFor(inv, p); !ok || !strings.Contains(pr.Message, "not a regular file") {
+			t.Errorf("FIFO %s: Problem %+v, %v; want not-a-regular-file", p, pr, ok)
+		}
+	}
+	if hasMessenger(inv, "simplex", "appimage", "") || hasMessenger(inv, "signal", "desktop", "") || hasMessenger(inv, "teamwire", "data-dir", "") {
+		t.Errorf("a FIFO counted as evidence: %+v", inv.Messengers)
+	}
+	if !hasMessenger(inv, "slack", "desktop", "") {
+		t.Errorf("the other sources did not scan: %+v", inv.Messengers)
+	}
+}
+
+func TestHostileDirectoryLoops(t *testing.T) {
+	root, home := hostileRoot(t)
+	symlink(t, "..", filepath.Join(home, "loop"))
+	symlink(t, ".", filepath.Join(home, "Applications", "again"))
+	symlink(t, "../applications", filepath.Join(home, ".local", "share", "applications", "self.desktop"))
+	symlink(t, home, filepath.Join(home, "Downloads"))
+	symlink(t, "../..", filepath.Join(home, ".config", "Slack"))
+	inv := scanWithin(t, root, 10*time.Second)
+	if !hasMessenger(inv, "slack", "desktop", "/usr/share/applications/slack.desktop") {
+		t.Errorf("the other sources did not scan: %+v", inv.Messengers)
+	}
+	// The looping ~/.config/Slack is a link: presence, not followed.
+	if !hasMessenger(inv, "slack", "data-dir", "/home/alice/.config/Slack") {
+		t.Errorf("linked data dir not reported: %+v", inv.Messengers)
+	}
+}
+
+func TestHostileHugeSparseFiles(t *testing.T) {
+	root, home := hostileRoot(t)
+	const size = 2 << 30
+	for _, p := range []string{
+		filepath.Join(home, ".local", "share", "applications", "signal-desktop.desktop"),
+		filepath.Join(root, "usr", "share", "applications", "org.telegram.desktop.desktop"),
+		filepath.Join(home, "Applications", "simplex-desktop-x86_64.AppImage"),
+		filepath.Join(root, dpkgStatus),
+	} {
+		mkdir(t, filepath.Dir(p))
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Truncate(size); err != nil {
+			t.Skipf("sparse file: %v", err)
+		}
+		f.Close()
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	inv := scanWithin(t, root, 10*time.Second)
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("scan with 2 GB files allocated %d bytes; want < 4 MiB", alloc)
+	}
+	if elapsed > 2*time.Second {
+		t.Errorf("scan with 2 GB files took %v", elapsed)
+	}
+	for _, p := range []string{"/home/alice/.local/share/applications/signal-desktop.desktop", "/usr/share/applications/org.telegram.desktop.desktop", "/" + dpkgStatus} {
+		if pr, ok := problemFor(inv, p); !ok || !strings.Contains(pr.Message, "exceeds the read limit") {
+			t.Errorf("%s: Problem %+v, %v; want a read-limit Problem", p, pr, ok)
+		}
+	}
+	// The AppImage is matched by name alone, never read.
+	if !hasMessenger(inv, "simplex", "appimage", "/home/alice/Applications/simplex-desktop-x86_64.AppImage") {
+		t.Errorf("AppImage not matched by name: %+v", inv.Messengers)
+	}
+	if hasMessenger(inv, "signal", "desktop", "") || hasMessenger(inv, "telegram", "desktop", "") {
+		t.Errorf("an unreadable .desktop file counted: %+v", inv.Messengers)
+	}
+}
+
+func TestHostileManyEntries(t *testing.T) {
+	root, home := hostileRoot(t)
+	dir := filepath.Join(home, "Downloads")
+	for i := range 30 {
+		writeFile(t, filepath.Join(dir, "file"+strconv.Itoa(i)), "")
+	}
+	// A real scan caps listings at maxDirEntries; a collector with a small
+	// cap shows the behaviour without creating 10,000 files.
+	c := &collector{idx: newCatalogIndex(testCatalog()), fsys: platform.NewDirFS(root), maxEntries: 20}
+	c.scanAppImages(context.Background(), []homeDir{{user: "alice", rel: "home/alice", abs: "/home/alice"}})
+	found := false
+	for _, p := range c.problems {
+		found = found || (p.Path == "/home/alice/Downloads" && strings.Contains(p.Message, "more than 20 entries"))
+	}
+	if !found {
+		t.Errorf("no truncation Problem: %+v", c.problems)
+	}
+	entries, truncated, err := listDir(platform.NewDirFS(root), "home/alice/Downloads", 30)
+	if err != nil || truncated || len(entries) != 30 {
+		t.Errorf("listDir(exactly max) = %d entries, truncated %v, %v; want 30, false, nil", len(entries), truncated, err)
+	}
+}
+
+func TestScanCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	inv, err := Scan(ctx, fixtureHost(t, "debian-desktop"), testCatalog())
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	found := false
+	for _, p := range inv.Problems {
+		found = found || strings.Contains(p.Message, "cancelled")
+	}
+	if !found {
+		t.Errorf("cancelled scan reported no Problem: %+v", inv.Problems)
+	}
+}
