@@ -52,6 +52,9 @@ func parsePackageDump(b []byte, pkg string) pkgInfo {
 	var (
 		inPackages, inPkg, inRequested, inRuntime bool
 		user                                      = -1
+		// listIndent is the indentation of the current permission list's
+		// header; its entries are indented deeper.
+		listIndent int
 	)
 	header := "Package [" + pkg + "]"
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -80,14 +83,19 @@ func parsePackageDump(b []byte, pkg string) pkgInfo {
 		if !inPkg {
 			continue
 		}
+		if (inRequested || inRuntime) && indent <= listIndent {
+			inRequested, inRuntime = false, false
+		}
+		if user >= 0 && indent <= 4 && !strings.HasPrefix(line, "User ") {
+			user = -1 // a package-level line after the user blocks
+		}
 		switch {
 		case strings.HasPrefix(line, "versionName=") && info.Version == "":
 			info.Version = printable(strings.TrimPrefix(line, "versionName="), 64)
 		case line == "requested permissions:":
-			inRequested, inRuntime, user = true, false, -1
-		case strings.HasSuffix(line, "permissions:"): // install/runtime/declared permissions
-			inRequested = false
-			inRuntime = user >= 0 && line == "runtime permissions:"
+			inRequested, inRuntime, user, listIndent = true, false, -1, indent
+		case line == "runtime permissions:" && user >= 0:
+			inRuntime, listIndent = true, indent
 		case strings.HasPrefix(line, "User "):
 			if id, u, ok := userBlock(line); ok {
 				user, inRequested, inRuntime = id, false, false
@@ -105,16 +113,6 @@ func parsePackageDump(b []byte, pkg string) pkgInfo {
 				u := info.Users[user]
 				u.Contacts = grantState(rest)
 				info.Users[user] = u
-			}
-		default:
-			// Any other per-package line at the user level ends the user's
-			// permission list (gids=, enabledComponents:, ...); deeper
-			// lines belong to it.
-			if indent <= 6 {
-				inRuntime = false
-			}
-			if indent <= 4 {
-				user = -1
 			}
 		}
 	}
