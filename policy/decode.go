@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -156,6 +157,16 @@ func (d *decoder) err() error {
 	if len(d.errs) == 0 {
 		return nil
 	}
+	// Decoding and the semantic checks run in two passes; report in
+	// reading order. A "too many errors" marker stays last.
+	n := min(len(d.errs), maxErrors)
+	sort.SliceStable(d.errs[:n], func(i, j int) bool {
+		a, b := d.errs[i], d.errs[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
 	errs := make([]error, len(d.errs))
 	for i, e := range d.errs {
 		errs[i] = e
@@ -188,7 +199,7 @@ func (d *decoder) parseDocument(data []byte) (root *yaml.Node) {
 			d.add(position{}, "", "file is empty")
 			return nil
 		}
-		d.syntaxError(err)
+		d.syntaxError(data, err)
 		return nil
 	}
 	var extra yaml.Node
@@ -197,7 +208,7 @@ func (d *decoder) parseDocument(data []byte) (root *yaml.Node) {
 		d.errorf(&extra, "", "only one YAML document is allowed (remove the second \"---\")")
 		return nil
 	case !errors.Is(err, io.EOF):
-		d.syntaxError(err)
+		d.syntaxError(data, err)
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
@@ -212,14 +223,89 @@ func (d *decoder) parseDocument(data []byte) (root *yaml.Node) {
 	return root
 }
 
-func (d *decoder) syntaxError(err error) {
+func (d *decoder) syntaxError(data []byte, err error) {
 	msg := err.Error()
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		d.add(position{line: line}, "", "syntax error: "+m[2])
+	m := yamlLineRe.FindStringSubmatch(msg)
+	if m == nil {
+		d.add(position{}, "", "syntax error: "+strings.TrimPrefix(msg, "yaml: "))
 		return
 	}
-	d.add(position{}, "", "syntax error: "+strings.TrimPrefix(msg, "yaml: "))
+	line, _ := strconv.Atoi(m[1])
+	d.add(position{line: problemLine(data, line, m[2])}, "", "syntax error: "+m[2])
+}
+
+// maxRefineSize bounds the files whose syntax-error line is refined (each
+// refinement step re-parses a prefix of the file).
+const maxRefineSize = 256 << 10
+
+// problemLine returns the line a YAML syntax error is really on. yaml.v3
+// reports the line where the enclosing construct starts ("line 3: did not
+// find expected key" for a mis-indented key on line 6), which sends an admin
+// to the wrong place. The first line whose inclusion makes the file fail with
+// the same message is the culprit: a binary search over line-prefixes of the
+// file finds it with O(log n) parses. reported is returned when the search
+// does not apply.
+func problemLine(data []byte, reported int, msg string) int {
+	if len(data) > maxRefineSize || reported < 1 {
+		return reported
+	}
+	ends := lineEnds(data)
+	if reported > len(ends) {
+		return reported
+	}
+	fails := func(k int) bool { return prefixFailsWith(data[:ends[k-1]], msg) }
+	lo, hi := reported, len(ends) // fails(hi) holds for the whole file
+	if !fails(hi) {
+		return reported
+	}
+	if fails(lo) {
+		return lo
+	}
+	for hi-lo > 1 { // invariant: !fails(lo) && fails(hi)
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+// lineEnds returns the end offset (after the newline) of every line.
+func lineEnds(data []byte) []int {
+	var ends []int
+	for i, b := range data {
+		if b == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		ends = append(ends, len(data))
+	}
+	return ends
+}
+
+// prefixFailsWith reports whether parsing b fails with the given problem.
+func prefixFailsWith(b []byte, msg string) (fails bool) {
+	defer func() {
+		if recover() != nil {
+			fails = false
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			return false
+		}
+		m := yamlLineRe.FindStringSubmatch(err.Error())
+		return m != nil && m[2] == msg
+	}
 }
 
 // decode fills v (addressable) from n.
@@ -450,7 +536,9 @@ func suggest(s string, candidates []string) string {
 		if strings.EqualFold(c, s) {
 			return c
 		}
-		if dist := editDistance(s, c, bestDist); dist < bestDist || (dist == bestDist && dist < 3 && c < best) {
+		// Strictly closer only: the first candidate wins ties, so the
+		// order of candidates (catalog order) decides, deterministically.
+		if dist := editDistance(s, c, bestDist); dist < bestDist {
 			best, bestDist = c, dist
 		}
 	}
