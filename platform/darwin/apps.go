@@ -64,7 +64,7 @@ type appDir struct {
 func scanApps(s *scan, users []policy.User, byBundle map[string]*policy.CatalogEntry) {
 	dirs := []appDir{{dir: "Applications", base: "Applications"}}
 	for _, u := range users {
-		if home := userHome(u); home != "" {
+		if home := realHome(s, u); home != "" {
 			dirs = append(dirs, appDir{dir: path.Join(home, "Applications"), base: home, user: u.Name})
 		}
 	}
@@ -210,6 +210,28 @@ func bundleIndex(cat *policy.Catalog) map[string]*policy.CatalogEntry {
 		}
 	}
 	return m
+}
+
+// realHome returns the user's home when it is a real directory (not a
+// symbolic link, which could point into another user's home), else "". A
+// home that is a link is a problem, recorded once.
+func realHome(s *scan, u policy.User) string {
+	home := userHome(u)
+	if home == "" {
+		return ""
+	}
+	st, err := platform.Lstat(s.h.Root, home)
+	switch {
+	case err != nil:
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.problem("users", "/"+home, "cannot read home: "+err.Error())
+		}
+		return ""
+	case st.Mode()&fs.ModeSymlink != 0 || !st.IsDir():
+		s.problem("users", "/"+home, "skipped home: not a real directory (a symbolic link is not followed)")
+		return ""
+	}
+	return home
 }
 
 // userHome returns a user's home as a root-relative path, or "" when it is

@@ -30,15 +30,8 @@ func scanMessengers(s *scan, users []policy.User) {
 // link as the folder itself does not count. One piece of evidence is
 // recorded per messenger and user: the first matching folder in catalog order.
 func scanDataDirs(s *scan, u policy.User) {
-	home := userHome(u)
+	home := realHome(s, u)
 	if home == "" {
-		return
-	}
-	st, err := platform.Lstat(s.h.Root, home)
-	if err != nil || st.Mode()&fs.ModeSymlink != 0 || !st.IsDir() {
-		if err == nil || !errors.Is(err, fs.ErrNotExist) {
-			s.problem("data-dirs", "/"+home, "skipped home: not a real directory")
-		}
 		return
 	}
 	lister := &dirCache{s: s, home: home, entries: map[string][]fs.DirEntry{}}

@@ -146,3 +146,35 @@ func TestScanCapsProblemList(t *testing.T) {
 		t.Errorf("apps problems = %d (last %q); want %d and a summary of 10 more", n, last.Message, maxProblemsPerProbe+1)
 	}
 }
+
+func TestSymlinkedHomeIsSkipped(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "Users/alice/Applications/Signal.app/Contents/Info.plist", readTestdata(t, "infoplist/Signal.xml"))
+	writeFile(t, root, "Users/alice/Library/Application Support/Signal/.keep", nil)
+	symlink(t, "alice", root, "Users/trudy")
+	run := platformtest.NewFakeRunner()
+	run.Set("dscl . -list /Users UniqueID", "alice 501\ntrudy 502\n")
+	run.Set("dscl . -list /Users NFSHomeDirectory", "alice /Users/alice\ntrudy /Users/trudy\n")
+	h := &platform.Host{GOOS: "darwin", Root: platform.NewDirFS(root), Run: run}
+	inv, err := Scan(context.Background(), h, defaultCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range inv.Messengers {
+		if m.User != "alice" {
+			t.Errorf("messenger %+v attributed through trudy's symlinked home", m)
+		}
+	}
+	if len(inv.Messengers) != 2 {
+		t.Errorf("got %d messengers; want alice's bundle and data folder", len(inv.Messengers))
+	}
+	found := false
+	for _, p := range inv.Problems {
+		if p.Path == "/Users/trudy" && strings.Contains(p.Message, "skipped home") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no problem for /Users/trudy; problems: %+v", inv.Problems)
+	}
+}

@@ -357,7 +357,7 @@ func minPositive(a, b int) int {
 // preferences, named after the hardware UUID. A missing file is not a
 // problem: the user never changed the default.
 func byHostIdle(s *scan, u policy.User, hwUUID string) (*int, string) {
-	home := userHome(u)
+	home := realHome(s, u)
 	if home == "" || hwUUID == "" {
 		return nil, ""
 	}
