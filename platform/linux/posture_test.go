@@ -1,0 +1,213 @@
+package linux
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/policy"
+)
+
+const postureTestdata = "testdata/posture"
+
+func postureHost(t testing.TB, root string) *platform.Host {
+	t.Helper()
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &platform.Host{GOOS: "linux", Root: platform.NewDirFS(abs), RootDir: abs}
+}
+
+func postureUsers(names ...string) []policy.User {
+	var out []policy.User
+	for i, n := range names {
+		out = append(out, policy.User{Name: n, UID: strconv.Itoa(1000 + i), Home: "/home/" + n})
+	}
+	return out
+}
+
+// lockSummary is the part of a ScreenLock compared exactly; sources and
+// reasons are checked by substring.
+type lockSummary struct {
+	Desktop       string
+	Applicable    policy.Tri
+	Enabled       policy.Tri
+	Idle, Grace   int
+	LockOnSuspend policy.Tri
+}
+
+func summarize(l policy.ScreenLock) lockSummary {
+	s := lockSummary{Desktop: l.Desktop, Applicable: l.Applicable, Enabled: l.Enabled, Idle: -1, Grace: -1, LockOnSuspend: l.LockOnSuspend}
+	if l.IdleSeconds != nil {
+		s.Idle = *l.IdleSeconds
+	}
+	if l.GraceSeconds != nil {
+		s.Grace = *l.GraceSeconds
+	}
+	return s
+}
+
+type lockWant struct {
+	sum    lockSummary
+	source []string // substrings of Source
+	policy string   // substring of Policy
+	reason string   // substring of Reason
+}
+
+func TestScreenLockScenarios(t *testing.T) {
+	yes, no, unk := policy.Yes, policy.No, policy.Unknown
+	tests := []struct {
+		root  string
+		users []string
+		want  map[string]lockWant
+	}{
+		{"root-gnome", []string{"alice", "bob", "carol", "dave", "erin", "gina", "henry", "ivan"}, map[string]lockWant{
+			// live session; user raised idle and grace, system lock holds lock-enabled
+			"alice": {lockSummary{"gnome", yes, yes, 600, 30, yes},
+				[]string{"live session 2", "lock-enabled=true (/etc/dconf/db/local (locked))", "idle-delay=600 (~/.config/dconf/user)", "lock-delay=30 (~/.config/dconf/user)"},
+				"locked in /etc/dconf/db/local: lock-enabled=true", ""},
+			// the user turned locking off, the locked system value wins
+			"bob": {lockSummary{"gnome", yes, yes, 300, 0, yes},
+				[]string{"/var/lib/AccountsService/users/bob", "lock-enabled=true (/etc/dconf/db/local (locked))", "idle-delay=300 (/etc/dconf/db/local)", "lock-delay=0 (schema default)"}, "", ""},
+			"carol": {lockSummary{"gnome", yes, yes, 300, 0, yes}, []string{"idle-delay=300 (/etc/dconf/db/local)"}, "", ""},
+			// idle-delay 0: the session never goes idle, so it never locks
+			"dave": {lockSummary{"gnome", yes, no, 0, 0, yes}, []string{"idle-delay=0 (~/.config/dconf/user)"}, "", ""},
+			// an int32 for a uint32 key is ignored by GSettings
+			"erin": {lockSummary{"gnome", yes, yes, 300, 0, yes}, []string{"idle-delay=300 (schema default (value in ~/.config/dconf/user has type i, not u, and is ignored))"}, "", ""},
+			"gina": {lockSummary{"cinnamon", yes, yes, 600, 0, no}, []string{"idle-delay=600 (~/.config/dconf/user)", "lock-on-suspend=false (schema default)"}, "", ""},
+			// MATE counts minutes
+			"henry": {lockSummary{"mate", yes, yes, 600, 60, yes}, []string{"idle-delay=10 (~/.config/dconf/user)", "lock-delay=1 (~/.config/dconf/user)", "minutes"}, "", ""},
+			// no record: all installed desktops (GNOME, MATE) lock by default
+			"ivan": {lockSummary{"gnome", yes, yes, 300, 0, yes}, []string{"weakest of installed desktops gnome, mate"}, "", ""},
+		}},
+		{"root-kde", []string{"kate", "ken", "lars"}, map[string]lockWant{
+			"kate": {lockSummary{"kde", yes, yes, 300, 10, yes}, []string{"Timeout=5 min (default)", "LockGrace=10 s (/etc/xdg/kscreenlockerrc)"}, "immutable (KDE Kiosk [$i]): Autolock=true", ""},
+			"ken":  {lockSummary{"kde", yes, yes, 900, 0, yes}, []string{"live session 3", "Timeout=15 min (~/.config/kscreenlockerrc)", "LockGrace=0 s (~/.config/kscreenlockerrc)"}, "", ""},
+			// Autolock=false in the user file loses to the immutable system key
+			"lars": {lockSummary{"kde", yes, yes, 300, 10, no}, []string{"Autolock=true (/etc/xdg/kscreenlockerrc)", "LockOnResume=false (~/.config/kscreenlockerrc)"}, "", ""},
+		}},
+		{"root-xfce", []string{"xavier", "xena", "sam", "yann"}, map[string]lockWant{
+			"xavier": {lockSummary{"xfce", yes, yes, 600, 0, yes}, []string{"/saver/idle-activation/delay=10 min (/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml)"}, "logind IdleAction=lock after 900 s", ""},
+			"xena": {lockSummary{"xfce", yes, no, 600, 120, no},
+				[]string{"/lock/enabled=false (~/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml)", "lock-screen-suspend-hibernate=false (~/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-power-manager.xml)"}, "", ""},
+			"sam":  {lockSummary{"sway", yes, unk, -1, -1, unk}, nil, "", "sway: its screen locker is configured in the user's own scripts"},
+			"yann": {lockSummary{"sway", yes, unk, -1, -1, unk}, []string{"weakest of installed desktops sway, xfce"}, "", "logind IdleAction=lock after 900 s"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.root, func(t *testing.T) {
+			h := postureHost(t, filepath.Join(postureTestdata, tt.root))
+			inv := &policy.Inventory{}
+			p := scanPosture(context.Background(), h, nil, postureUsers(tt.users...), inv)
+			if !p.Inspected {
+				t.Fatal("Inspected = false")
+			}
+			if len(p.ScreenLock) != len(tt.users) {
+				t.Fatalf("got %d screen-lock entries; want %d", len(p.ScreenLock), len(tt.users))
+			}
+			for _, l := range p.ScreenLock {
+				w, ok := tt.want[l.User]
+				if !ok {
+					t.Fatalf("unexpected user %q", l.User)
+				}
+				if diff := cmp.Diff(w.sum, summarize(l)); diff != "" {
+					t.Errorf("%s: screen lock mismatch (-want +got):\n%s\nsource: %s\nreason: %s", l.User, diff, l.Source, l.Reason)
+				}
+				for _, s := range w.source {
+					if !strings.Contains(l.Source, s) {
+						t.Errorf("%s: Source = %q; want it to contain %q", l.User, l.Source, s)
+					}
+				}
+				if !strings.Contains(l.Policy, w.policy) {
+					t.Errorf("%s: Policy = %q; want it to contain %q", l.User, l.Policy, w.policy)
+				}
+				if !strings.Contains(l.Reason, w.reason) || (w.sum.Enabled == policy.Unknown) != (l.Reason != "") {
+					t.Errorf("%s: Reason = %q; want %q (and set exactly when unknown)", l.User, l.Reason, w.reason)
+				}
+			}
+		})
+	}
+}
+
+func TestNoGraphicalDesktopIsNotApplicable(t *testing.T) {
+	root := t.TempDir()
+	h := postureHost(t, root)
+	p := scanPosture(context.Background(), h, nil, postureUsers("svc"), &policy.Inventory{})
+	got := p.ScreenLock[0]
+	if got.Applicable != policy.No || got.Enabled != policy.Unknown || got.Reason == "" {
+		t.Errorf("server user: %+v; want Applicable=No with a reason", got)
+	}
+}
+
+func TestLogindRescuesGNOMEWithLockOff(t *testing.T) {
+	root := postureCopyTree(t, filepath.Join(postureTestdata, "root-gnome"))
+	// A desktop lock turned off but the session still goes idle: logind's
+	// IdleAction=lock locks it.
+	postureWriteFile(t, root, "etc/dconf/db/local.d/locks/screenlock", "")
+	compileOrCopy(t, root)
+	postureWriteFile(t, root, "etc/systemd/logind.conf", "[Login]\nIdleAction=lock\nIdleActionSec=10min\n")
+	h := postureHost(t, root)
+	p := scanPosture(context.Background(), h, nil, postureUsers("bob"), &policy.Inventory{})
+	got := p.ScreenLock[0]
+	if got.Enabled != policy.Yes || got.IdleSeconds == nil || *got.IdleSeconds != 600 || !strings.Contains(got.Source, "logind IdleAction=lock after 600 s (/etc/systemd/logind.conf)") {
+		t.Errorf("bob with logind lock: %+v (source %q)", summarize(got), got.Source)
+	}
+}
+
+// compileOrCopy replaces the fixture's compiled local db with one built
+// without locks, when dconf is available; otherwise it skips.
+func compileOrCopy(t *testing.T, root string) {
+	t.Helper()
+	dconf := postureLookDconf(t)
+	postureRun(t, dconf, "compile", filepath.Join(root, "etc/dconf/db/local"), filepath.Join(root, "etc/dconf/db/local.d"))
+}
+
+func postureWriteFile(t testing.TB, root, rel, content string) {
+	t.Helper()
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copyTree copies a fixture root into a temp dir (symlinks as symlinks).
+func postureCopyTree(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		switch {
+		case info.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, out)
+		case info.IsDir():
+			return os.MkdirAll(out, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
