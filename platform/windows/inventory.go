@@ -15,11 +15,14 @@ import (
 // user hive, because per-user installers such as Signal and Telegram write
 // only to HKCU; fleetdm/fleet ee/maintained-apps/outputs/telegram/windows.json).
 const (
-	keyUninstall       = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`
-	keyUninstallWOW    = `HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall`
-	userKeyUninstall   = `Software\Microsoft\Windows\CurrentVersion\Uninstall`
-	userKeyAppModel    = `Software\Classes\Local Settings\Software\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages`
-	classesKeyAppModel = `Local Settings\Software\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages`
+	keyUninstall     = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`
+	keyUninstallWOW  = `HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall`
+	userKeyUninstall = `Software\Microsoft\Windows\CurrentVersion\Uninstall`
+	// Fleet's Telegram uninstall script also searches the per-user
+	// WOW6432Node twin (ee/maintained-apps/outputs/telegram/windows.json).
+	userKeyUninstallWOW = `Software\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall`
+	userKeyAppModel     = `Software\Classes\Local Settings\Software\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages`
+	classesKeyAppModel  = `Local Settings\Software\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages`
 	// AppxAllUserStore lists, per user SID, the packages registered to that
 	// user; it lives in HKLM and so also covers users who are logged off.
 	keyAppxAllUserStore = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Appx\AppxAllUserStore`
@@ -217,6 +220,7 @@ func (s *scanner) scanUserMSIX(p profile, h hive, seen map[string]bool) {
 	}
 	for pfn, hit := range hits {
 		seen[pfn] = true
+		s.msixDirsSeen[strings.ToLower(hit.location)] = true
 		s.add(messenger(hit.entry, sourceMSIX, p.user.Name, hit.version, hit.location))
 	}
 }
@@ -251,7 +255,7 @@ func (s *scanner) msixDirs(p profile, hits map[string]*msixHit) {
 		rel := path.Join(p.home, dirPackages, pfn)
 		ok, err := isPlainDir(s.h.Root, p.home, rel)
 		if err != nil {
-			s.probs.add(sourceMSIX, s.winPath(rel), err)
+			s.probs.add(sourceMSIX, s.errPath(err, rel), err)
 			continue
 		}
 		if !ok {
@@ -264,6 +268,16 @@ func (s *scanner) msixDirs(p profile, hits map[string]*msixHit) {
 		}
 		hits[key] = &msixHit{entry: s.m.msix[key], location: s.winPath(rel), onDisk: true}
 	}
+}
+
+// errPath is the Windows form of the path an error names (the link that
+// was refused), else of rel.
+func (s *scanner) errPath(err error, rel string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		rel = pe.Path
+	}
+	return s.winPath(rel)
 }
 
 // scanWindowsApps reports catalog packages staged in %ProgramFiles%\WindowsApps
@@ -334,10 +348,12 @@ func (s *scanner) scanDataDirs(p profile) {
 		rel := path.Join(p.home, r.dir)
 		ok, err := isPlainDir(s.h.Root, p.home, rel)
 		if err != nil {
-			s.probs.add(sourceDataDir, s.winPath(rel), err)
+			s.probs.add(sourceDataDir, s.errPath(err, rel), err)
 			continue
 		}
-		if ok {
+		// The catalog lists some package data directories as data dirs too;
+		// they are already reported as the MSIX package.
+		if ok && !s.msixDirsSeen[strings.ToLower(s.winPath(rel))] {
 			s.add(messenger(r.entry, sourceDataDir, p.user.Name, "", s.winPath(rel)))
 		}
 	}

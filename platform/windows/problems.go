@@ -17,10 +17,11 @@ type problems struct {
 	list    []policy.Problem
 	counts  map[string]int
 	dropped map[string]int
+	seen    map[string]bool
 }
 
 func newProblems() *problems {
-	return &problems{counts: map[string]int{}, dropped: map[string]int{}}
+	return &problems{counts: map[string]int{}, dropped: map[string]int{}, seen: map[string]bool{}}
 }
 
 // add records err for probe at path (a registry or file path).
@@ -33,6 +34,11 @@ func (p *problems) addf(probe, path, format string, args ...any) {
 }
 
 func (p *problems) addMsg(probe, path, msg string) {
+	key := probe + "\x00" + path + "\x00" + msg
+	if p.seen[key] {
+		return // one link refused for twelve data dirs is one problem
+	}
+	p.seen[key] = true
 	p.counts[probe]++
 	if p.counts[probe] > maxProblemsPerProbe {
 		p.dropped[probe]++

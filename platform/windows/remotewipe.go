@@ -2,11 +2,9 @@ package windows
 
 import (
 	"net/url"
-	"path"
 	"sort"
 	"strings"
 
-	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -46,8 +44,10 @@ type enrollment struct {
 	key, provider, url string
 }
 
-// remoteWipe reports whether an MDM (or a catalog management agent) can
-// wipe the device. MDM enrollments are filtered the way Fleet's
+// remoteWipe reports whether an MDM can wipe the device. (The catalog's
+// management-agent signatures name Linux and macOS packages, units and
+// paths only, so they are not checked here; on Windows the wipe channel is
+// the MDM enrollment, RemoteWipe CSP.) MDM enrollments are filtered the way Fleet's
 // `mdm_windows` detail query does (fleetdm/fleet
 // server/service/osquery_utils/queries.go): values grouped per
 // Enrollments\<GUID> key, only keys with a UPN, COALESCE(EnrollmentState,
@@ -72,10 +72,6 @@ func (s *scanner) remoteWipe() policy.RemoteWipe {
 		if ignored > 0 {
 			rw.Reason += " (stale, failed or local enrollment keys ignored)"
 		}
-	}
-	if a := s.managementAgent(); a != nil {
-		rw.Capable, rw.Scope, rw.Provider, rw.Source, rw.Reason = policy.Yes, "device", agentProvider(a), "agent:"+a.ID, ""
-		return rw
 	}
 	if s.hasSubKeys(keyEntraJoin) {
 		rw.Reason += "; Entra ID joined, which is identity, not device management"
@@ -175,46 +171,6 @@ func (s *scanner) findMyDevice() policy.Tri {
 		}
 	}
 	return policy.Unknown
-}
-
-// managementAgent returns the first catalog agent whose Windows path
-// exists on the scanned drive ("C:\Program Files\..." or "Program
-// Files/..." in the catalog; Unix paths are skipped).
-func (s *scanner) managementAgent() *policy.AgentSignature {
-	if s.cat == nil {
-		return nil
-	}
-	for i := range s.cat.Agents {
-		a := &s.cat.Agents[i]
-		for _, p := range a.Paths {
-			rel, ok := s.agentPath(p)
-			if !ok {
-				continue
-			}
-			if _, err := platform.Lstat(s.h.Root, rel); err == nil {
-				return a
-			}
-		}
-	}
-	return nil
-}
-
-func (s *scanner) agentPath(p string) (string, bool) {
-	switch {
-	case strings.HasPrefix(p, "/"):
-		return "", false
-	case len(p) > 2 && p[1] == ':':
-		return s.onDrive(p)
-	}
-	rel := path.Clean(strings.ReplaceAll(p, `\`, "/"))
-	return rel, rel != "." && !strings.HasPrefix(rel, "..")
-}
-
-func agentProvider(a *policy.AgentSignature) string {
-	if a.Provider != "" {
-		return a.Provider
-	}
-	return a.Name
 }
 
 func (s *scanner) hasSubKeys(key string) bool {

@@ -29,6 +29,9 @@ type scanner struct {
 	m     *matcher
 	probs *problems
 	found []policy.Messenger
+	// msixDirsSeen holds (lower-case) package directories already reported
+	// as MSIX evidence.
+	msixDirsSeen map[string]bool
 	// drive is the system drive h.Root holds ("C:"); systemRoot its Windows
 	// directory ("C:\Windows").
 	drive, systemRoot string
@@ -47,7 +50,7 @@ func Scan(ctx context.Context, h *platform.Host, reg Registry, cat *policy.Catal
 	if reg == nil {
 		return nil, errors.New("windows scan: no registry")
 	}
-	s := &scanner{h: h, reg: reg, cat: cat, probs: newProblems()}
+	s := &scanner{h: h, reg: reg, cat: cat, probs: newProblems(), msixDirsSeen: map[string]bool{}}
 	s.m = newMatcher(cat, s.probs)
 	inv := &policy.Inventory{Device: policy.Device{Kind: "computer", Platform: "windows"}}
 	if err := s.identify(&inv.Device); err != nil {
@@ -91,7 +94,9 @@ func (s *scanner) scanUsers(ctx context.Context, profiles []profile, ml machineL
 		if h.err != nil {
 			s.probs.add("users", `HKU\`+p.sid, fmt.Errorf("user %s: hive not readable: %w", p.user.Name, h.err))
 		} else {
-			s.scanUninstall(h.root+`\`+userKeyUninstall, `HKU\`+p.sid+`\`+userKeyUninstall, p.user.Name)
+			for _, k := range []string{userKeyUninstall, userKeyUninstallWOW} {
+				s.scanUninstall(h.root+`\`+k, `HKU\`+p.sid+`\`+k, p.user.Name)
+			}
 		}
 		s.scanUserMSIX(p, h, seen)
 		s.scanDataDirs(p)

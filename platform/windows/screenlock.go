@@ -282,8 +282,11 @@ func (s *scanner) userLock(p profile, h hive, ml machineLock) policy.ScreenLock 
 	default:
 		sl.Enabled, sl.Source = policy.No, strings.Join(off, "; ")
 	}
-	if ml.wake.state == policy.Unknown && sl.Reason == "" && ml.wake.reason != "" {
-		sl.Reason = "lock on wake: " + ml.wake.reason
+	if ml.wake.source != "" {
+		sl.Source = joinReason(sl.Source, "lock on wake from "+ml.wake.source)
+	}
+	if ml.wake.state == policy.Unknown && ml.wake.reason != "" {
+		sl.Reason = joinReason(sl.Reason, "lock on wake: "+ml.wake.reason)
 	}
 	return sl
 }

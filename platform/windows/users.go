@@ -207,8 +207,28 @@ func checkPlainFile(fsys fs.FS, home, rel string) error {
 	if err != nil {
 		return err
 	}
+	if err := linkError(st.Mode()); err != nil {
+		return &fs.PathError{Op: "lstat", Path: rel, Err: err}
+	}
 	if !st.Mode().IsRegular() {
 		return &fs.PathError{Op: "lstat", Path: rel, Err: platform.ErrNotRegular}
+	}
+	return nil
+}
+
+// errReparsePoint refuses what Go reports as an irregular file on Windows:
+// junctions and other reparse points, which redirect like symbolic links.
+var errReparsePoint = errors.New("refusing to follow a junction or reparse point")
+
+// errNotDir is returned for a file where a directory is expected.
+var errNotDir = errors.New("not a directory")
+
+func linkError(m fs.FileMode) error {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return platform.ErrSymlink
+	case m&fs.ModeIrregular != 0:
+		return errReparsePoint
 	}
 	return nil
 }
@@ -229,8 +249,11 @@ func isPlainDir(fsys fs.FS, home, rel string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if !st.IsDir() || st.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
-			return false, &fs.PathError{Op: "lstat", Path: cur, Err: errors.New("not a plain directory")}
+		if err := linkError(st.Mode()); err != nil {
+			return false, &fs.PathError{Op: "lstat", Path: cur, Err: err}
+		}
+		if !st.IsDir() {
+			return false, &fs.PathError{Op: "lstat", Path: cur, Err: errNotDir}
 		}
 	}
 	return true, nil
