@@ -168,13 +168,16 @@ func TestPlistPresentDoesNotDecode(t *testing.T) {
 
 func FuzzDecodePlist(f *testing.F) {
 	for _, name := range []string{"infoplist/Slack.bplist", "infoplist/Telegram.xml", "broken/truncated.bplist",
-		"broken/cycle.bplist", "broken/laughs.bplist", "commands/profiles-list-mdm.xml"} {
+		"broken/cycle.bplist", "broken/laughs.bplist", "commands/profiles-list-mdm.xml", "commands/nvram-fmm.xml"} {
 		f.Add(readTestdata(f, name))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var info bundleInfo
-		_ = decodePlist(b, &info) // must not panic or hang
-		var l profilesList
-		_ = decodePlist(b, &l)
+		// Must not panic or hang, whatever the bytes.
+		_, _ = parseInfoPlist(b)
+		_, _, _ = parseProfilesList(b)
+		_, _ = parseNvram(b)
+		if m, err := parseManagedScreensaver(b); err == nil {
+			_ = m.String()
+		}
 	})
 }
