@@ -1,0 +1,48 @@
+//go:build linux || darwin
+
+package localapi
+
+import (
+	"fmt"
+	"net"
+	"os/user"
+	"strconv"
+)
+
+// peerOf identifies the process on the other end of a Unix socket from the
+// kernel's record of the connecting process's credentials: these cannot be
+// forged by the client, unlike anything it sends.
+func peerOf(c net.Conn) (Peer, error) {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return Peer{}, fmt.Errorf("connection is %T, not a Unix socket", c)
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return Peer{}, fmt.Errorf("peer credentials: %w", err)
+	}
+	var uid int
+	var credErr error
+	if err := raw.Control(func(fd uintptr) { uid, credErr = peerUID(int(fd)) }); err != nil {
+		return Peer{}, fmt.Errorf("peer credentials: %w", err)
+	}
+	if credErr != nil {
+		return Peer{}, fmt.Errorf("peer credentials: %w", credErr)
+	}
+	return peerForUID(uid, lookupUser), nil
+}
+
+// peerForUID builds the Peer for uid. Only root is an administrator: members
+// of sudo/wheel/admin groups can get the full view with `sudo agent status`,
+// which leaves an audit trail.
+func peerForUID(uid int, lookup func(int) string) Peer {
+	return Peer{UID: uid, User: lookup(uid), Admin: uid == 0}
+}
+
+func lookupUser(uid int) string {
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}

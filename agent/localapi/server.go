@@ -1,0 +1,322 @@
+// Package localapi answers `agent status` and friends while the daemon runs:
+// HTTP/JSON over a Unix socket (Linux, macOS) or a named pipe (Windows),
+// with every request authorized by the peer's operating-system identity
+// (SO_PEERCRED, LOCAL_PEERCRED, the pipe client's token). Administrators see
+// everything and may trigger scans; any other local user gets a redacted,
+// read-only view with device-level findings and their own.
+//
+// The design follows Tailscale's LocalAPI (ipn/localapi, safesocket): a fake
+// Host name, refusal of browser-originated requests (Origin/Referer) and a
+// typed client over the same transport.
+package localapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/policy"
+)
+
+// Host is the HTTP Host every request must carry. It is not resolvable; the
+// client dials the socket whatever the URL says. Requiring it defeats DNS
+// rebinding should the API ever be reached through something else.
+const Host = "local-msgguard"
+
+// APIVersion is sent in the Msgguard-API header of every response.
+const APIVersion = "1"
+
+// Paths of the endpoints.
+const (
+	PathStatus    = "/v1/status"
+	PathFindings  = "/v1/findings"
+	PathInventory = "/v1/inventory"
+	PathDrift     = "/v1/drift"
+	PathHealth    = "/v1/health"
+	PathScan      = "/v1/scan"
+)
+
+// ErrNoReport is returned by a Backend that has no scan to show yet; the
+// API answers 503 so the client can fall back or wait.
+var ErrNoReport = errors.New("no scan has completed yet")
+
+// ErrUnavailable is returned by a Backend for a feature it does not offer
+// (yet); the API answers 501.
+var ErrUnavailable = errors.New("not available in this version")
+
+// ErrStopping is returned by a Backend that is shutting down; the API
+// answers 503.
+var ErrStopping = errors.New("agent is stopping")
+
+// Backend is the running agent as the API sees it.
+type Backend interface {
+	// Status is the latest report with the service state filled in.
+	Status(ctx context.Context) (*status.Report, error)
+	// ScanNow runs (or joins) a scan that starts after the call and returns
+	// its report.
+	ScanNow(ctx context.Context) (*status.Report, error)
+	// Drift returns what changed since the given time.
+	Drift(ctx context.Context, since time.Time) (any, error)
+	// Health is the agent's own health.
+	Health(ctx context.Context) status.Health
+}
+
+// Redacter is implemented by Drift values that can be shown to a
+// non-administrator; other drift values are administrator-only.
+type Redacter interface {
+	Redact(user string) any
+}
+
+// Peer is the local account on the other end of a connection.
+type Peer struct {
+	// UID is the numeric user id (-1 on Windows).
+	UID int
+	// SID is the user's security identifier on Windows.
+	SID string
+	// User is the account name as the inventory names users ("alice");
+	// empty if it could not be resolved, which redacts everything personal.
+	User string
+	// Admin is true for root (uid 0), SYSTEM and members of Administrators.
+	Admin bool
+}
+
+// Server serves the local API.
+type Server struct {
+	backend Backend
+	log     zerolog.Logger
+	// identify resolves a connection's peer; per-OS (see peer_*.go),
+	// replaceable in tests.
+	identify func(net.Conn) (Peer, error)
+	srv      *http.Server
+}
+
+// NewServer returns a server for b.
+func NewServer(b Backend, log zerolog.Logger) *Server {
+	s := &Server{backend: b, log: log.With().Str("component", "localapi").Logger(), identify: peerOf}
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    8 << 10,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, &connPeer{conn: c, identify: s.identify})
+		},
+		ErrorLog: nil,
+	}
+	return s
+}
+
+// Serve accepts connections on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.srv.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, waits for in-flight requests until ctx expires,
+// then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.srv.Close()
+	}
+	return err
+}
+
+type connKey struct{}
+
+// connPeer resolves a connection's peer once, on its first request: on
+// Windows the server must have read from the pipe before it may impersonate
+// the client (ImpersonateNamedPipeClient docs), so identification cannot
+// happen at accept time.
+type connPeer struct {
+	conn     net.Conn
+	identify func(net.Conn) (Peer, error)
+	once     sync.Once
+	peer     Peer
+	err      error
+}
+
+func (c *connPeer) get() (Peer, error) {
+	c.once.Do(func() { c.peer, c.err = c.identify(c.conn) })
+	return c.peer, c.err
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	h := w.Header()
+	h.Set("Msgguard-API", APIVersion)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'")
+	h.Set("Cache-Control", "no-store")
+	code := s.serve(w, r)
+	s.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("code", code).
+		Dur("took", time.Since(start)).Msg("request")
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) int {
+	// A browser can be tricked into sending requests to local endpoints
+	// (CSRF, DNS rebinding); browsers always add Origin to such requests
+	// and usually Referer. Tailscale's localapi refuses both.
+	if r.Header.Get("Origin") != "" || r.Header.Get("Referer") != "" {
+		return writeError(w, http.StatusForbidden, "requests from browsers are not allowed")
+	}
+	if r.Host != Host {
+		return writeError(w, http.StatusForbidden, "unexpected Host")
+	}
+	cp, _ := r.Context().Value(connKey{}).(*connPeer)
+	if cp == nil {
+		return writeError(w, http.StatusForbidden, "unknown peer")
+	}
+	peer, err := cp.get()
+	if err != nil {
+		s.log.Warn().Err(err).Msg("peer_identify_failed")
+		return writeError(w, http.StatusForbidden, "cannot identify the caller")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+	switch r.URL.Path {
+	case PathStatus, PathFindings, PathInventory:
+		if !allow(w, r, http.MethodGet) {
+			return http.StatusMethodNotAllowed
+		}
+		return s.serveReport(w, r, peer)
+	case PathHealth:
+		if !allow(w, r, http.MethodGet) {
+			return http.StatusMethodNotAllowed
+		}
+		return writeJSON(w, http.StatusOK, s.backend.Health(r.Context()))
+	case PathDrift:
+		if !allow(w, r, http.MethodGet) {
+			return http.StatusMethodNotAllowed
+		}
+		return s.serveDrift(w, r, peer)
+	case PathScan:
+		if !allow(w, r, http.MethodPost) {
+			return http.StatusMethodNotAllowed
+		}
+		if !peer.Admin {
+			return writeError(w, http.StatusForbidden, "only administrators may start a scan")
+		}
+		rep, err := s.backend.ScanNow(r.Context())
+		if err != nil {
+			return backendError(w, err)
+		}
+		return writeJSON(w, http.StatusOK, rep)
+	}
+	return writeError(w, http.StatusNotFound, "no such endpoint")
+}
+
+func allow(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	writeError(w, http.StatusMethodNotAllowed, "use "+method)
+	return false
+}
+
+func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, peer Peer) int {
+	rep, err := s.backend.Status(r.Context())
+	if err != nil {
+		return backendError(w, err)
+	}
+	if !peer.Admin {
+		rep = rep.Redact(peer.User)
+	}
+	switch r.URL.Path {
+	case PathFindings:
+		fs := rep.Findings
+		if fs == nil {
+			fs = []status.Finding{}
+		}
+		return writeJSON(w, http.StatusOK, fs)
+	case PathInventory:
+		inv := rep.Inventory
+		if inv == nil {
+			inv = &policy.Inventory{}
+		}
+		return writeJSON(w, http.StatusOK, inv)
+	}
+	return writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) serveDrift(w http.ResponseWriter, r *http.Request, peer Peer) int {
+	var since time.Time
+	if v := r.URL.Query().Get("since"); v != "" {
+		t, err := parseSince(v, time.Now())
+		if err != nil {
+			return writeError(w, http.StatusBadRequest, err.Error())
+		}
+		since = t
+	}
+	d, err := s.backend.Drift(r.Context(), since)
+	if err != nil {
+		return backendError(w, err)
+	}
+	if !peer.Admin {
+		red, ok := d.(Redacter)
+		if !ok {
+			return writeError(w, http.StatusForbidden, "drift is only shown to administrators")
+		}
+		d = red.Redact(peer.User)
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+// parseSince accepts an RFC 3339 time or a duration back from now ("24h").
+func parseSince(v string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("since: want an RFC 3339 time or a duration such as 24h, got %q", v)
+}
+
+func backendError(w http.ResponseWriter, err error) int {
+	switch {
+	case errors.Is(err, ErrNoReport), errors.Is(err, ErrStopping):
+		return writeError(w, http.StatusServiceUnavailable, err.Error())
+	case errors.Is(err, ErrUnavailable):
+		return writeError(w, http.StatusNotImplemented, err.Error())
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return writeError(w, http.StatusServiceUnavailable, err.Error())
+	}
+	return writeError(w, http.StatusInternalServerError, err.Error())
+}
+
+// errorBody is the JSON body of every non-2xx response.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) int {
+	return writeJSON(w, code, errorBody{Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code = http.StatusInternalServerError
+		b = []byte(`{"error":"encoding the response failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+	return code
+}
