@@ -34,7 +34,7 @@ func scanDataDirs(s *scan, u policy.User) {
 	if home == "" {
 		return
 	}
-	lister := &dirCache{s: s, home: home, entries: map[string][]fs.DirEntry{}}
+	lister := &dirCache{s: s, home: home, parents: map[string]bool{}, entries: map[string][]fs.DirEntry{}}
 	for i := range s.cat.Messengers {
 		e := &s.cat.Messengers[i]
 		for _, rel := range e.Darwin.DataDirs {
@@ -49,34 +49,39 @@ func scanDataDirs(s *scan, u policy.User) {
 	}
 }
 
-// dirCache lists each parent folder once per user, since many catalog
+// dirCache checks each parent folder once per user, since many catalog
 // paths share Library/Containers or Library/Application Support.
 type dirCache struct {
 	s       *scan
 	home    string
+	parents map[string]bool // parent has no symlink below the home
 	entries map[string][]fs.DirEntry
 }
 
 // find returns the root-relative path of the first entry matching rel
 // (relative to the home; its last element may be a path.Match pattern such
-// as "*.ru.keepcoder.Telegram"), or "".
+// as "*.ru.keepcoder.Telegram"), or "". A literal name is checked with one
+// Lstat; only a pattern lists its folder.
 func (c *dirCache) find(rel string) string {
 	rel = strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(rel, "~/")), "/")
 	if rel == "" || rel == "." {
 		return ""
 	}
-	parent, pattern := path.Split(rel)
-	parent = path.Join(c.home, parent)
-	entries, ok := c.entries[parent]
-	if !ok {
-		entries = c.list(parent)
-		c.entries[parent] = entries
+	dir, pattern := path.Split(rel)
+	parent := path.Join(c.home, dir)
+	if !c.parentOK(parent) {
+		return ""
 	}
-	for _, e := range entries {
-		if m, err := path.Match(pattern, e.Name()); err != nil || !m {
-			continue
+	if !strings.ContainsAny(pattern, `*?[\`) {
+		p := path.Join(parent, pattern)
+		st, err := platform.Lstat(c.s.h.Root, p)
+		if err != nil || st.Mode()&fs.ModeSymlink != 0 {
+			return ""
 		}
-		if e.Type()&fs.ModeSymlink != 0 {
+		return p
+	}
+	for _, e := range c.list(parent) {
+		if m, err := path.Match(pattern, e.Name()); err != nil || !m || e.Type()&fs.ModeSymlink != 0 {
 			continue
 		}
 		return path.Join(parent, e.Name())
@@ -84,27 +89,36 @@ func (c *dirCache) find(rel string) string {
 	return ""
 }
 
-func (c *dirCache) list(dir string) []fs.DirEntry {
-	if err := platform.NoLinksBelow(c.s.h.Root, c.home, dir); err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			at := dir
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				at = pe.Path // the offending component, reported once
-			}
-			c.s.problem("data-dirs", "/"+at, "skipped user folders below: "+err.Error())
+// parentOK reports whether dir exists with no symbolic link between the
+// home and it; a link is a problem, recorded once at the offending path.
+func (c *dirCache) parentOK(dir string) bool {
+	if ok, seen := c.parents[dir]; seen {
+		return ok
+	}
+	err := platform.NoLinksBelow(c.s.h.Root, c.home, dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		at := dir
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			at = pe.Path
 		}
-		return nil
+		c.s.problem("data-dirs", "/"+at, "skipped user folders below: "+err.Error())
+	}
+	c.parents[dir] = err == nil
+	return err == nil
+}
+
+func (c *dirCache) list(dir string) []fs.DirEntry {
+	if entries, ok := c.entries[dir]; ok {
+		return entries
 	}
 	entries, truncated, err := readDirCapped(c.s.h.Root, dir, maxDirEntries)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			c.s.problem("data-dirs", "/"+dir, "cannot list folder: "+err.Error())
-		}
-		return nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		c.s.problem("data-dirs", "/"+dir, "cannot list folder: "+err.Error())
 	}
 	if truncated {
 		c.s.problem("data-dirs", "/"+dir, "folder has too many entries; only part was searched")
 	}
+	c.entries[dir] = entries
 	return entries
 }
