@@ -1,0 +1,236 @@
+package drift
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/policy"
+)
+
+// Item kinds, the first byte of an item key.
+const (
+	itemFinding   = 'f'
+	itemMessenger = 'm'
+	itemVersion   = 'v'
+	itemPosture   = 'p'
+)
+
+// Posture areas (item.rule of posture items).
+const (
+	areaScreenLock = "screen_lock"
+	areaEncryption = "encryption"
+	areaRemoteWipe = "remote_wipe"
+)
+
+// item is one tracked value of a device's state: a finding's status, a
+// messenger's presence (value = variant), a messenger's versions, or one
+// posture setting. Drift compares items by key and value only.
+type item struct {
+	kind    byte
+	rule    string // finding rule; posture area
+	subject string // finding subject; messenger id; volume mount
+	user    string
+	profile string // phone profile of a messenger
+	attr    string // posture attribute ("idle_seconds")
+	value   string
+	// sev is a finding's severity; name a messenger's display name. Neither
+	// makes an event on its own.
+	sev  policy.Severity
+	name string
+}
+
+const sep = "\x00"
+
+func (it *item) key() string {
+	return string(it.kind) + sep + it.rule + sep + it.subject + sep + it.user + sep + it.profile + sep + it.attr
+}
+
+// encode is the stored value: value, severity and name separated by NUL.
+func (it *item) encode() []byte {
+	return []byte(it.value + sep + string(it.sev) + sep + it.name)
+}
+
+var errBadItem = errors.New("malformed drift item")
+
+// decodeItem parses a stored key and value. It is pure and fuzz-tested: a
+// damaged value must produce an error, never a panic.
+func decodeItem(k, v []byte) (item, error) {
+	parts := strings.Split(string(k), sep)
+	if len(parts) != 6 || len(parts[0]) != 1 {
+		return item{}, errBadItem
+	}
+	switch parts[0][0] {
+	case itemFinding, itemMessenger, itemVersion, itemPosture:
+	default:
+		return item{}, errBadItem
+	}
+	vals := strings.Split(string(v), sep)
+	if len(vals) != 3 {
+		return item{}, errBadItem
+	}
+	return item{kind: parts[0][0], rule: parts[1], subject: parts[2], user: parts[3], profile: parts[4], attr: parts[5],
+		value: vals[0], sev: policy.Severity(vals[1]), name: vals[2]}, nil
+}
+
+// snapshot is a device's tracked state keyed by item key, plus the keys of
+// findings whose only evidence is a running process: those are volatile
+// and never make an event (they come and go with the user's session).
+type snapshot struct {
+	items    map[string]item
+	volatile map[string]bool
+}
+
+// snapshotOptions select what is tracked.
+type snapshotOptions struct {
+	versions bool
+}
+
+// takeSnapshot extracts the tracked items from a report.
+func takeSnapshot(r *status.Report, o snapshotOptions) snapshot {
+	n := len(r.Findings)
+	if inv := r.Inventory; inv != nil {
+		n += 2*len(inv.Messengers) + 6*len(inv.Posture.ScreenLock) + 3*len(inv.Posture.Encryption.Volumes) + 3
+	}
+	s := snapshot{items: make(map[string]item, n), volatile: map[string]bool{}}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		it := item{kind: itemFinding, rule: f.Rule, subject: f.Subject, user: f.User, value: string(f.Status), sev: f.Severity}
+		k := it.key()
+		s.items[k] = it
+		if processOnly(f.Evidence) {
+			s.volatile[k] = true
+		}
+	}
+	if r.Inventory != nil {
+		addMessengers(s.items, r.Inventory.Messengers, o.versions)
+		addPosture(s.items, &r.Inventory.Posture)
+	}
+	return s
+}
+
+// processOnly reports whether every piece of evidence is a running process.
+func processOnly(ev []policy.Evidence) bool {
+	if len(ev) == 0 {
+		return false
+	}
+	for _, e := range ev {
+		if e.Source != policy.SourceProcess {
+			return false
+		}
+	}
+	return true
+}
+
+// addMessengers adds one presence item (value = variant) per messenger,
+// user and profile, and one version item (value = the sorted versions)
+// when versions are tracked. Process evidence is skipped entirely.
+func addMessengers(items map[string]item, ms []policy.Messenger, versions bool) {
+	// Group entries of one messenger, user and profile (a .deb, a
+	// .desktop file and a data directory are one presence).
+	idx := make([]int, 0, len(ms))
+	for i := range ms {
+		if ms[i].Source != policy.SourceProcess && ms[i].ID != "" {
+			idx = append(idx, i)
+		}
+	}
+	same := func(a, b *policy.Messenger) bool { return a.ID == b.ID && a.User == b.User && a.Profile == b.Profile }
+	slices.SortStableFunc(idx, func(a, b int) int {
+		x, y := &ms[a], &ms[b]
+		if c := strings.Compare(x.ID, y.ID); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.User, y.User); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Profile, y.Profile)
+	})
+	var variants, vers []string
+	for start := 0; start < len(idx); {
+		first := &ms[idx[start]]
+		end := start + 1
+		for end < len(idx) && same(first, &ms[idx[end]]) {
+			end++
+		}
+		variants, vers = variants[:0], vers[:0]
+		for _, i := range idx[start:end] {
+			m := &ms[i]
+			if v := string(m.Variant); v != "" && !slices.Contains(variants, v) {
+				variants = append(variants, v)
+			}
+			if m.Version != "" && !slices.Contains(vers, m.Version) {
+				vers = append(vers, m.Version)
+			}
+		}
+		it := item{kind: itemMessenger, subject: first.ID, user: first.User, profile: first.Profile, name: first.Name}
+		it.value = joinSorted(variants)
+		if it.value == "" {
+			it.value = "present"
+		}
+		items[it.key()] = it
+		if versions && len(vers) > 0 {
+			v := it
+			v.kind, v.value = itemVersion, joinSorted(vers)
+			items[v.key()] = v
+		}
+		start = end
+	}
+}
+
+// joinSorted joins a short list in sorted order; one element (the common
+// case) is returned without allocating.
+func joinSorted(xs []string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	}
+	slices.Sort(xs)
+	return strings.Join(xs, ",")
+}
+
+// addPosture adds one item per posture setting. Nothing is added when the
+// platform's posture probes did not run.
+func addPosture(items map[string]item, p *policy.Posture) {
+	if !p.Inspected {
+		return
+	}
+	put := func(area, subject, user, attr, value string) {
+		it := item{kind: itemPosture, rule: area, subject: subject, user: user, attr: attr, value: value}
+		items[it.key()] = it
+	}
+	for _, s := range p.ScreenLock {
+		put(areaScreenLock, "", s.User, "applicable", s.Applicable.String())
+		put(areaScreenLock, "", s.User, "enabled", s.Enabled.String())
+		put(areaScreenLock, "", s.User, "lock_on_suspend", s.LockOnSuspend.String())
+		if s.IdleSeconds != nil {
+			put(areaScreenLock, "", s.User, "idle_seconds", strconv.Itoa(*s.IdleSeconds))
+		}
+		if s.GraceSeconds != nil {
+			put(areaScreenLock, "", s.User, "grace_seconds", strconv.Itoa(*s.GraceSeconds))
+		}
+		if s.Policy != "" {
+			put(areaScreenLock, "", s.User, "policy", s.Policy)
+		}
+	}
+	w := p.RemoteWipe
+	put(areaRemoteWipe, "", "", "capable", w.Capable.String())
+	if w.Scope != "" {
+		put(areaRemoteWipe, "", "", "scope", w.Scope)
+	}
+	if w.Provider != "" {
+		put(areaRemoteWipe, "", "", "provider", w.Provider)
+	}
+	for _, v := range p.Encryption.Volumes {
+		put(areaEncryption, v.Mount, "", "encrypted", v.Encrypted.String())
+		if v.Protected != policy.Unknown {
+			put(areaEncryption, v.Mount, "", "protected", v.Protected.String())
+		}
+		if v.Method != "" {
+			put(areaEncryption, v.Mount, "", "method", v.Method)
+		}
+	}
+}
