@@ -1,0 +1,94 @@
+package linux
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/msgguard/msgguard/policy"
+)
+
+var fleetAgent = policy.AgentSignature{ID: "fleet", Name: "Fleet (orbit)", Provider: "Fleet", Packages: []string{"fleet-osquery"}, Units: []string{"orbit.service"}, Processes: []string{"orbit"}}
+
+func TestRemoteWipe(t *testing.T) {
+	intune := policy.AgentSignature{ID: "intune", Name: "Microsoft Intune", Provider: "Microsoft Intune", Packages: []string{"intune-portal"}, Units: []string{"intune-agent.timer"}}
+	prey := policy.AgentSignature{ID: "prey", Name: "Prey", Paths: []string{"/usr/lib/prey"}, Units: []string{"prey-agent.service"}}
+	gnome := filepath.Join(postureTestdata, "root-gnome")
+	tests := []struct {
+		name   string
+		root   func(t *testing.T) string
+		agents []policy.AgentSignature
+		want   policy.RemoteWipe
+	}{
+		{"installed and enabled", func(t *testing.T) string { return gnome }, []policy.AgentSignature{intune, fleetAgent},
+			policy.RemoteWipe{Capable: policy.Yes, Scope: "device", Provider: "Fleet",
+				Source: "Fleet (orbit): package fleet-osquery; unit orbit.service enabled (/etc/systemd/system/multi-user.target.wants/orbit.service)"}},
+		{"none installed", func(t *testing.T) string { return gnome }, []policy.AgentSignature{intune},
+			policy.RemoteWipe{Capable: policy.No, Reason: "no management agent that can wipe this device is installed and active (looked for Microsoft Intune)"}},
+		{"installed, service disabled", func(t *testing.T) string {
+			root := postureCopyTree(t, gnome)
+			if err := os.Remove(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/orbit.service")); err != nil {
+				t.Fatal(err)
+			}
+			return root
+		}, []policy.AgentSignature{fleetAgent},
+			policy.RemoteWipe{Capable: policy.No, Reason: "Fleet (orbit) is installed (package fleet-osquery) but its service is neither enabled nor running"}},
+		{"path-installed, running (not enabled)", func(t *testing.T) string {
+			root := t.TempDir()
+			postureWriteFile(t, root, "usr/lib/prey/current/bin/prey", "")
+			if err := os.MkdirAll(filepath.Join(root, "run/systemd/units"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("5c4fd0ae4bfb4c0f9d0e8b8e2f3a1c7d", filepath.Join(root, "run/systemd/units/invocation:prey-agent.service")); err != nil {
+				t.Fatal(err)
+			}
+			return root
+		}, []policy.AgentSignature{prey},
+			policy.RemoteWipe{Capable: policy.Yes, Scope: "device", Provider: "Prey", Source: "Prey: path /usr/lib/prey; unit prey-agent.service running (/run/systemd/units/invocation:prey-agent.service)"}},
+		{"no signatures", func(t *testing.T) string { return gnome }, nil,
+			policy.RemoteWipe{Capable: policy.Unknown, Reason: "the catalog lists no management agents to look for"}},
+		{"dpkg status not readable", func(t *testing.T) string {
+			root := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(root, "var/lib/dpkg/status"), 0o755); err != nil { // a directory
+				t.Fatal(err)
+			}
+			return root
+		}, []policy.AgentSignature{intune},
+			policy.RemoteWipe{Capable: policy.Unknown, Reason: "package database not read: reading /var/lib/dpkg/status: read var/lib/dpkg/status: not a regular file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := remoteWipe(postureHost(t, tt.root(t)), tt.agents, nil)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestInstalledDebs(t *testing.T) {
+	status := "Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: b\nStatus: deinstall ok config-files\n\nPackage: c\nStatus: install ok half-configured\n\nPackage: d\r\nStatus: install ok installed\r\n"
+	got := installedDebs([]byte(status), map[string]bool{"a": true, "b": true, "c": true, "d": true})
+	want := map[string]bool{"a": true, "d": true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func FuzzInstalledDebs(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join(postureTestdata, "root-gnome/var/lib/dpkg/status"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for name := range installedDebs(b, map[string]bool{"fleet-osquery": true, "dconf-cli": true}) {
+			if !strings.Contains(string(b), name) {
+				t.Fatalf("invented package %q", name)
+			}
+		}
+	})
+}
