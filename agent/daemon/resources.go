@@ -1,0 +1,111 @@
+package daemon
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/msgguard/msgguard/agent/config"
+)
+
+// Usage is one sample of the agent's own resource use.
+type Usage struct {
+	RSS uint64
+	// CPU is user+system CPU time consumed since the process started.
+	CPU time.Duration
+}
+
+// SelfSampler samples this process with gopsutil (on Linux it reads
+// /proc/self/stat and statm).
+func SelfSampler() (func() (Usage, error), error) {
+	p, err := process.NewProcess(int32(os.Getpid()))
+	if err != nil {
+		return nil, err
+	}
+	return func() (Usage, error) {
+		mem, err := p.MemoryInfo()
+		if err != nil {
+			return Usage{}, err
+		}
+		t, err := p.Times()
+		if err != nil {
+			return Usage{}, err
+		}
+		cpu := time.Duration((t.User + t.System) * float64(time.Second))
+		return Usage{RSS: mem.RSS, CPU: cpu}, nil
+	}, nil
+}
+
+// resources compares samples with the budget. It only observes: systemd's
+// MemoryMax/CPUQuota enforce hard limits; here the agent says in its log
+// and health when it is over its own, lower, budget (as osquery's watchdog
+// thresholds do, without killing anything).
+type resources struct {
+	budget  config.Budget
+	sampler func() (Usage, error)
+	log     zerolog.Logger
+
+	mu               sync.Mutex
+	rss              uint64
+	cpuPct           float64
+	lastCPU          time.Duration
+	lastAt           time.Time
+	overRSS, overCPU bool
+}
+
+func newResources(b config.Budget, sampler func() (Usage, error), log zerolog.Logger) *resources {
+	return &resources{budget: b, sampler: sampler, log: log}
+}
+
+func (r *resources) sample(now time.Time) {
+	if r.sampler == nil {
+		return
+	}
+	u, err := r.sampler()
+	if err != nil {
+		r.log.Debug().Err(err).Msg("resource_sample_failed")
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rss = u.RSS
+	if !r.lastAt.IsZero() && now.After(r.lastAt) {
+		r.cpuPct = 100 * float64(u.CPU-r.lastCPU) / float64(now.Sub(r.lastAt))
+	}
+	r.lastCPU, r.lastAt = u.CPU, now
+	rssBudget := uint64(r.budget.RSSMB) << 20
+	if over := rssBudget > 0 && u.RSS > rssBudget; over != r.overRSS {
+		r.overRSS = over
+		ev := r.log.Info()
+		if over {
+			ev = r.log.Warn()
+		}
+		ev.Uint64("rss_bytes", u.RSS).Int("budget_mb", r.budget.RSSMB).Bool("over", over).Msg("rss_budget")
+	}
+	if over := r.budget.CPUPercent > 0 && r.cpuPct > r.budget.CPUPercent; over != r.overCPU {
+		r.overCPU = over
+		ev := r.log.Info()
+		if over {
+			ev = r.log.Warn()
+		}
+		ev.Float64("cpu_percent", r.cpuPct).Float64("budget_percent", r.budget.CPUPercent).Bool("over", over).Msg("cpu_budget")
+	}
+}
+
+// state returns the last RSS and the over-budget problems.
+func (r *resources) state() (uint64, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var p []string
+	if r.overRSS {
+		p = append(p, fmt.Sprintf("memory %d MB over the %d MB budget", r.rss>>20, r.budget.RSSMB))
+	}
+	if r.overCPU {
+		p = append(p, fmt.Sprintf("CPU %.1f%% over the %.1f%% budget", r.cpuPct, r.budget.CPUPercent))
+	}
+	return r.rss, p
+}
