@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/msgguard/msgguard/install"
+)
+
+// Exit codes, decided here and documented in the README.
+const (
+	exitCompliant    = 0 // scan/status: compliant; other verbs: success
+	exitNotCompliant = 1 // scan/status: not compliant
+	exitUsage        = 2 // usage, configuration or policy error
+	exitNoScan       = 3 // status: no scan recorded yet
+)
+
+// env is what a verb may use from the process: output streams, environment
+// variables, the effective user and a logger. Tests build their own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	euid           int
+	goos           string
+	log            zerolog.Logger
+}
+
+func newEnv(stdout, stderr io.Writer) *env {
+	return &env{
+		stdout: stdout,
+		stderr: stderr,
+		getenv: os.Getenv,
+		euid:   os.Geteuid(),
+		goos:   runtime.GOOS,
+		// Diagnostics go to stderr as structured JSON; the human report is
+		// on stdout.
+		log: zerolog.New(stderr).Level(zerolog.WarnLevel).With().Timestamp().Logger(),
+	}
+}
+
+// verb is one CLI command.
+type verb struct {
+	summary string
+	run     func(ctx context.Context, e *env, args []string) int
+}
+
+// verbs is the CLI's command table.
+func verbs() map[string]verb {
+	return map[string]verb{
+		"scan":    {"inspect this device, store and print the result", cmdScan},
+		"status":  {"show what the last scan found", cmdStatus},
+		"policy":  {"policy default|check FILE|show: print or validate policies", cmdPolicy},
+		"version": {"print the agent's version", cmdVersion},
+	}
+}
+
+func run(ctx context.Context, args []string, e *env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return 0
+	}
+	v, ok := verbs()[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "agent: unknown command %q\n\n", args[0])
+		usage(e.stderr)
+		return exitUsage
+	}
+	return v.run(ctx, e, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: agent <command> [flags]\n\ncommands:")
+	vs := verbs()
+	names := make([]string, 0, len(vs))
+	for n := range vs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, vs[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'agent <command> -h' for a command's flags.")
+}
+
+// newFlags returns a flag set that reports errors on e.stderr without
+// exiting the process.
+func newFlags(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("agent "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parseFlags parses args and maps -h and errors to exit codes.
+func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// defaultDB is /var/lib/msgguard/state.db (per OS) for root, and a file under
+// $XDG_STATE_HOME for anyone else, so a developer can run the agent
+// unprivileged.
+func (e *env) defaultDB() string {
+	if e.euid == 0 || e.goos == "windows" {
+		return install.PathsFor(e.goos, e.getenv("ProgramData")).DB
+	}
+	state := e.getenv("XDG_STATE_HOME")
+	if state == "" || !filepath.IsAbs(state) {
+		home := e.getenv("HOME")
+		if home == "" {
+			home = "."
+		}
+		state = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(state, "msgguard", "state.db")
+}
+
+// lang picks the output language: --lang wins, then LC_ALL, LC_MESSAGES and
+// LANG as POSIX orders them; German for "de*", English otherwise.
+func (e *env) lang(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := e.getenv(k); v != "" {
+			if strings.HasPrefix(strings.ToLower(v), "de") {
+				return "de"
+			}
+			return "en"
+		}
+	}
+	return "en"
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/store"
+	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/linux"
+	"github.com/msgguard/msgguard/policy"
+)
+
+func cmdScan(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "scan")
+	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	root := fs.String("root", "/", "inspect the device whose root filesystem is at `dir` (fixtures, mounted images)")
+	plat := fs.String("platform", e.goos, "platform of the inspected root: linux, darwin or windows")
+	polFile := fs.String("policy", "", "policy `file` (default: the embedded GDPR policy)")
+	jsonOut := fs.Bool("json", false, "print the report as JSON")
+	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
+	noStore := fs.Bool("no-store", false, "do not record the scan in the database")
+	timeout := fs.Duration("timeout", scan.DefaultProbeTimeout, "give up on the device probe after `duration`")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "agent scan: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	pol, err := loadPolicy(*polFile)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+		return exitUsage
+	}
+	probe, err := probeFor(*plat, *root, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+		return exitUsage
+	}
+	s := &scan.Scanner{Probe: probe, Lang: e.lang(*lang), ProbeTimeout: *timeout, Log: e.log}
+	if !*noStore {
+		st, err := store.Open(*dbPath, store.Options{Log: e.log})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "agent scan: %v\n%s", err, dbHint(err))
+			return exitUsage
+		}
+		defer st.Close()
+		if st.Recovered != "" {
+			fmt.Fprintf(e.stderr, "agent scan: warning: the database was corrupt; it was moved to %s and a new one created\n", st.Recovered)
+		}
+		s.Store = st
+	}
+	r, err := s.Scan(ctx, pol)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+		return exitUsage
+	}
+	if err := printReport(e, r, *jsonOut, e.lang(*lang)); err != nil {
+		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+		return exitUsage
+	}
+	if r.Compliant {
+		return exitCompliant
+	}
+	return exitNotCompliant
+}
+
+// loadPolicy loads a policy file, or the embedded default when file is "".
+func loadPolicy(file string) (scan.Policy, error) {
+	if file == "" {
+		p := policy.Default()
+		return scan.Policy{Policy: p, Ref: policyRef(p, "embedded")}, nil
+	}
+	b, err := platform.ReadFile(platform.NewDirFS(filepath.Dir(file)), filepath.Base(file), platform.MaxConfigSize)
+	if err != nil {
+		return scan.Policy{}, fmt.Errorf("reading policy: %w", err)
+	}
+	p, err := policy.Load(file, b)
+	if err != nil {
+		return scan.Policy{}, err
+	}
+	return scan.Policy{Policy: p, Ref: policyRef(p, file)}, nil
+}
+
+// probeFor builds the device probe for a platform and root directory.
+func probeFor(plat, root string, e *env) (scan.Probe, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("root %s: %w", root, err)
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("root %s is not a directory", root)
+	}
+	live := abs == "/" && plat == runtime.GOOS
+	switch plat {
+	case "linux":
+		h := &platform.Host{GOOS: "linux", Root: platform.NewDirFS(abs), RootDir: abs, Live: live,
+			Run: &platform.ExecRunner{Paths: linux.Commands()}}
+		return func(ctx context.Context, cat *policy.Catalog) (*policy.Inventory, error) {
+			return linux.Scan(ctx, h, cat)
+		}, nil
+	}
+	return nil, fmt.Errorf("platform %q is not supported (linux)", plat)
+}
+
+// dbHint turns a store error into advice for the person at the keyboard.
+func dbHint(err error) string {
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return "hint: the msgguard service is probably running and holds the database; use 'agent status', or pass --db FILE\n"
+	case errors.Is(err, os.ErrPermission):
+		return "hint: run as root, or pass --db FILE for a database you can write\n"
+	}
+	return ""
+}

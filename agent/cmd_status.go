@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/agent/store"
+)
+
+func cmdStatus(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "status")
+	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	jsonOut := fs.Bool("json", false, "print the report as JSON")
+	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	r, err := readLatest(*dbPath)
+	switch {
+	case errors.Is(err, store.ErrNoDatabase), errors.Is(err, store.ErrNoScan):
+		fmt.Fprintf(e.stderr, "agent status: no scan recorded yet in %s; run 'agent scan'\n", *dbPath)
+		return exitNoScan
+	case err != nil:
+		fmt.Fprintf(e.stderr, "agent status: %v\n%s", err, dbHint(err))
+		return exitUsage
+	}
+	if !*jsonOut {
+		fmt.Fprintf(e.stdout, "service not running; showing last recorded scan from %s\n\n", r.ScannedAt.Local().Format("2006-01-02 15:04:05 MST"))
+	}
+	if err := printReport(e, r, *jsonOut, e.lang(*lang)); err != nil {
+		fmt.Fprintf(e.stderr, "agent status: %v\n", err)
+		return exitUsage
+	}
+	if r.Compliant {
+		return exitCompliant
+	}
+	return exitNotCompliant
+}
+
+// readLatest opens the database read-only and returns the primary device's
+// latest report with attached phones' reports.
+func readLatest(path string) (*status.Report, error) {
+	st, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	r, err := st.Latest("")
+	if err != nil {
+		return nil, err
+	}
+	r.Source = "database"
+	ids, err := st.Devices()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if id == r.Device.ID {
+			continue
+		}
+		if p, err := st.Latest(id); err == nil && p.Device.Kind == "phone" {
+			r.Phones = append(r.Phones, *p)
+		}
+	}
+	return r, nil
+}
