@@ -20,7 +20,9 @@ const MaxSize = 1 << 20
 
 // Config is the agent daemon's configuration.
 type Config struct {
-	// Policy is the policy file; empty means the embedded default policy.
+	// Policy is the policy file. The default is the installed location
+	// (install.Paths.Policy), used when present, else the embedded default
+	// policy; an explicit empty string means the embedded default.
 	Policy string
 	// Root is the filesystem root the probes inspect: "/" in production, a
 	// fixture tree in tests.
@@ -36,6 +38,8 @@ type Config struct {
 	Budget    Budget
 	// Sinks are the reporting sinks (schema in sinks.go).
 	Sinks []Sink
+	// Drift configures drift detection (schema in sinks.go).
+	Drift Drift
 }
 
 // Scan is the scan schedule.
@@ -96,7 +100,7 @@ type Budget struct {
 // given, with paths from p.
 func Default(p install.Paths) Config {
 	return Config{
-		Policy:   "",
+		Policy:   p.Policy,
 		Root:     defaultRoot(),
 		Database: p.DB,
 		Socket:   p.Socket,
@@ -113,6 +117,7 @@ func Default(p install.Paths) Config {
 		Phones:    Phones{Timeout: 2 * time.Minute},
 		Budget:    Budget{RSSMB: 64, CPUPercent: 5},
 		Sinks:     []Sink{},
+		Drift:     DefaultDrift(),
 	}
 }
 
@@ -193,6 +198,7 @@ func (d *decoder) config(n *yaml, cfg *Config) {
 			})
 		},
 		"sinks": func(f string, v *yaml) { cfg.Sinks = d.sinks(v, f) },
+		"drift": func(f string, v *yaml) { d.drift(v, f, &cfg.Drift) },
 	})
 	if len(d.errs) == 0 && cfg.Scan.Jitter > cfg.Scan.Interval {
 		d.errorf(at, "scan.jitter", "must not exceed scan.interval (%s)", cfg.Scan.Interval)

@@ -40,6 +40,7 @@ func TestParseFull(t *testing.T) {
 		Phones:    Phones{Enabled: true, ADBPath: "/usr/bin/adb", Timeout: 90 * time.Second},
 		Budget:    Budget{RSSMB: 48, CPUPercent: 2.5},
 		Sinks:     []Sink{},
+		Drift:     Drift{Debounce: 2, Versions: false, SummaryInterval: 12 * time.Hour, RetentionDays: 30, MaxEvents: 500},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Parse(full.yaml) mismatch (-want +got):\n%s", diff)
@@ -72,7 +73,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key", "scan:\n  intervall: 1h\n",
 			[]string{"c.yaml:2:3: scan.intervall: unknown setting (known: initial_delay, interval, jitter, policy_poll, probe_timeout, timeout)"}},
 		{"unknown top-level", "polcy: /x\n",
-			[]string{"c.yaml:1:1: polcy: unknown setting (known: budget, database, log, phones, policy, retention, root, scan, sinks, socket)"}},
+			[]string{"c.yaml:1:1: polcy: unknown setting (known: budget, database, drift, log, phones, policy, retention, root, scan, sinks, socket)"}},
 		{"bare number duration", "scan:\n  interval: 60\n",
 			[]string{`c.yaml:2:13: scan.interval: expected a duration such as 90s, 15m or 1h, got "60"`}},
 		{"interval too short", "scan:\n  interval: 1s\n",
@@ -100,12 +101,6 @@ func TestParseErrors(t *testing.T) {
 			[]string{"c.yaml:2:1: syntax error: did not find expected node content"}},
 		{"alias", "a: &x 1\nb: *x\n",
 			[]string{"c.yaml:1:1: YAML anchors and aliases are not allowed"}},
-		{"sink entry", "sinks:\n  - type: webhook\n    name: hq\n",
-			[]string{`c.yaml:2:11: sinks[0].type: unsupported sink type "webhook" (no sink types are available in this version)`}},
-		{"sink unknown key", "sinks:\n  - url: x\n",
-			[]string{"c.yaml:2:5: sinks[0].url: unknown setting (known: name, type)", "c.yaml:2:5: sinks[0].type: missing"}},
-		{"sinks not a list", "sinks: {}\n",
-			[]string{"c.yaml:1:8: sinks: expected a list, got a mapping"}},
 		{"socket pipe ok, relative bad", "socket: agent.sock\n",
 			[]string{`c.yaml:1:9: socket: must be an absolute path, got "agent.sock"`}},
 	}
