@@ -50,7 +50,7 @@ func Scan(ctx context.Context, run platform.Runner, serial string, cat *policy.C
 	scanMessengers(ctx, s, cat, users, inv)
 	inv.Posture = scanPosture(ctx, s, cat, users, pr)
 	if s.fatal != nil {
-		return nil, fmt.Errorf("adb -s %s: %w", serial, s.fatal)
+		return nil, fmt.Errorf("android scan: %w", s.fatal) // the caller knows the serial; errors may be logged
 	}
 	inv.Problems = s.problems
 	return inv, nil

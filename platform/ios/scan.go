@@ -58,7 +58,7 @@ func Scan(ctx context.Context, run platform.Runner, udid string, cat *policy.Cat
 	scanApps(ctx, s, cat, inv)
 	inv.Posture = scanPosture(ctx, s)
 	if s.fatal != nil {
-		return nil, fmt.Errorf("%s: %w", udid, s.fatal)
+		return nil, fmt.Errorf("ios scan: %w", s.fatal) // the caller knows the UDID; errors may be logged
 	}
 	inv.Problems = s.problems
 	return inv, nil
@@ -82,7 +82,7 @@ func checkPaired(ctx context.Context, s *session) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: %w", s.udid, ErrNotPaired)
+	return fmt.Errorf("no pairing record: %w", ErrNotPaired)
 }
 
 // info runs `ideviceinfo -u UDID [-q DOMAIN] -k KEY`.
