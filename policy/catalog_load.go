@@ -6,7 +6,6 @@ import (
 	"path"
 	"reflect"
 	"regexp"
-	"sort"
 )
 
 // catalogYAML is a string so that the embedded bytes are immutable.
@@ -167,6 +166,10 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 		d.add(d.at(p), p+".id", "id is required")
 	case !idRe.MatchString(e.ID):
 		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q must be lower-case letters, digits and dashes", truncate(e.ID, 40)))
+	case e.ID == SubjectDevice:
+		// Findings about the whole device use subject "device"; a messenger
+		// with that id would collide with them in the store.
+		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q is reserved", e.ID))
 	}
 	if e.Name == "" {
 		d.add(d.at(p), p+".name", "name is required")
@@ -290,12 +293,6 @@ func entryIdentifiers(e *CatalogEntry) []identifier {
 			out = append(out, identifier{l.kind, v})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].kind != out[j].kind {
-			return out[i].kind < out[j].kind
-		}
-		return out[i].value < out[j].value
-	})
 	return out
 }
 

@@ -231,3 +231,27 @@ func TestLoadCatalogErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoadCatalog: arbitrary catalog files never panic and either load with
+// valid entries or fail with LoadErrors only.
+func FuzzLoadCatalog(f *testing.F) {
+	f.Add(CatalogYAML())
+	f.Add([]byte("messengers:\n  - {id: a, name: A, variant: dual, linux: {deb: [x]}}\n"))
+	f.Add([]byte("agents:\n  - {id: x, name: X, units: [x.service], wipe_method: script}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := LoadCatalog("fuzz.yaml", data)
+		if err != nil {
+			if c != nil || len(LoadErrors(err)) == 0 {
+				t.Fatalf("bad error result: %v", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, e := range c.Messengers {
+			if e.ID == "" || e.Name == "" || seen[e.ID] {
+				t.Fatalf("invalid entry loaded: %+v", e)
+			}
+			seen[e.ID] = true
+		}
+	})
+}
