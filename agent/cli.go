@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/msgguard/msgguard/install"
+	"github.com/msgguard/msgguard/platform"
 )
 
 // Exit codes, decided here and documented in the README.
@@ -33,6 +35,8 @@ type env struct {
 	euid           int
 	goos           string
 	log            zerolog.Logger
+	// phoneRun runs adb/libimobiledevice; nil means exec by absolute path.
+	phoneRun platform.Runner
 }
 
 func newEnv(stdout, stderr io.Writer) *env {
@@ -56,12 +60,15 @@ type verb struct {
 
 // verbs is the CLI's command table.
 func verbs() map[string]verb {
-	return map[string]verb{
+	vs := map[string]verb{
 		"scan":    {"inspect this device, store and print the result", cmdScan},
 		"status":  {"show what the last scan found", cmdStatus},
 		"policy":  {"policy default|check FILE|show: print or validate policies", cmdPolicy},
 		"version": {"print the agent's version", cmdVersion},
+		"phones":  {"list attached Android/iOS phones and whether they can be inspected", cmdPhones},
 	}
+	maps.Copy(vs, serviceVerbs()) // run, install, uninstall, start, stop, restart (cmd_service.go)
+	return vs
 }
 
 func run(ctx context.Context, args []string, e *env) int {

@@ -9,6 +9,7 @@ import (
 	"runtime"
 
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/platform/linux"
@@ -25,12 +26,23 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
 	noStore := fs.Bool("no-store", false, "do not record the scan in the database")
 	timeout := fs.Duration("timeout", scan.DefaultProbeTimeout, "give up on the device probe after `duration`")
+	socket := fs.String("socket", e.paths().Socket, "local API `socket` of the running service, which then does the scan; empty: scan here")
+	phone := fs.String("phone", "", "scan the attached phone with this `serial` (see 'agent phones') instead of this computer")
+	allPhones := fs.Bool("phones", false, "scan this computer and every attached phone")
+	adb := fs.String("adb", "", "absolute `path` of adb (root-owned)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "agent scan: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
+	}
+	// A plain scan of this device while the service runs: ask the service,
+	// which holds the database (cmd_service.go).
+	if *socket != "" && !flagSet(fs, "db", "root", "platform", "policy", "no-store") {
+		if code, ok := scanViaService(ctx, e, *socket, *jsonOut, e.lang(*lang)); ok {
+			return code
+		}
 	}
 	pol, err := loadPolicy(*polFile)
 	if err != nil {
@@ -55,19 +67,49 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 		}
 		s.Store = st
 	}
-	r, err := s.Scan(ctx, pol)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
-		return exitUsage
+	var r *status.Report
+	if *phone == "" {
+		if r, err = s.Scan(ctx, pol); err != nil {
+			fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *phone != "" || *allPhones {
+		prs, err := scanPhones(ctx, e, s, pol, *phone, *adb)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "agent scan: phones: %v\n", err)
+			return exitUsage
+		}
+		if r == nil {
+			if len(prs) == 0 {
+				fmt.Fprintf(e.stderr, "agent scan: phone %s could not be inspected\n", *phone)
+				return exitUsage
+			}
+			r, prs = prs[0], prs[1:]
+		}
+		for _, p := range prs {
+			r.Phones = append(r.Phones, *p)
+		}
 	}
 	if err := printReport(e, r, *jsonOut, e.lang(*lang)); err != nil {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
 	}
-	if r.Compliant {
+	if allCompliant(r) {
 		return exitCompliant
 	}
 	return exitNotCompliant
+}
+
+// allCompliant reports whether the report and every attached phone's report
+// are compliant.
+func allCompliant(r *status.Report) bool {
+	for _, p := range r.Phones {
+		if !p.Compliant {
+			return false
+		}
+	}
+	return r.Compliant
 }
 
 // loadPolicy loads a policy file, or the embedded default when file is "".

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/platformtest"
+	"github.com/msgguard/msgguard/policy"
+)
+
+// testEnv is an env with captured output, a non-root user and a fixed
+// environment.
+func testEnv(t *testing.T) (*env, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	vars := map[string]string{"HOME": t.TempDir(), "LANG": "C"}
+	return &env{
+		stdout: &out, stderr: &errb,
+		getenv: func(k string) string { return vars[k] },
+		euid:   1000, goos: "linux",
+		log: zerolog.New(zerolog.NewTestWriter(t)),
+	}, &out, &errb
+}
+
+func runCLI(t *testing.T, e *env, args ...string) int {
+	t.Helper()
+	return run(context.Background(), args, e)
+}
+
+const fixtureRoot = "../platform/linux/testdata/debian-desktop"
+
+func TestScanFixtureRootThenStatus(t *testing.T) {
+	e, out, errb := testEnv(t)
+	db := filepath.Join(t.TempDir(), "state.db")
+	code := runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db, "--json")
+	if code != exitNotCompliant {
+		t.Fatalf("scan exit = %d; want %d (stderr: %s)", code, exitNotCompliant, errb)
+	}
+	var r status.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("scan --json output: %v", err)
+	}
+	if r.Compliant || r.Policy.SHA256 == "" || r.ScannedAt.IsZero() || r.Inventory == nil {
+		t.Fatalf("report = compliant %v policy %+v scanned %v", r.Compliant, r.Policy, r.ScannedAt)
+	}
+	found := map[string]bool{}
+	for _, m := range r.Inventory.Messengers {
+		found[m.ID] = true
+	}
+	for _, id := range []string{"signal", "telegram", "whatsapp", "slack", "teams"} {
+		if !found[id] {
+			t.Errorf("fixture messenger %s not found; inventory has %v", id, found)
+		}
+	}
+	failing := map[string]bool{}
+	for _, f := range r.Findings {
+		if f.Status == policy.StatusFail {
+			failing[f.Rule] = true
+		}
+	}
+	if !failing["messenger.whatsapp"] {
+		t.Errorf("failing rules = %v; want messenger.whatsapp among them", failing)
+	}
+
+	// status reads the same scan back from the database.
+	e2, out2, errb2 := testEnv(t)
+	if code := runCLI(t, e2, "status", "--db", db); code != exitNotCompliant {
+		t.Fatalf("status exit = %d; want %d (stderr: %s)", code, exitNotCompliant, errb2)
+	}
+	text := out2.String()
+	for _, want := range []string{"service not running", "NOT COMPLIANT", "messenger.whatsapp", "fix:"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestStatusWithoutScan(t *testing.T) {
+	e, _, errb := testEnv(t)
+	if code := runCLI(t, e, "status", "--db", filepath.Join(t.TempDir(), "none.db")); code != exitNoScan {
+		t.Fatalf("status exit = %d; want %d", code, exitNoScan)
+	}
+	if !strings.Contains(errb.String(), "no scan recorded yet") {
+		t.Errorf("stderr = %q", errb)
+	}
+}
+
+func TestDefaultDBForNonRoot(t *testing.T) {
+	e, _, _ := testEnv(t)
+	if got := e.defaultDB(); !strings.HasSuffix(got, "/.local/state/msgguard/state.db") {
+		t.Errorf("defaultDB() = %s", got)
+	}
+	e.euid = 0
+	if got := e.defaultDB(); got != "/var/lib/msgguard/state.db" {
+		t.Errorf("defaultDB() as root = %s", got)
+	}
+}
+
+func TestPolicyCheck(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, body string
+		code       int
+		want       string
+	}{
+		{"good.yaml", string(policy.DefaultYAML()), 0, "ok"},
+		{"syntax.yaml", "version: 1\nname: x\nmessengers:\n  whatsapp: [\n", exitUsage, "syntax.yaml:"},
+		{"unknown-key.yaml", "version: 1\nname: x\ncolour: red\n", exitUsage, "syntax.yaml"},
+		{"unknown-id.yaml", "version: 1\nname: x\nmessengers:\n  whatsap:\n    decision: deny\n", exitUsage, "unknown-id.yaml:4"},
+	}
+	cases[2].want = "unknown-key.yaml:3"
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, c.name)
+			os.WriteFile(p, []byte(c.body), 0o644)
+			e, out, errb := testEnv(t)
+			if code := runCLI(t, e, "policy", "check", p); code != c.code {
+				t.Fatalf("exit = %d; want %d (stderr %s)", code, c.code, errb)
+			}
+			if got := out.String() + errb.String(); !strings.Contains(got, c.want) {
+				t.Errorf("output %q lacks %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestScanRejectsBadPolicy(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(p, []byte("version: 1\nname: x\nmessengers:\n  whatsapp:\n    decision: maybe\n"), 0o644)
+	e, _, errb := testEnv(t)
+	if code := runCLI(t, e, "scan", "--root", fixtureRoot, "--no-store", "--policy", p); code != exitUsage {
+		t.Fatalf("exit = %d; want %d", code, exitUsage)
+	}
+	if !strings.Contains(errb.String(), "bad.yaml:5") {
+		t.Errorf("stderr %q does not name bad.yaml:5", errb)
+	}
+}
+
+func TestPolicyDefaultRoundTrips(t *testing.T) {
+	e, out, _ := testEnv(t)
+	if code := runCLI(t, e, "policy", "default"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := policy.Load("default", out.Bytes()); err != nil {
+		t.Errorf("policy default output does not load: %v", err)
+	}
+}
+
+// phoneRunner serves a recorded phone (platform/android/testdata/*.txtar:
+// "-- ARGS --" sections with the output of `adb -s SERIAL shell ARGS`).
+func phoneRunner(t *testing.T, fixture string) (*platformtest.FakeRunner, string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../platform/android/testdata", fixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := platformtest.NewFakeRunner()
+	serial, cmd := "", ""
+	var body strings.Builder
+	flush := func() {
+		if cmd != "" {
+			r.Set("adb -s "+serial+" shell "+cmd, body.String())
+		}
+		body.Reset()
+	}
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		trim := strings.TrimRight(line, "\n")
+		if strings.HasPrefix(trim, "-- ") && strings.HasSuffix(trim, " --") {
+			flush()
+			cmd = trim[3 : len(trim)-3]
+			continue
+		}
+		if cmd == "" {
+			if v, ok := strings.CutPrefix(trim, "serial: "); ok {
+				serial = v
+			}
+			continue
+		}
+		body.WriteString(line)
+	}
+	flush()
+	r.Set("adb devices -l", "List of devices attached\n"+serial+"         device usb:1-4 product:panther model:Pixel_7 device:panther transport_id:3\nR5CW20ABCDE            unauthorized usb:1-3 transport_id:5\n\n")
+	r.SetErr("idevice_id -l", "", platform.ErrCommandNotFound)
+	r.SetErr("idevicepair list", "", platform.ErrCommandNotFound)
+	return r, serial
+}
+
+func TestPhonesListAndScan(t *testing.T) {
+	run, serial := phoneRunner(t, "pixel7-a14-workprofile-nopin.txtar")
+	e, out, errb := testEnv(t)
+	e.phoneRun = run
+	if code := runCLI(t, e, "phones"); code != 0 {
+		t.Fatalf("phones exit %d: %s", code, errb)
+	}
+	for _, want := range []string{serial, "Pixel_7", "R5CW20ABCDE", "unauthorized", "accept the USB debugging prompt"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("phones output lacks %q:\n%s", want, out)
+		}
+	}
+
+	db := filepath.Join(t.TempDir(), "state.db")
+	e, out, errb = testEnv(t)
+	e.phoneRun = run
+	if code := runCLI(t, e, "scan", "--phone", serial, "--db", db, "--json"); code != exitNotCompliant {
+		t.Fatalf("scan --phone exit %d; stderr %s", code, errb)
+	}
+	var r status.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Device.Kind != "phone" || r.Device.ID == serial || strings.Contains(out.String(), serial) {
+		t.Errorf("phone stored as %+v; want kind phone with a hashed id and no clear serial in the report", r.Device)
+	}
+	got := map[string]policy.Status{}
+	for _, f := range r.Findings {
+		if f.Status == policy.StatusFail {
+			got[f.Rule] = f.Status
+		}
+	}
+	for _, rule := range []string{"separation.whatsapp", "contacts.whatsapp", "screen-lock", "messenger.whatsapp"} {
+		if _, ok := got[rule]; !ok {
+			t.Errorf("failing rules %v lack %s", got, rule)
+		}
+	}
+
+	// The computer's status lists the phone as a device of its own.
+	e, out, _ = testEnv(t)
+	if code := runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db); code != exitNotCompliant {
+		t.Fatalf("computer scan exit %d", code)
+	}
+	e, out, errb = testEnv(t)
+	runCLI(t, e, "status", "--db", db, "--json")
+	var st status.Report
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatalf("status json: %v (%s)", err, errb)
+	}
+	if st.Device.Kind != "computer" || len(st.Phones) != 1 || st.Phones[0].Device.ID != r.Device.ID {
+		t.Errorf("status = device %+v with %d phones; want the computer with the phone attached", st.Device, len(st.Phones))
+	}
+}
