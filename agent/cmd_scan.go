@@ -12,6 +12,7 @@ import (
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/darwin"
 	"github.com/msgguard/msgguard/platform/linux"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -30,6 +31,7 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 	phone := fs.String("phone", "", "scan the attached phone with this `serial` (see 'agent phones') instead of this computer")
 	allPhones := fs.Bool("phones", false, "scan this computer and every attached phone")
 	adb := fs.String("adb", "", "absolute `path` of adb (root-owned)")
+	commands := fs.String("commands", "", "answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -49,7 +51,7 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
 	}
-	probe, err := probeFor(*plat, *root, e)
+	probe, err := probeFor(*plat, *root, *commands)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
@@ -130,7 +132,10 @@ func loadPolicy(file string) (scan.Policy, error) {
 }
 
 // probeFor builds the device probe for a platform and root directory.
-func probeFor(plat, root string, e *env) (scan.Probe, error) {
+// Commands run by absolute path from the platform's table, unless commands
+// names a directory of recorded output (platform.ReplayRunner) — the way to
+// inspect a macOS or Windows tree on Linux.
+func probeFor(plat, root, commands string) (scan.Probe, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", root, err)
@@ -138,16 +143,27 @@ func probeFor(plat, root string, e *env) (scan.Probe, error) {
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("root %s is not a directory", root)
 	}
-	live := abs == "/" && plat == runtime.GOOS
+	live := abs == "/" && plat == runtime.GOOS && commands == ""
+	h := &platform.Host{GOOS: plat, Root: platform.NewDirFS(abs), RootDir: abs, Live: live}
+	runner := func(table map[string][]string) platform.Runner {
+		if commands != "" {
+			return platform.ReplayRunner{Dir: commands}
+		}
+		return &platform.ExecRunner{Paths: table}
+	}
 	switch plat {
 	case "linux":
-		h := &platform.Host{GOOS: "linux", Root: platform.NewDirFS(abs), RootDir: abs, Live: live,
-			Run: &platform.ExecRunner{Paths: linux.Commands()}}
+		h.Run = runner(linux.Commands())
 		return func(ctx context.Context, cat *policy.Catalog) (*policy.Inventory, error) {
 			return linux.Scan(ctx, h, cat)
 		}, nil
+	case "darwin":
+		h.Run = runner(darwin.Commands())
+		return func(ctx context.Context, cat *policy.Catalog) (*policy.Inventory, error) {
+			return darwin.Scan(ctx, h, cat)
+		}, nil
 	}
-	return nil, fmt.Errorf("platform %q is not supported (linux)", plat)
+	return nil, fmt.Errorf("platform %q is not supported (linux, darwin)", plat)
 }
 
 // dbHint turns a store error into advice for the person at the keyboard.
