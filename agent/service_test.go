@@ -1,0 +1,622 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/msgguard/msgguard/agent/daemon"
+	"github.com/msgguard/msgguard/agent/localapi"
+	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/agent/store"
+	"github.com/msgguard/msgguard/policy"
+)
+
+// The tests in this file run the real agent binary: `agent run` as a
+// process with temporary paths, queried through its socket.
+
+// agentTree is a temporary installation: binary, config, policy, database
+// and socket. Its directory is 0755 so that an unprivileged client can
+// reach the socket.
+type agentTree struct {
+	dir, bin, config, policy, db, socket, root string
+}
+
+func newAgentTree(t testing.TB) *agentTree {
+	t.Helper()
+	// Not t.TempDir(): socket paths must fit in sun_path (108 bytes).
+	dir, err := os.MkdirTemp("", "mgint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs(fixtureRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &agentTree{
+		dir: dir, bin: filepath.Join(dir, "agent"), config: filepath.Join(dir, "agent.yaml"),
+		policy: filepath.Join(dir, "policy.yaml"), db: filepath.Join(dir, "data", "state.db"),
+		socket: filepath.Join(dir, "run", "agent.sock"), root: root,
+	}
+	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		if gobin, err = exec.LookPath("go"); err != nil {
+			t.Skip("go tool not found; cannot build the agent binary")
+		}
+	}
+	out, err := exec.Command(gobin, "build", "-o", a.bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	a.writePolicy(t, "")
+	cfg := fmt.Sprintf(`policy: %q
+root: %q
+database: %q
+socket: %q
+scan:
+  initial_delay: 0s
+  policy_poll: 100ms
+log:
+  level: debug
+`, a.policy, a.root, a.db, a.socket)
+	if err := os.WriteFile(a.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// writePolicy installs the default policy, renamed if name is set, or
+// garbage if name is "!garbage". The file is replaced atomically.
+func (a *agentTree) writePolicy(t testing.TB, name string) {
+	t.Helper()
+	content := string(policy.DefaultYAML())
+	switch {
+	case name == "!garbage":
+		content = "messengers: [}}} not a policy\n\x00\x01"
+	case name != "":
+		re := "\nname: " + name + "\n"
+		content = strings.Replace(content, "\nname: GDPR messenger policy (msgguard default)\n", re, 1)
+		if !strings.Contains(content, re) {
+			t.Fatal("default policy has no name line to replace")
+		}
+	}
+	tmp := a.policy + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, a.policy); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// daemonProc is a running `agent run`.
+type daemonProc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (a *agentTree) start(t testing.TB) *daemonProc {
+	t.Helper()
+	p := &daemonProc{out: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(a.bin, "run", "--config", a.config)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		p.done <- nil
+		if t.Failed() {
+			t.Logf("agent output:\n%s", p.out)
+		}
+	})
+	return p
+}
+
+// client waits until the agent answers and has a report.
+func (a *agentTree) client(t testing.TB, p *daemonProc) *localapi.Client {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := localapi.Dial(context.Background(), a.socket)
+		if err == nil {
+			if _, err = c.Status(context.Background()); err == nil {
+				t.Cleanup(c.Close)
+				return c
+			}
+			c.Close()
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("agent exited: %v\n%s", err, p.out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent did not answer with a report: %v\n%s", err, p.out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func waitStatus(t *testing.T, c *localapi.Client, what string, ok func(*status.Report) bool) *status.Report {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := c.Status(context.Background())
+		if err == nil && ok(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s (last: %v, err %v)", what, summary(r), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func summary(r *status.Report) string {
+	if r == nil {
+		return "no report"
+	}
+	return fmt.Sprintf("policy %q errors %v scanned %v", r.Policy.Name, r.Policy.Errors, r.ScannedAt)
+}
+
+func hasRule(r *status.Report, rule string, st policy.Status) bool {
+	for _, f := range r.Findings {
+		if f.Rule == rule && f.Status == st {
+			return true
+		}
+	}
+	return false
+}
+
+func userFindings(r *status.Report) []string {
+	var out []string
+	for _, f := range r.Findings {
+		if f.User != "" {
+			out = append(out, f.Rule+"/"+f.User)
+		}
+	}
+	return out
+}
+
+func requireRootForService(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: builds and runs the agent binary")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the agent refuses a policy not owned by root when run as root, and the test checks peer credentials as root and nobody; run as root")
+	}
+}
+
+// asNobody runs the agent binary as uid/gid 65534.
+func (a *agentTree) asNobody(args ...string) (stdout, stderr string, code int) {
+	cmd := exec.Command(a.bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.Env = []string{"HOME=/nonexistent", "LANG=C", "PATH=/usr/bin:/bin"}
+	cmd.Dir = "/"
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code = 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+		e.WriteString(err.Error())
+	}
+	return o.String(), e.String(), code
+}
+
+func TestServiceIntegration(t *testing.T) {
+	requireRootForService(t)
+	a := newAgentTree(t)
+	p := a.start(t)
+	c := a.client(t, p)
+	ctx := context.Background()
+
+	t.Run("root sees everything", func(t *testing.T) {
+		r, err := c.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Redacted || r.Source != "service" || r.Service == nil || !r.Service.Running {
+			t.Fatalf("status: redacted %v source %q service %+v", r.Redacted, r.Source, r.Service)
+		}
+		if len(userFindings(r)) == 0 || len(r.Inventory.Users) == 0 {
+			t.Errorf("root view has no per-user findings or users: %v", userFindings(r))
+		}
+	})
+
+	t.Run("nobody gets the redacted view", func(t *testing.T) {
+		out, errOut, code := a.asNobody("status", "--socket", a.socket, "--json")
+		if code != exitCompliant && code != exitNotCompliant {
+			t.Fatalf("status as nobody: exit %d: %s", code, errOut)
+		}
+		var r status.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("status --json as nobody: %v\n%s", err, out)
+		}
+		if !r.Redacted || r.Source != "service" {
+			t.Errorf("nobody's view: redacted %v source %q", r.Redacted, r.Source)
+		}
+		if uf := userFindings(&r); len(uf) != 0 || len(r.Inventory.Users) != 0 {
+			t.Errorf("nobody sees other users: findings %v users %v", uf, r.Inventory.Users)
+		}
+		if len(r.Findings) == 0 {
+			t.Error("nobody sees no device-level findings")
+		}
+		for _, m := range r.Inventory.Messengers {
+			if m.User != "" {
+				t.Errorf("nobody sees %s's messenger %s", m.User, m.ID)
+			}
+		}
+		// And may not trigger scans.
+		_, errOut, code = a.asNobody("scan", "--socket", a.socket)
+		if code != exitUsage || !strings.Contains(errOut, "only root may ask it to scan") {
+			t.Errorf("scan as nobody: exit %d, %q; want refusal", code, errOut)
+		}
+	})
+
+	t.Run("policy change rescans", func(t *testing.T) {
+		before, _ := c.Status(ctx)
+		a.writePolicy(t, "Second policy")
+		r := waitStatus(t, c, "a rescan with the new policy", func(r *status.Report) bool {
+			return r.Policy.Name == "Second policy"
+		})
+		if !r.ScannedAt.After(before.ScannedAt) || len(r.Policy.Errors) != 0 {
+			t.Errorf("after change: %s (before %v)", summary(r), before.ScannedAt)
+		}
+	})
+
+	t.Run("garbage policy keeps the last good one", func(t *testing.T) {
+		a.writePolicy(t, "!garbage")
+		r := waitStatus(t, c, "the rejected policy's errors", func(r *status.Report) bool {
+			return len(r.Policy.Errors) > 0
+		})
+		if r.Policy.Name != "Second policy" {
+			t.Errorf("policy in force = %q; want the last good one", r.Policy.Name)
+		}
+		if !hasRule(r, policy.RulePolicyInvalid, policy.StatusFail) {
+			t.Error("no failing policy.invalid finding")
+		}
+		if h := r.Service.Health; h.OK || !strings.Contains(strings.Join(h.Problems, "\n"), "rejected") {
+			t.Errorf("health = %+v; want the rejected policy named", h)
+		}
+		// The service keeps running and answering.
+		if _, err := c.Health(ctx); err != nil {
+			t.Fatalf("health after garbage: %v", err)
+		}
+		a.writePolicy(t, "Fixed policy")
+		r = waitStatus(t, c, "recovery", func(r *status.Report) bool { return r.Policy.Name == "Fixed policy" })
+		if len(r.Policy.Errors) != 0 || hasRule(r, policy.RulePolicyInvalid, policy.StatusFail) || !r.Service.Health.OK {
+			t.Errorf("after fix: %s health %+v", summary(r), r.Service.Health)
+		}
+	})
+
+	t.Run("agent scan asks the service", func(t *testing.T) {
+		before, _ := c.Status(ctx)
+		cmd := exec.Command(a.bin, "scan", "--socket", a.socket, "--json")
+		out, err := cmd.Output()
+		var ee *exec.ExitError
+		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == exitNotCompliant) {
+			t.Fatalf("agent scan: %v", err)
+		}
+		var r status.Report
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("scan --json: %v", err)
+		}
+		if r.Source != "service" || !r.ScannedAt.After(before.ScannedAt) {
+			t.Errorf("scan via service: source %q scanned %v (before %v)", r.Source, r.ScannedAt, before.ScannedAt)
+		}
+	})
+
+	t.Run("1000 concurrent status requests during scans", func(t *testing.T) {
+		drift := func() int {
+			raw, err := c.Drift(ctx, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v daemon.DriftView
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+			return len(v.Scans)
+		}
+		scansBefore := drift()
+		const scans = 5
+		scanErr := make(chan error, 1)
+		go func() {
+			for range scans {
+				if _, err := c.Scan(ctx); err != nil {
+					scanErr <- err
+					return
+				}
+			}
+			scanErr <- nil
+		}()
+		var wg sync.WaitGroup
+		var failed atomic.Int32
+		var firstErr atomic.Value
+		for range 1000 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// A client per request: 1,000 connections, as 1,000
+				// separate `agent status` runs would open.
+				cl := localapi.NewClient(a.socket)
+				defer cl.Close()
+				if _, err := cl.Status(ctx); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := <-scanErr; err != nil {
+			t.Fatalf("scan during the burst: %v", err)
+		}
+		if n := failed.Load(); n != 0 {
+			t.Errorf("%d of 1000 status requests failed; first: %v", n, firstErr.Load())
+		}
+		if got := drift() - scansBefore; got != scans {
+			t.Errorf("%d scans recorded; want %d (none lost)", got, scans)
+		}
+	})
+
+	t.Run("SIGTERM stops within 20 s", func(t *testing.T) {
+		start := time.Now()
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			if err != nil {
+				t.Errorf("agent exited with %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("agent did not stop within 20 s of SIGTERM")
+		}
+		t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+		if _, err := os.Lstat(a.socket); err == nil {
+			t.Error("socket left behind after a clean stop")
+		}
+		st, err := store.Open(a.db, store.Options{ReadOnly: true, Timeout: time.Second})
+		if err != nil {
+			t.Fatalf("database after stop: %v", err)
+		}
+		st.Close()
+		if !strings.Contains(p.out.String(), `"agent_stopped"`) {
+			t.Error("no agent_stopped log line")
+		}
+	})
+}
+
+func TestServiceFaults(t *testing.T) {
+	requireRootForService(t)
+	a := newAgentTree(t)
+
+	t.Run("database locked by another process", func(t *testing.T) {
+		if err := os.MkdirAll(filepath.Dir(a.db), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		// bbolt takes an flock; another process (this test) holding it
+		// makes the agent's open time out.
+		st, err := store.Open(a.db, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		start := time.Now()
+		out, err := exec.Command(a.bin, "run", "--config", a.config).CombinedOutput()
+		took := time.Since(start)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != exitUsage {
+			t.Fatalf("agent run with a locked database: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "locked by another process") || !strings.Contains(string(out), "hint:") {
+			t.Errorf("message does not say the database is locked:\n%s", out)
+		}
+		if took > 5*time.Second {
+			t.Errorf("took %v to give up", took)
+		}
+	})
+
+	t.Run("symlink at the socket path is refused, not followed", func(t *testing.T) {
+		victim := filepath.Join(a.dir, "victim")
+		if err := os.WriteFile(victim, []byte("keep"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(a.socket), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(victim, a.socket); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(a.bin, "run", "--config", a.config).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "not a socket") {
+			t.Errorf("agent run over a symlinked socket path: %v\n%s", err, out)
+		}
+		if st, _ := os.Stat(victim); st.Mode().Perm() != 0o600 {
+			t.Errorf("symlink target mode changed to %v", st.Mode().Perm())
+		}
+		if b, _ := os.ReadFile(victim); string(b) != "keep" {
+			t.Error("symlink target changed")
+		}
+		os.Remove(a.socket)
+	})
+
+	t.Run("kill -9 during a scan, then restart", func(t *testing.T) {
+		p := a.start(t)
+		c := a.client(t, p)
+		recs := func(c *localapi.Client) []string {
+			raw, err := c.Drift(context.Background(), time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v daemon.DriftView
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, r := range v.Scans {
+				ids = append(ids, r.ID)
+			}
+			return ids
+		}
+		for range 3 {
+			if _, err := c.Scan(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := recs(c)
+		// Ask for scans and kill the agent while they run (the fixture
+		// scan takes milliseconds, so several HUPs keep it busy).
+		for range 5 {
+			p.cmd.Process.Signal(syscall.SIGHUP)
+			time.Sleep(2 * time.Millisecond)
+		}
+		p.cmd.Process.Kill()
+		<-p.done
+		p.done <- nil
+		if _, err := os.Lstat(a.socket); err != nil {
+			t.Fatalf("expected the killed agent's stale socket: %v", err)
+		}
+
+		p2 := a.start(t) // removes the stale socket
+		c2 := a.client(t, p2)
+		after := recs(c2)
+		have := map[string]bool{}
+		for _, id := range after {
+			have[id] = true
+		}
+		for _, id := range before {
+			if !have[id] {
+				t.Errorf("scan %s lost after kill -9", id)
+			}
+		}
+		h, err := c2.Health(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(strings.Join(h.Problems, " "), "corrupt") {
+			t.Errorf("database rebuilt after kill -9: %v", h.Problems)
+		}
+	})
+}
+
+// BenchmarkDaemon measures the real daemon: the status round trip through
+// the socket (a reused connection, and a fresh Dial per request as the CLI
+// does), then its idle RSS (VmRSS) and CPU over 5 s of idleness.
+func BenchmarkDaemon(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("run as root (the agent checks the policy file's owner)")
+	}
+	a := newAgentTree(b)
+	p := a.start(b)
+	c := a.client(b, p)
+	ctx := context.Background()
+	b.Run("status-roundtrip", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.Status(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("status-dial-roundtrip", func(b *testing.B) {
+		for b.Loop() {
+			cl, err := localapi.Dial(ctx, a.socket)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := cl.Status(ctx); err != nil {
+				b.Fatal(err)
+			}
+			cl.Close()
+		}
+	})
+	b.Run("idle", func(b *testing.B) {
+		pid := p.cmd.Process.Pid
+		time.Sleep(2 * time.Second) // let the last requests' memory settle
+		cpu0 := procCPU(b, pid)
+		time.Sleep(5 * time.Second)
+		cpu1 := procCPU(b, pid)
+		for b.Loop() {
+		}
+		b.ReportMetric(float64(procRSS(b, pid, "VmRSS")), "idle-RSS-kB")
+		b.ReportMetric(float64(procRSS(b, pid, "RssAnon")), "idle-RssAnon-kB")
+		b.ReportMetric(float64(procRSS(b, pid, "RssFile")), "idle-RssFile-kB")
+		b.ReportMetric(100*float64(cpu1-cpu0)/float64(5*time.Second), "idle-CPU-%")
+	})
+}
+
+// procRSS reads a kB field of /proc/<pid>/status.
+func procRSS(t testing.TB, pid int, field string) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
+
+// procCPU returns utime+stime of pid (proc(5): fields 14 and 15, in clock
+// ticks of 1/100 s on Linux).
+func procCPU(t testing.TB, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
