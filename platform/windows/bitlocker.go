@@ -99,10 +99,8 @@ func conversionName(status int64) string {
 		return "decryption in progress"
 	case 4:
 		return "encryption paused"
-	case 5:
-		return "decryption paused"
 	}
-	return fmt.Sprintf("conversion status %d", status)
+	return "decryption paused"
 }
 
 const bitLockerSource = "WMI Win32_EncryptableVolume GetConversionStatus/GetProtectionStatus"
@@ -128,6 +126,9 @@ func volumes(bl []blVolume) []policy.Volume {
 		if mount == "" {
 			mount = v.DeviceID
 		}
+		if mount == "" {
+			mount = "os-volume" // malformed output, but the OS volume matters
+		}
 		out = append(out, volume(mount, v))
 	}
 	return out
@@ -149,13 +150,18 @@ func volume(mount string, v blVolume) policy.Volume {
 	case *v.ConversionStatus == conversionFullyDecrypted:
 		vol.Encrypted, vol.Protected = policy.No, policy.No
 		return vol
-	default:
-		vol.Encrypted, vol.Method = policy.No, "BitLocker"
+	case *v.ConversionStatus >= 2 && *v.ConversionStatus <= 5:
+		// Partly encrypted: part of the data is readable without a key,
+		// whatever the protectors say.
+		vol.Encrypted, vol.Protected, vol.Method = policy.No, policy.No, "BitLocker"
 		name := conversionName(*v.ConversionStatus)
 		if v.EncryptionPercentage != nil {
 			name += fmt.Sprintf(", %d%% encrypted", *v.EncryptionPercentage)
 		}
 		vol.Reason = "partially encrypted: " + name
+		return vol
+	default:
+		vol.Reason = fmt.Sprintf("unknown conversion status %d", *v.ConversionStatus)
 	}
 	switch {
 	case !methodOK(v.ProtectionReturn, v.ProtectionError) || v.ProtectionStatus == nil:

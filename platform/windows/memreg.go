@@ -226,11 +226,15 @@ func (m *MemRegistry) SubKeys(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(k.children))
-	for _, c := range k.children {
-		names = append(names, c.name)
+	lower := make([]string, 0, len(k.children))
+	for lc := range k.children {
+		lower = append(lower, lc)
 	}
-	sort.Slice(names, func(i, j int) bool { return strings.ToLower(names[i]) < strings.ToLower(names[j]) })
+	sort.Strings(lower)
+	names := make([]string, len(lower))
+	for i, lc := range lower {
+		names[i] = k.children[lc].name
+	}
 	if len(names) > MaxSubKeys {
 		return names[:MaxSubKeys], fmt.Errorf("%s: %w", path, ErrTruncated)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -249,7 +250,7 @@ func TestScanHostileFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := os.Symlink(target, p); err != nil {
-			t.Fatal(err)
+			t.Skipf("cannot create symbolic links here: %v", err)
 		}
 	}
 	mustReplace("Users/bob/NTUSER.DAT", filepath.Join(root, "Users", "alice", "NTUSER.DAT"))
@@ -309,7 +310,11 @@ func TestScanNoRunner(t *testing.T) {
 
 func TestScanFailsWithoutRegistry(t *testing.T) {
 	h := &platform.Host{GOOS: "windows", Root: platform.NewDirFS(t.TempDir())}
-	for _, reg := range []Registry{nil, NewMemRegistry(), NewNativeRegistry()} {
+	regs := []Registry{nil, NewMemRegistry()}
+	if runtime.GOOS != "windows" {
+		regs = append(regs, NewNativeRegistry()) // errors.ErrUnsupported
+	}
+	for _, reg := range regs {
 		if _, err := Scan(context.Background(), h, reg, defaultCatalog(t)); err == nil {
 			t.Errorf("Scan(%T) succeeded; want an error without MachineGuid", reg)
 		}
