@@ -111,7 +111,7 @@ func procKey(name string) string {
 // path.Match patterns (Fleet matches `name = 'Signal' AND publisher =
 // 'Signal Messenger, LLC'`, fleetdm/fleet ee/maintained-apps/outputs/signal/windows.json).
 func (m *matcher) matchUninstall(name, pub string) *policy.CatalogEntry {
-	name, pub = strings.ToLower(name), strings.ToLower(pub)
+	name, pub = strings.ToLower(strings.TrimSpace(name)), strings.ToLower(strings.TrimSpace(pub))
 	for _, r := range m.uninstall {
 		if !strings.HasPrefix(name, r.prefix) {
 			continue
@@ -164,7 +164,7 @@ func (s *scanner) uninstallEntry(vals map[string]Value, shown, user string) {
 		s.probs.add(sourceUninstall, shown, err)
 		return
 	}
-	if !ok || name == "" {
+	if !ok || strings.TrimSpace(name) == "" {
 		return
 	}
 	pub, _, err := stringValue(vals, "Publisher")
@@ -179,7 +179,7 @@ func (s *scanner) uninstallEntry(vals map[string]Value, shown, user string) {
 	if err != nil {
 		s.probs.add(sourceUninstall, shown, err)
 	}
-	s.add(messenger(e, sourceUninstall, user, ver, shown))
+	s.add(messenger(e, sourceUninstall, user, strings.TrimSpace(ver), shown))
 }
 
 // packageID is a parsed MSIX package full name.
