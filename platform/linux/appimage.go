@@ -18,30 +18,29 @@ func appImageDirs() []string {
 // scanAppImages matches file names in the usual AppImage directories of
 // each home against the catalog's patterns. AppImages are never opened,
 // read or executed: the name is the only evidence.
-func (c *collector) scanAppImages(ctx context.Context, hs []homeDir) {
+func (c *collector) scanAppImages(ctx context.Context, hs []*homeView) {
 	if len(c.idx.appImage) == 0 {
 		return
 	}
-	for _, h := range hs {
+	for _, v := range hs {
 		for _, d := range appImageDirs() {
 			if ctx.Err() != nil {
 				return
 			}
-			dir := h.rel
+			dir := v.rel
 			if d != "." {
 				dir += "/" + d
-				ok, err := c.userDir(h, dir)
-				if err != nil || !ok {
-					continue // a linked ~/Downloads is not followed
+				if v.plainDir(dir) != nil {
+					continue // missing, or a linked ~/Downloads: not followed
 				}
 			}
-			c.scanAppImageDir(dir, h)
+			c.scanAppImageDir(dir, v)
 		}
 	}
 }
 
-func (c *collector) scanAppImageDir(dir string, h homeDir) {
-	entries, truncated, err := c.list(dir)
+func (c *collector) scanAppImageDir(dir string, v *homeView) {
+	entries, truncated, err := v.list(dir)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			c.problem("appimage", dir, "directory not read: "+describeErr(err))
@@ -58,7 +57,7 @@ func (c *collector) scanAppImageDir(dir string, h homeDir) {
 			continue
 		}
 		if e := c.idx.matchAppImage(de.Name()); e != nil {
-			c.add(e, sourceAppImage, h.user, "", "/"+dir+"/"+de.Name())
+			c.add(e, sourceAppImage, v.user, "", "/"+dir+"/"+de.Name())
 		}
 	}
 }

@@ -3,9 +3,6 @@ package linux
 import (
 	"context"
 	"io/fs"
-	"path"
-
-	"github.com/msgguard/msgguard/platform"
 )
 
 // scanDataDirs looks for each catalog messenger's per-user data directory
@@ -15,35 +12,29 @@ import (
 // is a symbolic link counts as present but is not followed. A parent that
 // is a link (~/.config → elsewhere) is not looked through, so another
 // user's files cannot be attributed to this one.
-func (c *collector) scanDataDirs(ctx context.Context, hs []homeDir) {
-	for _, h := range hs {
+func (c *collector) scanDataDirs(ctx context.Context, hs []*homeView) {
+	for _, v := range hs {
 		if ctx.Err() != nil {
 			return
 		}
 		for _, parent := range c.idx.dataParents {
-			if !c.plainUserDir(h, parent) {
+			dir := v.rel
+			if parent != "." {
+				dir += "/" + parent
+			}
+			if v.plainDir(dir) != nil {
 				continue
 			}
+			// One listing of the parent answers for all its children.
+			v.list(dir)
 			for _, ref := range c.idx.dataDirs[parent] {
-				p := h.rel + "/" + ref.rel
-				st, err := platform.Lstat(c.fsys, p)
-				if err != nil || !evidenceMode(st.Mode()) {
-					continue
+				p := v.rel + "/" + ref.rel
+				if m, ok := v.stat(p); ok && evidenceMode(m) {
+					c.add(ref.entry, sourceDataDir, v.user, "", "/"+p)
 				}
-				c.add(ref.entry, sourceDataDir, h.user, "", "/"+p)
 			}
 		}
 	}
-}
-
-// plainUserDir reports whether home/rel is a directory reached without
-// passing a symbolic link. "." is the home itself.
-func (c *collector) plainUserDir(h homeDir, rel string) bool {
-	if rel == "." {
-		return true
-	}
-	ok, err := c.userDir(h, path.Join(h.rel, rel))
-	return err == nil && ok
 }
 
 // evidenceMode reports whether a data path's type counts as evidence: a

@@ -44,30 +44,33 @@ func userDesktopDirs() []string {
 
 // scanDesktopFiles matches .desktop files by name against the catalog and
 // by content for browser-installed web apps (a WhatsApp Web PWA).
-func (c *collector) scanDesktopFiles(ctx context.Context, hs []homeDir) {
+func (c *collector) scanDesktopFiles(ctx context.Context, hs []*homeView) {
 	for _, dir := range systemDesktopDirs() {
-		c.scanDesktopDir(dir, homeDir{})
+		entries, truncated, err := c.list(dir)
+		c.scanDesktopDir(dir, "", entries, truncated, err)
 	}
-	for _, h := range hs {
+	for _, v := range hs {
 		for _, d := range userDesktopDirs() {
 			if ctx.Err() != nil {
 				return
 			}
-			dir := h.rel + "/" + d
-			ok, err := c.userDir(h, dir)
-			if err != nil {
-				c.problem("desktop", dir, "application directory not read: "+describeErr(err))
+			dir := v.rel + "/" + d
+			if err := v.plainDir(dir); err != nil {
+				if !errors.Is(err, fs.ErrNotExist) {
+					c.problem("desktop", dir, "application directory not read: "+describeErr(err))
+				}
 				continue
 			}
-			if ok {
-				c.scanDesktopDir(dir, h)
-			}
+			entries, truncated, err := v.list(dir)
+			c.scanDesktopDir(dir, v.user, entries, truncated, err)
 		}
 	}
 }
 
-func (c *collector) scanDesktopDir(dir string, home homeDir) {
-	entries, truncated, err := c.list(dir)
+// scanDesktopDir inspects a listed application directory. user is empty
+// for system directories. Files directly in a directory checked with
+// plainDir are read with platform.ReadFile, which refuses a final link.
+func (c *collector) scanDesktopDir(dir, user string, entries []fs.DirEntry, truncated bool, err error) {
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			c.problem("desktop", dir, "application directory not read: "+describeErr(err))
@@ -79,7 +82,7 @@ func (c *collector) scanDesktopDir(dir string, home homeDir) {
 	}
 	for _, de := range entries {
 		if strings.HasSuffix(de.Name(), ".desktop") {
-			c.desktopFile(dir, de, home)
+			c.desktopFile(dir, de, user)
 		}
 	}
 }
@@ -87,7 +90,7 @@ func (c *collector) scanDesktopDir(dir string, home homeDir) {
 // desktopFile inspects one .desktop file. Only regular files are read (a
 // link or FIFO named like a .desktop file is refused and, where its name
 // would match, reported).
-func (c *collector) desktopFile(dir string, de fs.DirEntry, home homeDir) {
+func (c *collector) desktopFile(dir string, de fs.DirEntry, user string) {
 	name := de.Name()
 	p := dir + "/" + name
 	byName := c.desktopNameMatch(dir, strings.TrimSuffix(name, ".desktop"))
@@ -104,7 +107,8 @@ func (c *collector) desktopFile(dir string, de fs.DirEntry, home homeDir) {
 		c.problem("desktop", p, "not read: not a regular file")
 		return
 	}
-	b, err := c.readMaybeUser(home, p, maxDesktopFile)
+	b, err := readInto(c.fsys, p, maxDesktopFile, c.buf)
+	c.buf = b[:0]
 	if err != nil {
 		c.problem("desktop", p, "not read: "+describeErr(err))
 		return
@@ -116,7 +120,7 @@ func (c *collector) desktopFile(dir string, de fs.DirEntry, home homeDir) {
 		return
 	}
 	for _, e := range c.desktopMatches(byName, d, name) {
-		c.add(e, sourceDesktop, home.user, "", "/"+p)
+		c.add(e, sourceDesktop, user, "", "/"+p)
 	}
 }
 

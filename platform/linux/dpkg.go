@@ -26,7 +26,7 @@ type debPackage struct {
 // several times faster than running dpkg-query and needs no command. A
 // missing database is only a Problem when dpkg's admin directory exists.
 func (c *collector) scanDpkg() {
-	f, err := openRegular(c.fsys, dpkgStatus, platform.MaxDatabaseSize)
+	f, _, err := openRegular(c.fsys, dpkgStatus, platform.MaxDatabaseSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if _, derr := fs.Stat(c.fsys, dpkgAdminDir); derr != nil {

@@ -25,21 +25,20 @@ const (
 // in each user's. Layout (flatpak wiki "Filesystem"):
 // <installation>/app/<id>/current → <arch>/<branch>, and
 // <arch>/<branch>/active → <commit>, whose files/ tree holds the app.
-func (c *collector) scanFlatpaks(ctx context.Context, hs []homeDir) {
+func (c *collector) scanFlatpaks(ctx context.Context, hs []*homeView) {
 	c.scanFlatpakDir(flatpakSystemApps, homeDir{})
-	for _, h := range hs {
+	for _, v := range hs {
 		if ctx.Err() != nil {
 			return
 		}
-		dir := h.rel + "/" + flatpakUserApps
-		ok, err := c.userDir(h, dir)
-		if err != nil {
-			c.problem("flatpak", dir, "per-user Flatpak installation not read: "+describeErr(err))
+		dir := v.rel + "/" + flatpakUserApps
+		if err := v.plainDir(dir); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				c.problem("flatpak", dir, "per-user Flatpak installation not read: "+describeErr(err))
+			}
 			continue
 		}
-		if ok {
-			c.scanFlatpakDir(dir, h)
-		}
+		c.scanFlatpakDir(dir, v.homeDir)
 	}
 }
 

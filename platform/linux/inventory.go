@@ -38,7 +38,7 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 		return
 	}
 	c := &collector{idx: newCatalogIndex(cat), fsys: h.Root, maxEntries: maxDirEntries}
-	hs := homes(h, users)
+	hs := c.homeViews(homes(h, users))
 	steps := []func(){
 		c.scanDpkg,
 		func() { c.scanRPM(ctx, h) },
@@ -71,6 +71,8 @@ type collector struct {
 	// maxEntries bounds each directory listing (maxDirEntries in
 	// production).
 	maxEntries int
+	// buf is reused for reading .desktop files.
+	buf []byte
 }
 
 // list reads at most c.maxEntries entries of dir.
@@ -128,7 +130,8 @@ func listDir(fsys fs.FS, dir string, max int) (entries []fs.DirEntry, truncated 
 		return all, false, err
 	}
 	for len(entries) < max {
-		batch, err := rd.ReadDir(min(256, max-len(entries)))
+		n := min(256, max-len(entries))
+		batch, err := rd.ReadDir(n)
 		entries = append(entries, batch...)
 		if errors.Is(err, io.EOF) {
 			return entries, false, nil
@@ -136,7 +139,9 @@ func listDir(fsys fs.FS, dir string, max int) (entries []fs.DirEntry, truncated 
 		if err != nil {
 			return entries, false, err
 		}
-		if len(batch) == 0 {
+		// os.File fills a batch until the directory ends, so a short
+		// batch is the end: no second getdents call just to see EOF.
+		if len(batch) < n {
 			return entries, false, nil
 		}
 	}
@@ -145,19 +150,11 @@ func listDir(fsys fs.FS, dir string, max int) (entries []fs.DirEntry, truncated 
 	return entries, len(extra) > 0, nil
 }
 
-// userDir checks that no component of rel below the home is a symbolic
-// link (a user could point ~/.local at another user's files) and that rel
-// is a directory. exists is false, without an error, when it is missing.
-func (c *collector) userDir(home homeDir, rel string) (exists bool, err error) {
-	if err := platform.NoLinksBelow(c.fsys, home.rel, rel); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, err
+// homeViews wraps each home for the per-user probes.
+func (c *collector) homeViews(hs []homeDir) []*homeView {
+	out := make([]*homeView, len(hs))
+	for i, h := range hs {
+		out[i] = newHomeView(c.fsys, h, c.maxEntries)
 	}
-	st, err := platform.Lstat(c.fsys, rel)
-	if err != nil {
-		return false, nil
-	}
-	return st.IsDir(), nil
+	return out
 }
