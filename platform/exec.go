@@ -53,6 +53,17 @@ func (r *ExecRunner) Resolve(name string) (string, error) {
 
 // Output implements Runner. Standard error is kept (capped) in the error.
 func (r *ExecRunner) Output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return r.run(ctx, false, name, args)
+}
+
+// CombinedOutput is Output with standard error merged into the returned
+// output, for tools that print their answer on stderr and exit 0
+// (sysadminctl -screenLock status).
+func (r *ExecRunner) CombinedOutput(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return r.run(ctx, true, name, args)
+}
+
+func (r *ExecRunner) run(ctx context.Context, combined bool, name string, args []string) ([]byte, error) {
 	p, err := r.Resolve(name)
 	if err != nil {
 		return nil, err
@@ -67,6 +78,9 @@ func (r *ExecRunner) Output(ctx context.Context, name string, args ...string) ([
 	var stdout, stderr capBuffer
 	stdout.max, stderr.max = MaxCommandOutput, 64<<10
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if combined {
+		cmd.Stderr = &stdout
+	}
 	cmd.WaitDelay = 2 * time.Second
 	err = cmd.Run()
 	if ctx.Err() != nil {

@@ -116,3 +116,9 @@ func (r *FakeRunner) LoadDir(dir string) error {
 	}
 	return nil
 }
+
+// CombinedOutput serves the same recordings as Output (recordings of tools
+// that answer on stderr hold the merged text).
+func (r *FakeRunner) CombinedOutput(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return r.Output(ctx, name, args...)
+}

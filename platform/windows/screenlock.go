@@ -247,7 +247,8 @@ func (ss *screenSaver) sourceKeys() string {
 // effective screen lock: the shortest idle time of any mechanism that
 // locks; Unknown when none locks for sure and one could not be read.
 func (s *scanner) userLock(p profile, h hive, ml machineLock) policy.ScreenLock {
-	sl := policy.ScreenLock{User: p.user.Name, Applicable: policy.Yes, LockOnSuspend: ml.wake.state}
+	wake := s.userWake(p, h, ml.wake)
+	sl := policy.ScreenLock{User: p.user.Name, Applicable: policy.Yes, LockOnSuspend: wake.state}
 	srcs := []lockSource{ml.inactivity, ml.mdm, s.screenSaverLock(p, h)}
 	var best *lockSource
 	var pols, unknown, off []string
@@ -282,11 +283,11 @@ func (s *scanner) userLock(p profile, h hive, ml machineLock) policy.ScreenLock 
 	default:
 		sl.Enabled, sl.Source = policy.No, strings.Join(off, "; ")
 	}
-	if ml.wake.source != "" {
-		sl.Source = joinReason(sl.Source, "lock on wake from "+ml.wake.source)
+	if wake.source != "" {
+		sl.Source = joinReason(sl.Source, "lock on wake from "+wake.source)
 	}
-	if ml.wake.state == policy.Unknown && ml.wake.reason != "" {
-		sl.Reason = joinReason(sl.Reason, "lock on wake: "+ml.wake.reason)
+	if wake.state == policy.Unknown && wake.reason != "" {
+		sl.Reason = joinReason(sl.Reason, "lock on wake: "+wake.reason)
 	}
 	return sl
 }
@@ -310,6 +311,44 @@ type wakeLock struct {
 	state  policy.Tri
 	source string
 	reason string
+	// byPolicy is true when Group Policy set both AC and DC, which no user
+	// setting overrides.
+	byPolicy bool
+}
+
+// On Modern Standby (S0) devices "Require sign-in: when PC wakes up / Never"
+// is stored per user as HKCU\Control Panel\Desktop\DelayLockInterval
+// (REG_DWORD seconds; 0xFFFFFFFF = never), not in the power scheme (several
+// independent tweak and audit scripts read and write it; not in Microsoft
+// documentation). A user's "never" therefore wins over the scheme, and a
+// user whose hive is unreadable has an unknown lock on wake unless Group
+// Policy decides it.
+const delayLockNever = 0xFFFFFFFF
+
+// userWake returns the lock-on-wake state for one user.
+func (s *scanner) userWake(p profile, h hive, w wakeLock) wakeLock {
+	if w.byPolicy {
+		return w
+	}
+	if h.root == "" {
+		return wakeLock{state: policy.Unknown, source: w.source,
+			reason: "the user's own sign-in-on-wake setting (DelayLockInterval) is in the unreadable hive"}
+	}
+	key := `HKU\` + p.sid + `\` + userKeyDesktop
+	vals, err := s.reg.Values(h.root + `\` + userKeyDesktop)
+	if err != nil && !isNotExist(err) {
+		s.probs.add("screen-lock", key, err)
+		return wakeLock{state: policy.Unknown, source: w.source, reason: "DelayLockInterval unreadable: " + err.Error()}
+	}
+	n, ok, err := intValue(vals, "DelayLockInterval")
+	switch {
+	case err != nil:
+		s.probs.add("screen-lock", key, err)
+		return wakeLock{state: policy.Unknown, source: w.source, reason: "DelayLockInterval has an unexpected type"}
+	case ok && n == delayLockNever:
+		return wakeLock{state: policy.No, source: key + `\DelayLockInterval=never`}
+	}
+	return w
 }
 
 // wakeLock resolves AC and DC separately; a laptop runs on both, so only
@@ -334,7 +373,11 @@ func (s *scanner) wakeLock() wakeLock {
 			srcs = append(srcs, src+`\`+idx+"="+strconv.FormatUint(v, 10))
 		}
 	}
-	return wakeLock{state: state, source: strings.Join(srcs, "; "), reason: strings.Join(reasons, "; ")}
+	byPolicy := len(srcs) == 2
+	for _, src := range srcs {
+		byPolicy = byPolicy && strings.HasPrefix(src, keyPowerPolicy+`\`)
+	}
+	return wakeLock{state: state, source: strings.Join(srcs, "; "), reason: strings.Join(reasons, "; "), byPolicy: byPolicy}
 }
 
 func (s *scanner) activeScheme() (string, error) {
