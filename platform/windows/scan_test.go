@@ -71,7 +71,7 @@ func TestScanOffice(t *testing.T) {
 			ScreenLock: []policy.ScreenLock{
 				{
 					User: "alice", Applicable: policy.Yes, Enabled: policy.Yes,
-					IdleSeconds: intp(600), GraceSeconds: intp(0), LockOnSuspend: policy.Yes,
+					IdleSeconds: intp(300), GraceSeconds: intp(0), LockOnSuspend: policy.Yes,
 					Source: `HKU\` + alice + `\Control Panel\Desktop; grace from ` + grace + `\ScreenSaverGracePeriod; ` + wakeGPO,
 					Policy: "InactivityTimeoutSecs=900 (Group Policy); MaxInactivityTimeDeviceLock=15 min (MDM)",
 				},
@@ -145,13 +145,14 @@ func TestScanHome(t *testing.T) {
 					User: "carol", Applicable: policy.Yes, Enabled: policy.Yes,
 					IdleSeconds: intp(300), GraceSeconds: intp(5), LockOnSuspend: policy.No,
 					Source: `HKU\` + carol + `\Software\Policies\Microsoft\Windows\Control Panel\Desktop + HKU\` + carol + `\Control Panel\Desktop; grace from ` +
-						grace + ` (ScreenSaverGracePeriod absent: default 5 s); ` + wakeHome,
+						grace + ` (ScreenSaverGracePeriod absent: default 5 s); lock on wake from HKU\` + carol + `\Control Panel\Desktop\DelayLockInterval=never`,
 					Policy: "screen saver policy: ScreenSaveActive=1, ScreenSaveTimeOut=300, ScreenSaverIsSecure=1",
 				},
 				{
-					User: "dave", Applicable: policy.Yes, Enabled: policy.Unknown, LockOnSuspend: policy.No,
+					User: "dave", Applicable: policy.Yes, Enabled: policy.Unknown, LockOnSuspend: policy.Unknown,
 					Source: wakeHome,
-					Reason: "user hive could not be read: " + daveErr,
+					Reason: "user hive could not be read: " + daveErr +
+						"; lock on wake: the user's own sign-in-on-wake setting (DelayLockInterval) is in the unreadable hive",
 				},
 			},
 			RemoteWipe: policy.RemoteWipe{
@@ -227,8 +228,8 @@ func TestScanUnknownWithoutMachinePolicy(t *testing.T) {
 	if got.Enabled != policy.Unknown || !strings.Contains(got.Reason, "the hive is corrupt") {
 		t.Errorf("bob's screen lock = %+v; want Unknown with the load error as reason", got)
 	}
-	if a := inv.Posture.ScreenLock[0]; a.Enabled != policy.Yes || a.Policy != "" {
-		t.Errorf("alice's screen lock = %+v; want Yes from her screen saver and no enforced policy", a)
+	if a := inv.Posture.ScreenLock[0]; a.Enabled != policy.Yes || a.Policy != "" || *a.IdleSeconds != 300 {
+		t.Errorf("alice's screen lock = %+v; want Yes after 300 s from her screen saver and no enforced policy", a)
 	}
 }
 
