@@ -208,7 +208,6 @@ type msixHit struct {
 	entry    *policy.CatalogEntry
 	version  string
 	location string
-	onDisk   bool
 }
 
 // scanUserMSIX finds Store/MSIX packages for one user from the AppModel
@@ -273,10 +272,10 @@ func (s *scanner) msixDirs(p profile, hits map[string]*msixHit) {
 		}
 		key := strings.ToLower(pfn)
 		if hit, ok := hits[key]; ok {
-			hit.location, hit.onDisk = s.winPath(rel), true
+			hit.location = s.winPath(rel) // the user's data directory is the clearer evidence
 			continue
 		}
-		hits[key] = &msixHit{entry: s.m.msix[key], location: s.winPath(rel), onDisk: true}
+		hits[key] = &msixHit{entry: s.m.msix[key], location: s.winPath(rel)}
 	}
 }
 

@@ -215,3 +215,16 @@ func TestScreenSaverDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestIsGUID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"7E1C8C5E-3B0F-4D2E-A1D6-2C7F9B4E8A10":   true,
+		"{7e1c8c5e-3b0f-4d2e-a1d6-2c7f9b4e8a10}": true,
+		"Context":                                false, "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFG": false,
+		"7E1C8C5E33B0F-4D2E-A1D6-2C7F9B4E8A10": false,
+	} {
+		if got := isGUID(s); got != want {
+			t.Errorf("isGUID(%q) = %v; want %v", s, got, want)
+		}
+	}
+}

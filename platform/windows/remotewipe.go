@@ -44,11 +44,12 @@ type enrollment struct {
 	key, provider, url string
 }
 
-// remoteWipe reports whether an MDM can wipe the device. (The catalog's
-// management-agent signatures name Linux and macOS packages, units and
-// paths only, so they are not checked here; on Windows the wipe channel is
-// the MDM enrollment, RemoteWipe CSP.) MDM enrollments are filtered the way Fleet's
-// `mdm_windows` detail query does (fleetdm/fleet
+// remoteWipe reports whether an MDM can wipe the device (RemoteWipe CSP).
+// The catalog's management-agent signatures name Linux and macOS packages,
+// units and paths only, so they are not checked here.
+//
+// MDM enrollments are filtered the way Fleet's `mdm_windows` detail query
+// does (fleetdm/fleet
 // server/service/osquery_utils/queries.go): values grouped per
 // Enrollments\<GUID> key, only keys with a UPN, COALESCE(EnrollmentState,
 // 0) in 0..3 (Intune enrollmentState: unknown, enrolled, pendingReset,
@@ -103,7 +104,7 @@ func (s *scanner) enrollments() ([]enrollment, int, error) {
 		}
 		if e, ok := s.enrollment(key, vals); ok {
 			out = append(out, e)
-		} else {
+		} else if isGUID(sub) { // not Context, Status, Ownership, ...
 			ignored++
 		}
 	}
@@ -132,6 +133,26 @@ func (s *scanner) enrollment(key string, vals map[string]Value) (enrollment, boo
 		return enrollment{}, false
 	}
 	return enrollment{key: key, provider: provider, url: discovery}, true
+}
+
+// isGUID reports whether s looks like 8-4-4-4-12 hex digits, with or
+// without braces.
+func isGUID(s string) bool {
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", c):
+			return false
+		}
+	}
+	return true
 }
 
 // providerName names the MDM: "MS DM Server" is Microsoft Intune's

@@ -47,8 +47,8 @@ func (s *scanner) add(m policy.Messenger) { s.found = append(s.found, m) }
 // screen lock. Scan fails only when the registry cannot be read at all (no
 // MachineGuid) or ctx ends; every partial failure is an Inventory.Problem.
 func Scan(ctx context.Context, h *platform.Host, reg Registry, cat *policy.Catalog) (*policy.Inventory, error) {
-	if reg == nil {
-		return nil, errors.New("windows scan: no registry")
+	if reg == nil || h == nil || h.Root == nil {
+		return nil, errors.New("windows scan: no registry or no root filesystem")
 	}
 	s := &scanner{h: h, reg: reg, cat: cat, probs: newProblems(), msixDirsSeen: map[string]bool{}}
 	s.m = newMatcher(cat, s.probs)

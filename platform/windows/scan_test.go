@@ -421,3 +421,20 @@ func BenchmarkScan10000UninstallKeys(b *testing.B) {
 		}
 	}
 }
+
+// TestScanEntraJoinWithoutMDM: an Entra ID join (and a leftover MDM key)
+// without an active enrollment is no remote-wipe capability.
+func TestScanEntraJoinWithoutMDM(t *testing.T) {
+	f := loadFixture(t, "office")
+	if err := f.reg.Load([]byte("REGEDIT4\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\7E1C8C5E-3B0F-4D2E-A1D6-2C7F9B4E8A10]\n")); err != nil {
+		t.Fatal(err)
+	}
+	got := scanFixture(t, f).Posture.RemoteWipe
+	want := policy.RemoteWipe{
+		Capable: policy.No, Source: `HKLM\SOFTWARE\Microsoft\Enrollments`, ConsumerLock: policy.No,
+		Reason: "no active MDM enrollment (stale, failed or local enrollment keys ignored); Entra ID joined, which is identity, not device management",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("RemoteWipe mismatch (-want +got):\n%s", diff)
+	}
+}
