@@ -26,26 +26,57 @@ type debPackage struct {
 // several times faster than running dpkg-query and needs no command. A
 // missing database is only a Problem when dpkg's admin directory exists.
 func (c *collector) scanDpkg() {
-	f, _, err := openRegular(c.fsys, dpkgStatus, platform.MaxDatabaseSize)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			if _, derr := fs.Stat(c.fsys, dpkgAdminDir); derr != nil {
-				return // no dpkg on this system
-			}
-		}
-		c.problem("dpkg", dpkgStatus, "dpkg status database not read, Debian packages are not inventoried: "+describeErr(err))
-		return
-	}
-	defer f.Close()
-	pkgs, err := parseDpkgStatus(io.LimitReader(f, platform.MaxDatabaseSize), func(name []byte) bool {
+	pkgs, err := readDebPackages(c.fsys, func(name []byte) bool {
 		return c.idx.deb[string(name)] != nil
 	})
 	for _, p := range pkgs {
 		c.add(c.idx.deb[p.Name], sourceDeb, "", p.Version, p.Name)
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+	case isDpkgSyntaxError(err):
 		c.problem("dpkg", dpkgStatus, "dpkg status database is malformed, packages after the error are not inventoried: "+err.Error())
+	case errors.Is(err, fs.ErrNotExist) && !dpkgPresent(c.fsys):
+		// No dpkg on this system: nothing to report.
+	default:
+		c.problem("dpkg", dpkgStatus, "dpkg status database not read, Debian packages are not inventoried: "+describeErr(err))
 	}
+}
+
+// dpkgSyntaxError is a malformed line in the status file. It carries the
+// line number, never the line.
+type dpkgSyntaxError struct {
+	Line int
+	Msg  string
+}
+
+func (e *dpkgSyntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+func isDpkgSyntaxError(err error) bool {
+	var se *dpkgSyntaxError
+	return errors.As(err, &se)
+}
+
+// readDebPackages streams the dpkg status database of the root and returns
+// the installed packages for which want(name) is true (want must not
+// retain its argument). Other probes that need to know whether a package
+// is installed (e.g. a management agent) should use it too: it reads the
+// multi-megabyte file in 64 kB pieces instead of whole. A malformed file
+// gives a *dpkgSyntaxError with the packages read before it.
+func readDebPackages(fsys fs.FS, want func(name []byte) bool) ([]debPackage, error) {
+	f, _, err := openRegular(fsys, dpkgStatus, platform.MaxDatabaseSize)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseDpkgStatus(io.LimitReader(f, platform.MaxDatabaseSize), want)
+}
+
+// dpkgPresent reports whether the root has dpkg's admin directory: without
+// it a missing status file just means "not a dpkg system".
+func dpkgPresent(fsys fs.FS) bool {
+	_, err := fs.Stat(fsys, dpkgAdminDir)
+	return err == nil
 }
 
 // dpkgLineMax is the longest line the parser looks at in full; longer
@@ -83,7 +114,7 @@ func parseDpkgStatus(r io.Reader, want func(name []byte) bool) ([]debPackage, er
 		}
 		inStanza = false
 		if len(name) == 0 {
-			return fmt.Errorf("line %d: stanza without a Package field", stanzaLine)
+			return &dpkgSyntaxError{stanzaLine, "stanza without a Package field"}
 		}
 		if onDisk && want(name) {
 			out = append(out, debPackage{Name: string(name), Version: string(ver)})
@@ -96,14 +127,14 @@ func parseDpkgStatus(r io.Reader, want func(name []byte) bool) ([]debPackage, er
 			if errors.Is(err, io.EOF) {
 				return out, flush()
 			}
-			return out, fmt.Errorf("line %d: %w", lineNo+1, err)
+			return out, fmt.Errorf("reading line %d: %w", lineNo+1, err)
 		}
 		lineNo++
-		line = bytes.TrimRight(line, "\r\n")
+		line = trimEOL(line)
 		if bytes.IndexByte(line, 0) >= 0 {
-			return out, fmt.Errorf("line %d: NUL byte in a text database", lineNo)
+			return out, &dpkgSyntaxError{lineNo, "NUL byte in a text database"}
 		}
-		if len(bytes.TrimLeft(line, " \t")) == 0 {
+		if len(line) == 0 || ((line[0] == ' ' || line[0] == '\t') && blank(line)) {
 			if ferr := flush(); ferr != nil {
 				return out, ferr
 			}
@@ -111,7 +142,7 @@ func parseDpkgStatus(r io.Reader, want func(name []byte) bool) ([]debPackage, er
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if !inStanza {
-				return out, fmt.Errorf("line %d: continuation line outside a stanza", lineNo)
+				return out, &dpkgSyntaxError{lineNo, "continuation line outside a stanza"}
 			}
 			continue // continuation of Description, Conffiles, ...
 		}
@@ -120,7 +151,7 @@ func parseDpkgStatus(r io.Reader, want func(name []byte) bool) ([]debPackage, er
 		}
 		field, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok || len(field) == 0 {
-			return out, fmt.Errorf("line %d: field line without a colon", lineNo)
+			return out, &dpkgSyntaxError{lineNo, "field line without a colon"}
 		}
 		if !inStanza {
 			inStanza, stanzaLine = true, lineNo
@@ -136,6 +167,28 @@ func parseDpkgStatus(r io.Reader, want func(name []byte) bool) ([]debPackage, er
 			onDisk = dpkgFilesOnDisk(value)
 		}
 	}
+}
+
+// trimEOL drops a trailing "\n" or "\r\n" (cheaper than bytes.TrimRight,
+// which builds its cutset on every call; this runs for every line).
+func trimEOL(line []byte) []byte {
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line
+}
+
+// blank reports whether line holds only spaces and tabs.
+func blank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // readLine returns the next line; a line longer than the reader's buffer
