@@ -87,9 +87,10 @@ func (c *collector) scanDesktopDir(dir, user string, entries []fs.DirEntry, trun
 	}
 }
 
-// desktopFile inspects one .desktop file. Only regular files are read (a
-// link or FIFO named like a .desktop file is refused and, where its name
-// would match, reported).
+// desktopFile inspects one .desktop file. Only regular files are read: a
+// FIFO or device named like a .desktop file is refused and reported, a
+// link is not followed (and reported when it sits in a home under a
+// messenger's name).
 func (c *collector) desktopFile(dir string, de fs.DirEntry, user string) {
 	name := de.Name()
 	p := dir + "/" + name
@@ -99,7 +100,10 @@ func (c *collector) desktopFile(dir string, de fs.DirEntry, user string) {
 	case typ.IsDir():
 		return
 	case typ&fs.ModeSymlink != 0:
-		if byName != nil {
+		// Links in the root-owned system directories are packaging
+		// (aliases of a file that is scanned anyway); in a home, a link
+		// named like a messenger's entry is worth a note.
+		if byName != nil && user != "" {
 			c.problem("desktop", p, "not followed: symbolic link")
 		}
 		return

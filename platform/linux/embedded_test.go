@@ -49,7 +49,7 @@ func TestEmbeddedCatalogFindsFixtureMessengers(t *testing.T) {
 			t.Errorf("unexpected item %+v", m)
 		}
 	}
-	if diff := cmp.Diff([]policy.Problem(nil), inv.Problems); diff != "" {
+	if diff := cmp.Diff([]policy.Problem(nil), inventoryProblems(inv)); diff != "" {
 		t.Errorf("Problems (-want +got):\n%s", diff)
 	}
 }

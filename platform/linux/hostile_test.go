@@ -187,6 +187,8 @@ func TestHostileSymlinksInHome(t *testing.T) {
 	// A .desktop file and an AppImage that are links to /etc/shadow.
 	symlink(t, shadow, filepath.Join(home, ".local", "share", "applications", "signal-desktop.desktop"))
 	symlink(t, shadow, filepath.Join(home, "Applications", "simplex-desktop-x86_64.AppImage"))
+	// A link in a system directory is packaging: skipped without a note.
+	symlink(t, shadow, filepath.Join(root, "usr", "share", "applications", "skypeforlinux.desktop"))
 	// A data "file" that is a link to /etc/shadow: presence only, never read.
 	symlink(t, shadow, filepath.Join(home, ".config", "teamwire.cfg"))
 	// A data directory that is a link elsewhere counts, but is not followed.
@@ -206,6 +208,9 @@ func TestHostileSymlinksInHome(t *testing.T) {
 	}
 	if hasMessenger(inv, "simplex", "appimage", "") {
 		t.Errorf("a linked AppImage counted: %+v", inv.Messengers)
+	}
+	if p, ok := problemFor(inv, "/usr/share/applications/skypeforlinux.desktop"); ok || hasMessenger(inv, "skype", "desktop", "") {
+		t.Errorf("system link: Problem %+v or evidence %+v; want neither", p, inv.Messengers)
 	}
 	if !hasMessenger(inv, "teamwire", "data-dir", "/home/alice/.config/teamwire.cfg") {
 		t.Errorf("a linked data file should count as presence: %+v", inv.Messengers)

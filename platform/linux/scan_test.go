@@ -89,9 +89,22 @@ func TestScanDebianDesktopFixture(t *testing.T) {
 	if diff := cmp.Diff(want, inv.Messengers); diff != "" {
 		t.Errorf("Messengers mismatch (-want +got):\n%s", diff)
 	}
-	if len(inv.Problems) != 0 {
-		t.Errorf("Problems = %+v; want none", inv.Problems)
+	if p := inventoryProblems(inv); len(p) != 0 {
+		t.Errorf("Problems = %+v; want none", p)
 	}
+}
+
+// inventoryProblems keeps the Problems of the inventory probes (the
+// posture probes report their own).
+func inventoryProblems(inv *policy.Inventory) []policy.Problem {
+	var out []policy.Problem
+	for _, p := range inv.Problems {
+		switch p.Probe {
+		case "identify", "users", "messengers", "dpkg", "rpm", "snap", "flatpak", "desktop", "appimage", "data-dir", "process":
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func TestScanRootErrors(t *testing.T) {
@@ -141,7 +154,7 @@ func TestScanWithoutCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
-	if len(inv.Messengers) != 0 || len(inv.Problems) != 1 {
+	if len(inv.Messengers) != 0 || len(inventoryProblems(inv)) != 1 {
 		t.Errorf("nil catalog: messengers %v problems %v; want none and one problem", inv.Messengers, inv.Problems)
 	}
 }
