@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -281,18 +280,6 @@ func widen(b []byte) []byte {
 	out := make([]byte, 2*len(b))
 	for i, c := range b {
 		binary.LittleEndian.PutUint16(out[2*i:], uint16(c))
-	}
-	return out
-}
-
-// EncodeRegString returns s as REG_SZ-style UTF-16LE bytes with the
-// terminating NUL, the way RegQueryValueExW returns it. Tests use it to
-// build hex(2) lines.
-func EncodeRegString(s string) []byte {
-	u := utf16.Encode([]rune(s + "\x00"))
-	out := make([]byte, 2*len(u))
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(out[2*i:], c)
 	}
 	return out
 }

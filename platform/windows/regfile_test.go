@@ -259,7 +259,7 @@ func TestDecodeValue(t *testing.T) {
 		data []byte
 		want Value
 	}{
-		{"sz with NUL padding", REG_SZ, EncodeRegString("Fork\x00\x00\x00"), Value{Type: REG_SZ, String: "Fork"}},
+		{"sz with NUL padding", REG_SZ, encodeRegString("Fork\x00\x00\x00"), Value{Type: REG_SZ, String: "Fork"}},
 		{"odd-length sz", REG_SZ, []byte{'a', 0, 'b'}, Value{Type: REG_SZ, String: "a"}},
 		{"short dword", REG_DWORD, []byte{1}, Value{Type: REG_DWORD, Int: 1}},
 		{"big-endian dword", REG_DWORD_BE, []byte{0, 0, 1, 0}, Value{Type: REG_DWORD_BE, Int: 256}},
@@ -302,4 +302,14 @@ func TestTypedGetters(t *testing.T) {
 	if _, ok, err := stringValue(vals, "missing"); ok || err != nil {
 		t.Errorf("stringValue(missing) = %v, %v; want absent", ok, err)
 	}
+}
+
+// encodeRegString returns s as UTF-16LE with the terminating NUL, the way
+// RegQueryValueExW returns a REG_SZ.
+func encodeRegString(s string) []byte {
+	out := []byte{}
+	for _, c := range utf16.Encode([]rune(s + "\x00")) {
+		out = binary.LittleEndian.AppendUint16(out, c)
+	}
+	return out
 }
