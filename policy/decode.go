@@ -236,7 +236,7 @@ func (d *decoder) syntaxError(data []byte, err error) {
 
 // maxRefineSize bounds the files whose syntax-error line is refined (each
 // refinement step re-parses a prefix of the file).
-const maxRefineSize = 256 << 10
+const maxRefineSize = 64 << 10
 
 // problemLine returns the line a YAML syntax error is really on. yaml.v3
 // reports the line where the enclosing construct starts ("line 3: did not

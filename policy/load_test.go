@@ -367,8 +367,12 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte("name: x\nmessengers: {whatsapp: {decision: deny}}\n"))
 	f.Add([]byte("a: &a [*a]\n"))
+	base, err := DefaultCatalog()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := Load("fuzz.yaml", data)
+		p, err := load("fuzz.yaml", data, base)
 		if err != nil {
 			if p != nil {
 				t.Fatal("policy returned together with an error")
