@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,14 +55,6 @@ func symlink(t testing.TB, target, link string) {
 	mkdir(t, filepath.Dir(link))
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func mkfifo(t testing.TB, p string) {
-	t.Helper()
-	mkdir(t, filepath.Dir(p))
-	if err := syscall.Mkfifo(p, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
 	}
 }
 
