@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"time"
 
 	"github.com/msgguard/msgguard/platform"
@@ -66,6 +67,11 @@ func (c *collector) scanRPM(ctx context.Context, h *platform.Host) {
 	if root == "" {
 		c.problem("rpm", dbDir, "RPM database found but the root has no OS path; RPM packages are not inventoried")
 		return
+	}
+	// rpm wants an absolute --root; --root ./image would be taken relative
+	// to rpm's own working directory otherwise.
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
 	}
 	ctx, cancel := context.WithTimeout(ctx, rpmTimeout)
 	defer cancel()
