@@ -247,3 +247,72 @@ func TestPhonesListAndScan(t *testing.T) {
 		t.Errorf("status = device %+v with %d phones; want the computer with the phone attached", st.Device, len(st.Phones))
 	}
 }
+
+// failing returns the failing findings as "rule [user]" strings.
+func failing(r *status.Report) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range r.Findings {
+		if f.Status == policy.StatusFail {
+			out[f.Rule+" ["+f.User+"]"] = true
+		}
+	}
+	return out
+}
+
+func scanJSON(t *testing.T, args ...string) *status.Report {
+	t.Helper()
+	e, out, errb := testEnv(t)
+	code := runCLI(t, e, append([]string{"scan", "--no-store", "--json"}, args...)...)
+	if code != exitNotCompliant && code != exitCompliant {
+		t.Fatalf("scan %v exit %d: %s", args, code, errb)
+	}
+	var r status.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("scan json: %v", err)
+	}
+	return &r
+}
+
+// TestScanMacFixture is issue 6's done-when through the CLI: the fixture Mac
+// (alice with consumer WhatsApp and Telegram and her screen lock off, bob
+// clean, MDM-enrolled, FileVault on) scanned on Linux.
+func TestScanMacFixture(t *testing.T) {
+	r := scanJSON(t, "--platform", "darwin", "--root", "../platform/darwin/testdata/mac",
+		"--commands", "../platform/darwin/testdata/mac-commands")
+	want := map[string]bool{"messenger.whatsapp []": true, "messenger.whatsapp [alice]": true, "screen-lock [alice]": true}
+	if got := failing(r); !equalSets(got, want) {
+		t.Errorf("failing = %v; want %v", got, want)
+	}
+	if r.Device.Platform != "darwin" {
+		t.Errorf("platform = %s", r.Device.Platform)
+	}
+}
+
+// TestScanWindowsFixture scans the recorded Intune-managed office laptop.
+func TestScanWindowsFixture(t *testing.T) {
+	cmds := t.TempDir()
+	b, err := os.ReadFile("../platform/windows/testdata/office/bitlocker.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(cmds, "powershell.txt"), b, 0o644)
+	r := scanJSON(t, "--platform", "windows", "--root", "../platform/windows/testdata/office/root",
+		"--registry", "../platform/windows/testdata/office", "--commands", cmds)
+	want := map[string]bool{"messenger.whatsapp [alice]": true, "screen-lock [bob]": true,
+		"messenger.teams-personal [bob]": true, "disk-encryption []": true}
+	if got := failing(r); !equalSets(got, want) {
+		t.Errorf("failing = %v; want %v", got, want)
+	}
+}
+
+func equalSets(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/platform/darwin"
 	"github.com/msgguard/msgguard/platform/linux"
+	"github.com/msgguard/msgguard/platform/windows"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -31,6 +32,7 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 	phone := fs.String("phone", "", "scan the attached phone with this `serial` (see 'agent phones') instead of this computer")
 	allPhones := fs.Bool("phones", false, "scan this computer and every attached phone")
 	adb := fs.String("adb", "", "absolute `path` of adb (root-owned)")
+	registry := fs.String("registry", "", "with --platform windows: read the registry from the .reg exports in `dir` (dir/*.reg, dir/hives/<user>.reg) instead of this machine's")
 	commands := fs.String("commands", "", "answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -51,7 +53,7 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
 	}
-	probe, err := probeFor(*plat, *root, *commands)
+	probe, err := probeFor(*plat, *root, *commands, *registry)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
@@ -135,7 +137,7 @@ func loadPolicy(file string) (scan.Policy, error) {
 // Commands run by absolute path from the platform's table, unless commands
 // names a directory of recorded output (platform.ReplayRunner) — the way to
 // inspect a macOS or Windows tree on Linux.
-func probeFor(plat, root, commands string) (scan.Probe, error) {
+func probeFor(plat, root, commands, registry string) (scan.Probe, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", root, err)
@@ -143,7 +145,7 @@ func probeFor(plat, root, commands string) (scan.Probe, error) {
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("root %s is not a directory", root)
 	}
-	live := abs == "/" && plat == runtime.GOOS && commands == ""
+	live := (abs == "/" || plat == "windows") && plat == runtime.GOOS && commands == "" && registry == ""
 	h := &platform.Host{GOOS: plat, Root: platform.NewDirFS(abs), RootDir: abs, Live: live}
 	runner := func(table map[string][]string) platform.Runner {
 		if commands != "" {
@@ -162,8 +164,21 @@ func probeFor(plat, root, commands string) (scan.Probe, error) {
 		return func(ctx context.Context, cat *policy.Catalog) (*policy.Inventory, error) {
 			return darwin.Scan(ctx, h, cat)
 		}, nil
+	case "windows":
+		h.Run = runner(windows.Commands())
+		var reg windows.Registry = windows.NewNativeRegistry()
+		if registry != "" {
+			mem, err := windows.LoadRegistryDir(registry)
+			if err != nil {
+				return nil, err
+			}
+			reg = mem
+		}
+		return func(ctx context.Context, cat *policy.Catalog) (*policy.Inventory, error) {
+			return windows.Scan(ctx, h, reg, cat)
+		}, nil
 	}
-	return nil, fmt.Errorf("platform %q is not supported (linux, darwin)", plat)
+	return nil, fmt.Errorf("platform %q is not supported (linux, darwin, windows)", plat)
 }
 
 // dbHint turns a store error into advice for the person at the keyboard.
