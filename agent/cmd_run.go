@@ -112,7 +112,7 @@ func runDaemon(ctx context.Context, e *env, cfg config.Config, paths install.Pat
 		st.Close()
 		return fmt.Errorf("local API: %w", err)
 	}
-	probe, err := probeFor(runtime.GOOS, cfg.Root, "")
+	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "")
 	if err != nil {
 		ln.Close()
 		st.Close()
