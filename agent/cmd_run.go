@@ -107,6 +107,11 @@ func runDaemon(ctx context.Context, e *env, cfg config.Config, paths install.Pat
 	if st.Recovered != "" {
 		problems = append(problems, "the database was corrupt; it was moved to "+st.Recovered+" and a new one started")
 	}
+	// A malformed sink is not started but does not stop the agent.
+	for _, se := range config.SinkErrors(cfg.Sinks) {
+		log.Error().Str("error", se.Error()).Msg("sink_config_invalid")
+		problems = append(problems, "sink configuration: "+se.Error())
+	}
 	ln, err := localapi.Listen(cfg.Socket)
 	if err != nil {
 		st.Close()

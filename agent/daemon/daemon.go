@@ -73,8 +73,11 @@ type Options struct {
 	// Drift answers /v1/drift; nil serves the store's scan records.
 	Drift func(ctx context.Context, since time.Time) (any, error)
 	// Problems are known health problems at start (e.g. the database was
-	// rebuilt after corruption).
+	// rebuilt after corruption, a malformed sink).
 	Problems []string
+	// SinkHealth reports the reporting sinks' delivery state for health;
+	// nil when there are no sinks.
+	SinkHealth func() []status.SinkHealth
 	Log      zerolog.Logger
 
 	// Seams for tests.
@@ -465,6 +468,9 @@ func (d *Daemon) Health(context.Context) status.Health {
 		h.Problems = append(h.Problems, "last scan failed: "+d.lastErr.Error())
 	}
 	d.mu.Unlock()
+	if d.opt.SinkHealth != nil {
+		h.Sinks = d.opt.SinkHealth()
+	}
 	rss, over := d.res.state()
 	h.RSSBytes = rss
 	h.Problems = append(h.Problems, over...)
