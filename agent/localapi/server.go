@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"strconv"
@@ -110,7 +111,9 @@ func NewServer(b Backend, log zerolog.Logger) *Server {
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, &connPeer{conn: c, identify: s.identify})
 		},
-		ErrorLog: nil,
+		// net/http's own errors (accept failures, handler panics) go to
+		// the agent's log rather than to stderr through package log.
+		ErrorLog: stdlog.New(s.log.Level(zerolog.WarnLevel), "", 0),
 	}
 	return s
 }
