@@ -78,7 +78,7 @@ type Options struct {
 	// SinkHealth reports the reporting sinks' delivery state for health;
 	// nil when there are no sinks.
 	SinkHealth func() []status.SinkHealth
-	Log      zerolog.Logger
+	Log        zerolog.Logger
 
 	// Seams for tests.
 	Now     func() time.Time
