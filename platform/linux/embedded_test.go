@@ -53,3 +53,23 @@ func TestEmbeddedCatalogFindsFixtureMessengers(t *testing.T) {
 		t.Errorf("Problems (-want +got):\n%s", diff)
 	}
 }
+
+func TestEmbeddedCatalogWebAppNames(t *testing.T) {
+	cat, err := policy.DefaultCatalog()
+	if err != nil {
+		t.Fatalf("DefaultCatalog: %v", err)
+	}
+	c := &collector{idx: newCatalogIndex(cat)}
+	for name, want := range map[string]string{
+		"WhatsApp Web":    "whatsapp",
+		"Microsoft Teams": "teams",
+		"Google Chat":     "google-chat",
+		"Telegram Web":    "telegram",
+	} {
+		d := desktopEntry{Name: name, Exec: "/opt/google/chrome/google-chrome --profile-directory=Default --app-id=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}
+		got := c.desktopMatches(nil, d, "x.desktop")
+		if len(got) != 1 || got[0].ID != want {
+			t.Errorf("web app %q matched %v; want %s", name, got, want)
+		}
+	}
+}

@@ -103,10 +103,18 @@ func addAll(m map[string]*policy.CatalogEntry, keys []string, e *policy.CatalogE
 	}
 }
 
+// addName records a display name, and the name without a parenthesised
+// qualifier ("Microsoft Teams (work or school)" is installed as the web
+// app "Microsoft Teams"); the first entry to claim a name keeps it.
 func addName(m map[string]*policy.CatalogEntry, name string, e *policy.CatalogEntry) {
-	k := normalizeAppName(name)
-	if _, ok := m[k]; !ok && k != "" {
-		m[k] = e
+	keys := []string{normalizeAppName(name)}
+	if i := strings.Index(name, " ("); i > 0 && strings.HasSuffix(name, ")") {
+		keys = append(keys, normalizeAppName(name[:i]))
+	}
+	for _, k := range keys {
+		if _, ok := m[k]; !ok && k != "" {
+			m[k] = e
+		}
 	}
 }
 
