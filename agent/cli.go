@@ -61,11 +61,13 @@ type verb struct {
 // verbs is the CLI's command table.
 func verbs() map[string]verb {
 	vs := map[string]verb{
-		"scan":    {"inspect this device, store and print the result", cmdScan},
-		"status":  {"show what the last scan found", cmdStatus},
-		"policy":  {"policy default|check FILE|show: print or validate policies", cmdPolicy},
-		"version": {"print the agent's version", cmdVersion},
-		"phones":  {"list attached Android/iOS phones and whether they can be inspected", cmdPhones},
+		"scan":     {"inspect this device, store and print the result", cmdScan},
+		"status":   {"show what the last scan found", cmdStatus},
+		"policy":   {"policy default|check FILE|show: print or validate policies", cmdPolicy},
+		"version":  {"print the agent's version", cmdVersion},
+		"phones":   {"list attached Android/iOS phones and whether they can be inspected", cmdPhones},
+		"drift":    {"list drift events: what changed on this device and when", cmdDrift},
+		"baseline": {"baseline show|accept: the recorded state drift is measured against", cmdBaseline},
 	}
 	maps.Copy(vs, serviceVerbs()) // run, install, uninstall, start, stop, restart (cmd_service.go)
 	return vs

@@ -213,18 +213,36 @@ func buildEvents(changes []change, m eventMeta) []Event {
 	inv, invSrc = pairUserMoves(inv, invSrc)
 	out := make([]Event, 0, len(inv)+len(fnd))
 	used := make([]bool, len(inv))
-	var leftover []int
-	for i, f := range fnd {
-		j := foldTarget(inv, used, f, normRule(f.Rule))
-		if j < 0 {
-			leftover = append(leftover, i)
-			continue
+	folded := make([]bool, len(fnd))
+	// Transitions that move compliance fold first, so that they set the
+	// event's rule, severity and direction; neutral ones (an "absent"
+	// pass finding giving way to the user's own) are then absorbed into an
+	// event about the same subject.
+	for pass := range 2 {
+		for i, f := range fnd {
+			if folded[i] || (pass == 0) == (f.Direction == "") {
+				continue
+			}
+			j := foldTarget(inv, used, f, normRule(f.Rule), pass == 1)
+			if j < 0 {
+				continue
+			}
+			folded[i] = true
+			e := &inv[j]
+			e.Message += fmt.Sprintf("; rule %s: %s → %s", f.Rule, orNone(string(f.StatusBefore)), orNone(string(f.StatusAfter)))
+			if used[j] {
+				continue // absorbed
+			}
+			used[j] = true
+			e.Rule, e.StatusBefore, e.StatusAfter = f.Rule, f.StatusBefore, f.StatusAfter
+			e.Severity, e.Direction = f.Severity, f.Direction
 		}
-		used[j] = true
-		e := &inv[j]
-		e.Rule, e.StatusBefore, e.StatusAfter = f.Rule, f.StatusBefore, f.StatusAfter
-		e.Severity, e.Direction = f.Severity, f.Direction
-		e.Message += fmt.Sprintf("; rule %s: %s → %s", f.Rule, orNone(string(f.StatusBefore)), orNone(string(f.StatusAfter)))
+	}
+	var leftover []int
+	for i := range fnd {
+		if !folded[i] {
+			leftover = append(leftover, i)
+		}
 	}
 	for i := range inv {
 		inv[i].ID = eventID(m.device, m.scanID, string(inv[i].Kind), invSrc[i])
@@ -419,14 +437,15 @@ func userOrSystem(u string) string {
 	return "user " + u
 }
 
-// foldTarget finds the inventory event a finding transition belongs to:
+// foldTarget finds the inventory event a finding transition belongs to
+// (with absorb, also one that already carries another finding):
 // a messenger event about the finding's subject, or a posture event whose
 // area the rule is named after (rule ids like "screen-lock.idle" or
 // "disk_encryption" — a name heuristic; without a match the finding stays
 // an event of its own). Version events never absorb findings.
-func foldTarget(inv []Event, used []bool, f Event, rule string) int {
+func foldTarget(inv []Event, used []bool, f Event, rule string, absorb bool) int {
 	for j, e := range inv {
-		if used[j] || e.Rule != "" {
+		if used[j] && !absorb {
 			continue
 		}
 		// A system-wide item (a .deb, a volume) concerns every user.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -337,6 +338,24 @@ func TestProcessOnlyFindingKeepsConfirmedState(t *testing.T) {
 		SBefore: policy.StatusFail, SAfter: policy.StatusPass, Severity: policy.SeverityHigh, Direction: Back}}
 	if diff := cmp.Diff(want, briefs(got)); diff != "" {
 		t.Errorf("events mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// The policy reports a denied messenger that is absent as one system-wide
+// pass; when it appears in one user's home that pass gives way to the
+// user's fail. Still one event.
+func TestUserMessengerReplacesAbsentPass(t *testing.T) {
+	h := newHarness(t, DefaultConfig())
+	h.dev.setFinding("messenger.whatsapp", "whatsapp", "", policy.StatusPass, policy.SeverityHigh)
+	h.scan()
+	h.dev.findings = slices.DeleteFunc(h.dev.findings, func(f policy.Finding) bool { return f.Rule == "messenger.whatsapp" })
+	h.dev.setFinding("messenger.whatsapp", "whatsapp", "alice", policy.StatusFail, policy.SeverityHigh, policy.Evidence{Source: "flatpak"})
+	h.dev.messengers = append(h.dev.messengers, policy.Messenger{ID: "whatsapp", Name: "WhatsApp", Variant: policy.VariantPrivate, Source: "flatpak", User: "alice"})
+	got := h.scan()
+	want := []brief{{Kind: KindMessengerAppeared, Rule: "messenger.whatsapp", Subject: "whatsapp", User: "alice", After: "private",
+		SAfter: policy.StatusFail, Severity: policy.SeverityHigh, Direction: Away}}
+	if diff := cmp.Diff(want, briefs(got)); diff != "" {
+		t.Errorf("events mismatch (-want +got):\n%s\n%v", diff, messages(got))
 	}
 }
 

@@ -227,6 +227,18 @@ func (d *Dispatcher) drain(ctx context.Context, s EventSink) error {
 		// undelivered message; record the error in the same transaction.
 		acked := ackable(items, poison, n)
 		now := d.opts.Now().UTC()
+		if derr != nil && ctx.Err() != nil {
+			// Our own shutdown, not the collector's fault: keep the last
+			// real error in health.
+			derr = ctx.Err()
+			if len(acked) > 0 {
+				d.commits.Add(1)
+				if err := d.db.Update(func(tx *bolt.Tx) error { return outbox.Ack(tx, name, acked, now) }); err != nil {
+					return fmt.Errorf("recording delivery: %w", err)
+				}
+			}
+			return derr
+		}
 		var msg string
 		if derr != nil {
 			msg = derr.Error()
@@ -251,6 +263,7 @@ func (d *Dispatcher) drain(ctx context.Context, s EventSink) error {
 		for _, i := range poison {
 			d.opts.Log.Error().Str("sink", name).Str("event", items[i].ID).Msg("outbox_entry_undecodable_skipped")
 		}
+		d.opts.Log.Debug().Str("sink", name).Int("delivered", n).Int("batch", len(msgs)).Msg("delivery_round")
 		d.note(name, n > 0, msg, now)
 		if n > 0 {
 			delivered = true

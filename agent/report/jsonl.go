@@ -25,10 +25,27 @@ type JSONL struct {
 	maxFiles int
 
 	mu   sync.Mutex
-	f    *os.File
+	f    outFile
 	size int64
-	// openFile is os.OpenFile; tests replace it to simulate a full disk.
-	openFile func(name string, flag int, perm fs.FileMode) (*os.File, error)
+	// openFile opens the file; tests replace it to simulate a full disk.
+	openFile func(name string, flag int, perm fs.FileMode) (outFile, error)
+}
+
+// outFile is what JSONL needs of an open file.
+type outFile interface {
+	Write(p []byte) (int, error)
+	Sync() error
+	Truncate(size int64) error
+	Stat() (fs.FileInfo, error)
+	Close() error
+}
+
+func openOS(name string, flag int, perm fs.FileMode) (outFile, error) {
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err // a typed nil *os.File would not compare equal to nil
+	}
+	return f, nil
 }
 
 // NewJSONL returns a JSON Lines sink writing to path, rotating before the
@@ -37,7 +54,7 @@ func NewJSONL(name, path string, maxSize int64, maxFiles int) *JSONL {
 	if maxSize <= 0 {
 		maxSize = 10 << 20
 	}
-	return &JSONL{name: name, path: path, maxSize: maxSize, maxFiles: maxFiles, openFile: os.OpenFile}
+	return &JSONL{name: name, path: path, maxSize: maxSize, maxFiles: maxFiles, openFile: openOS}
 }
 
 // Name implements EventSink.

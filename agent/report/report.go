@@ -123,7 +123,7 @@ func Build(cfgs []config.Sink, o BuildOptions) Sinks {
 			err = fmt.Errorf("unsupported sink type %q", c.Type)
 		}
 		if err != nil {
-			out.Errors = append(out.Errors, fmt.Errorf("%s:%d:%d: %s not started: %w", c.File, c.Line, c.Column, c, err))
+			out.Errors = append(out.Errors, fmt.Errorf("%s:%d:%d: %s sink %q not started: %w", c.File, c.Line, c.Column, c.Type, c.Name, err))
 			continue
 		}
 		if c.Type == config.SinkJSONL || c.Type == config.SinkSyslog || c.Type == config.SinkWebhook {

@@ -107,6 +107,9 @@ const (
 	Status429 // with Retry-After: 0
 	Hang      // never answers until the request is cancelled
 	Close     // hijacks the connection and closes it mid-request
+	// AcceptThenHang accepts the events (as a collector that stored them)
+	// but never answers: the agent cannot know they arrived.
+	AcceptThenHang
 )
 
 // Request is one request the collector received.
@@ -191,8 +194,11 @@ func (c *Collector) serve(w http.ResponseWriter, r *http.Request) {
 	case Status429:
 		w.Header().Set("Retry-After", "0")
 		http.Error(w, "slow down", http.StatusTooManyRequests)
-	case Hang:
+	case Hang, AcceptThenHang:
 		<-r.Context().Done()
+		// Returning would send an implicit 200 that can still reach a
+		// client that is just giving up; abort the connection instead.
+		panic(http.ErrAbortHandler)
 	case Close:
 		if hj, ok := w.(http.Hijacker); ok {
 			conn, _, err := hj.Hijack()
@@ -226,7 +232,7 @@ func (c *Collector) Requests() []Request {
 func (c *Collector) Delivered() (ids []string, times map[string]int) {
 	times = map[string]int{}
 	for _, r := range c.Requests() {
-		if r.Fault != OK || r.Authorization != "Bearer "+c.Token {
+		if r.Fault != OK && r.Fault != AcceptThenHang || r.Authorization != "Bearer "+c.Token {
 			continue
 		}
 		for _, id := range r.IDs {

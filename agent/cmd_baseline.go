@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/msgguard/msgguard/agent/drift"
+	"github.com/msgguard/msgguard/agent/store"
+)
+
+// cmdBaseline shows a device's drift baseline or accepts the current
+// state as the new one.
+func cmdBaseline(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || (args[0] != "show" && args[0] != "accept") {
+		fmt.Fprintln(e.stderr, "usage: agent baseline show [--json] [--device ID] [--db FILE]\n"+
+			"       agent baseline accept --by NAME --why TEXT [--device ID] [--db FILE]")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return 0
+		}
+		return exitUsage
+	}
+	if args[0] == "show" {
+		return baselineShow(e, args[1:])
+	}
+	return baselineAccept(e, args[1:])
+}
+
+func baselineShow(e *env, args []string) int {
+	fs := newFlags(e, "baseline show")
+	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	device := fs.String("device", "", "only this device `ID` (default: every device)")
+	jsonOut := fs.Bool("json", false, "print as JSON")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	st, err := store.Open(*dbPath, store.Options{ReadOnly: true, Timeout: time.Second})
+	if errors.Is(err, store.ErrNoDatabase) {
+		fmt.Fprintf(e.stderr, "agent baseline: no scan recorded yet in %s; run 'agent scan'\n", *dbPath)
+		return exitNoScan
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent baseline: %v\n%s", err, dbHint(err))
+		return exitUsage
+	}
+	defer st.Close()
+	bs, err := drift.Baselines(st.DB(), *device)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent baseline: %v\n", err)
+		return exitUsage
+	}
+	if len(bs) == 0 {
+		fmt.Fprintf(e.stderr, "agent baseline: no baseline recorded yet in %s; run 'agent scan'\n", *dbPath)
+		return exitNoScan
+	}
+	if *jsonOut {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(bs); err != nil {
+			fmt.Fprintf(e.stderr, "agent baseline: %v\n", err)
+			return exitUsage
+		}
+		return 0
+	}
+	for i, b := range bs {
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		printBaseline(e.stdout, b)
+	}
+	return 0
+}
+
+func printBaseline(w io.Writer, b drift.Baseline) {
+	name := b.Device
+	if b.Hostname != "" {
+		name = b.Hostname + " (" + b.Device + ")"
+	}
+	fmt.Fprintf(w, "device %s\n", name)
+	at := b.Info.SetAt.Local().Format("2006-01-02 15:04")
+	switch b.Info.Reason {
+	case "accepted":
+		fmt.Fprintf(w, "  baseline accepted %s by %s: %s\n", at, b.Info.By, b.Info.Why)
+	case "reset":
+		fmt.Fprintf(w, "  baseline reset %s (database rebuilt or policy changed)\n", at)
+	default:
+		fmt.Fprintf(w, "  baseline set by the first scan, %s\n", at)
+	}
+	if len(b.Differences) == 0 {
+		fmt.Fprintln(w, "  no drift since the baseline")
+		return
+	}
+	fmt.Fprintf(w, "  %d change(s) since the baseline:\n", len(b.Differences))
+	for _, d := range b.Differences {
+		dir := ""
+		if d.Direction != "" {
+			dir = " [" + string(d.Direction) + "]"
+		}
+		fmt.Fprintf(w, "  - %s%s\n", d.Message, dir)
+	}
+}
+
+func baselineAccept(e *env, args []string) int {
+	fs := newFlags(e, "baseline accept")
+	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	device := fs.String("device", "", "only this device `ID` (default: every device)")
+	by := fs.String("by", "", "who accepts the current state (required)")
+	why := fs.String("why", "", "why it is accepted, e.g. a ticket (required)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *by == "" || *why == "" {
+		fmt.Fprintln(e.stderr, "agent baseline accept: --by and --why are required: the baseline records who accepted it and why")
+		return exitUsage
+	}
+	st, err := store.Open(*dbPath, store.Options{Timeout: time.Second})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent baseline accept: %v\n%s", err, dbHint(err))
+		if errors.Is(err, store.ErrLocked) {
+			fmt.Fprintln(e.stderr, "hint: accepting a baseline needs the database; stop the service for a moment (systemctl stop msgguard), accept, and start it again")
+		}
+		return exitUsage
+	}
+	defer st.Close()
+	evs, err := drift.Accept(st.DB(), drift.DefaultConfig(), *device, *by, *why)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent baseline accept: %v\n", err)
+		return exitUsage
+	}
+	for _, ev := range evs {
+		fmt.Fprintf(e.stdout, "accepted the current state of %s as its baseline\n", ev.Device)
+	}
+	return 0
+}
