@@ -247,11 +247,12 @@ func writeMeta(dev *bolt.Bucket, m devMeta) error {
 // be rewritten by the next change of that item) rather than failing every
 // future scan.
 func readItems(b *bolt.Bucket) map[string]item {
-	out := make(map[string]item, 256)
+	out := make(map[string]item, b.Stats().KeyN+16)
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if it, err := decodeItem(k, v); err == nil {
-			out[string(k)] = it
+		ks := string(k)
+		if it, err := decodeItemKey(ks, v); err == nil {
+			out[ks] = it
 		}
 	}
 	return out

@@ -57,9 +57,22 @@ var errBadItem = errors.New("malformed drift item")
 
 // decodeItem parses a stored key and value. It is pure and fuzz-tested: a
 // damaged value must produce an error, never a panic.
-func decodeItem(k, v []byte) (item, error) {
-	parts := strings.Split(string(k), sep)
-	if len(parts) != 6 || len(parts[0]) != 1 {
+func decodeItem(k, v []byte) (item, error) { return decodeItemKey(string(k), v) }
+
+// decodeItemKey is decodeItem for a key already converted to a string; the
+// fields are substrings of it and of the value, so a state of a few hundred
+// items decodes with two allocations per item.
+func decodeItemKey(ks string, v []byte) (item, error) {
+	var parts [6]string
+	for i := range 5 {
+		var ok bool
+		parts[i], ks, ok = strings.Cut(ks, sep)
+		if !ok {
+			return item{}, errBadItem
+		}
+	}
+	parts[5] = ks
+	if len(parts[0]) != 1 || strings.Contains(parts[5], sep) {
 		return item{}, errBadItem
 	}
 	switch parts[0][0] {
@@ -67,12 +80,14 @@ func decodeItem(k, v []byte) (item, error) {
 	default:
 		return item{}, errBadItem
 	}
-	vals := strings.Split(string(v), sep)
-	if len(vals) != 3 {
+	vs := string(v)
+	value, rest, ok1 := strings.Cut(vs, sep)
+	sev, name, ok2 := strings.Cut(rest, sep)
+	if !ok1 || !ok2 || strings.Contains(name, sep) {
 		return item{}, errBadItem
 	}
 	return item{kind: parts[0][0], rule: parts[1], subject: parts[2], user: parts[3], profile: parts[4], attr: parts[5],
-		value: vals[0], sev: policy.Severity(vals[1]), name: vals[2]}, nil
+		value: value, sev: policy.Severity(sev), name: name}, nil
 }
 
 // snapshot is a device's tracked state keyed by item key, plus the keys of

@@ -21,8 +21,8 @@ import (
 // one whose collector is down all year — and checks that the database
 // stays within 20 MB (issue 5). The size is logged for BENCHMARKS.md.
 func TestYearOfHourlyScans(t *testing.T) {
-	if testing.Short() {
-		t.Skip("simulated year skipped in -short mode")
+	if testing.Short() || raceEnabled {
+		t.Skip("simulated year skipped in -short and -race mode (run: go test -run TestYearOfHourlyScans ./agent/drift/)")
 	}
 	path := filepath.Join(t.TempDir(), "state.db")
 	now := t0
@@ -36,7 +36,9 @@ func TestYearOfHourlyScans(t *testing.T) {
 	}
 	d := yearDevice()
 	hook := Hook(st, DefaultConfig())
-	nop := func(string, int, time.Time, time.Time) outbox.Entry { return outbox.Entry{ID: "dropped", Body: []byte("{}")} }
+	nop := func(string, int, time.Time, time.Time) outbox.Entry {
+		return outbox.Entry{ID: "dropped", Body: []byte("{}")}
+	}
 	start := time.Now()
 	for h := range 8760 {
 		if h%24 == 9 { // one small change a day: an update, a setting, a messenger
