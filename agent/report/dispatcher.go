@@ -72,12 +72,22 @@ func NewDispatcher(st *store.Store, sinks Sinks, opts Options) (*Dispatcher, err
 	}
 	d := &Dispatcher{st: st, db: st.DB(), events: sinks.Events, states: sinks.States, errs: sinks.Errors, opts: opts,
 		stateC: make(chan struct{}, 1), health: map[string]*sinkHealth{}}
-	specs := make([]outbox.Spec, 0, len(sinks.Events))
+	specs := make([]outbox.Spec, 0, len(sinks.Specs))
 	for _, s := range sinks.Events {
-		c := sinks.Specs[s.Name()]
-		specs = append(specs, outbox.Spec{Name: s.Name(), MaxEvents: c.MaxQueue, MinSeverity: policy.Severity(c.MinSeverity)})
 		d.kicks = append(d.kicks, make(chan struct{}, 1))
 		d.health[s.Name()] = &sinkHealth{}
+		if _, ok := sinks.Specs[s.Name()]; !ok {
+			specs = append(specs, outbox.Spec{Name: s.Name()})
+		}
+	}
+	// Specs holds the started event sinks and those that failed to start
+	// (their queues are kept and keep filling until the config is fixed).
+	for name, c := range sinks.Specs {
+		sev := policy.Severity(c.MinSeverity)
+		if !sev.Valid() {
+			sev = ""
+		}
+		specs = append(specs, outbox.Spec{Name: name, MaxEvents: c.MaxQueue, MinSeverity: sev})
 	}
 	for _, s := range sinks.States {
 		d.health[s.Name()] = &sinkHealth{}
@@ -405,7 +415,16 @@ func (d *Dispatcher) Health() []status.SinkHealth {
 		out = append(out, status.SinkHealth{Name: s.Name(), LastSuccess: h.lastSuccess, LastError: h.lastError})
 	}
 	for _, e := range d.errs {
-		out = append(out, status.SinkHealth{Name: "(not started)", LastError: e.Error()})
+		name := "(not started)"
+		var se *SinkError
+		if errors.As(e, &se) && se.Name != "" {
+			name = se.Name
+		}
+		if i, ok := byName[name]; ok {
+			out[i].LastError = "not started: " + e.Error()
+			continue
+		}
+		out = append(out, status.SinkHealth{Name: name, LastError: "not started: " + e.Error()})
 	}
 	return out
 }

@@ -477,3 +477,30 @@ func TestOneCommitPerBatch(t *testing.T) {
 		t.Errorf("file has %d lines; want 1200", n)
 	}
 }
+
+// A sink that cannot start (here: its CA file is missing) keeps its outbox
+// and keeps queueing; once the configuration is fixed and the agent
+// restarted, everything is delivered.
+func TestNotStartedSinkKeepsQueue(t *testing.T) {
+	dir := t.TempDir()
+	ca := reporttest.NewCA(t, dir)
+	c := reporttest.NewCollector(t, dir, ca, false)
+	st := openTestStore(t, filepath.Join(dir, "state.db"))
+	defer st.Close()
+	broken := Build([]config.Sink{{Name: "hq", Type: config.SinkWebhook, URL: c.URL, TokenFile: c.TokenFile,
+		CAFile: filepath.Join(dir, "missing-ca.pem"), BatchSize: 10, Timeout: time.Second, File: "agent.yaml", Line: 7, Column: 5}}, BuildOptions{})
+	if len(broken.Events) != 0 || len(broken.Errors) != 1 {
+		t.Fatalf("Build = %d sinks, errors %v", len(broken.Events), broken.Errors)
+	}
+	r := start(t, st, broken, zerolog.Nop())
+	ids := enqueue(t, st.DB(), 3, policy.SeverityLow, "dev")
+	hs := r.d.Health()
+	if len(hs) != 1 || hs[0].Name != "hq" || hs[0].QueueDepth != 3 || !strings.HasPrefix(hs[0].LastError, "not started: agent.yaml:7:5: webhook sink") {
+		t.Errorf("Health = %+v", hs)
+	}
+	r.stop()
+	r = start(t, st, webhookSinks(t, c, nil, BuildOptions{}), zerolog.Nop())
+	r.d.Kick()
+	waitFor(t, "queued events delivered after the fix", func() bool { return depth(t, st.DB(), "hq") == 0 })
+	checkExactlyOnce(t, c, ids, 1)
+}

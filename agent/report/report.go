@@ -73,10 +73,27 @@ type Sinks struct {
 	States []StateSink
 	// Specs are the event sinks' outbox settings, by name.
 	Specs map[string]config.Sink
-	// Errors are configuration problems, each naming the sink and its
-	// position in the config file. Sinks with errors are not started;
-	// the daemon logs these and shows them in health.
+	// Errors are configuration problems (*SinkError), each naming the
+	// sink and its position in the config file. Sinks with errors are not
+	// started; the daemon logs these and shows them in health. An event
+	// sink that is not started keeps its outbox (and keeps queueing), so
+	// fixing a typo in the config loses nothing.
 	Errors []error
+}
+
+// SinkError is a sink that could not be started.
+type SinkError struct {
+	// Name and Type are the sink's, where the config got that far.
+	Name, Type string
+	Err        error
+}
+
+func (e *SinkError) Error() string { return e.Err.Error() }
+func (e *SinkError) Unwrap() error { return e.Err }
+
+// isEventType reports whether sinks of type t have an outbox.
+func isEventType(t string) bool {
+	return t == config.SinkJSONL || t == config.SinkSyslog || t == config.SinkWebhook
 }
 
 // BuildOptions are the environment sinks are built with.
@@ -96,7 +113,7 @@ func Build(cfgs []config.Sink, o BuildOptions) Sinks {
 	out := Sinks{Specs: map[string]config.Sink{}}
 	for _, c := range cfgs {
 		if c.Err != nil {
-			out.Errors = append(out.Errors, fmt.Errorf("sink not started: %w", c.Err))
+			out.fail(c, fmt.Errorf("sink not started: %w", c.Err))
 			continue
 		}
 		var err error
@@ -123,14 +140,25 @@ func Build(cfgs []config.Sink, o BuildOptions) Sinks {
 			err = fmt.Errorf("unsupported sink type %q", c.Type)
 		}
 		if err != nil {
-			out.Errors = append(out.Errors, fmt.Errorf("%s:%d:%d: %s sink %q not started: %w", c.File, c.Line, c.Column, c.Type, c.Name, err))
+			out.fail(c, fmt.Errorf("%s:%d:%d: %s sink %q not started: %w", c.File, c.Line, c.Column, c.Type, c.Name, err))
 			continue
 		}
-		if c.Type == config.SinkJSONL || c.Type == config.SinkSyslog || c.Type == config.SinkWebhook {
+		if isEventType(c.Type) {
 			out.Specs[c.Name] = c
 		}
 	}
 	return out
+}
+
+// fail records a sink that is not started; an event sink with a usable
+// name keeps its outbox registered.
+func (s *Sinks) fail(c config.Sink, err error) {
+	s.Errors = append(s.Errors, &SinkError{Name: c.Name, Type: c.Type, Err: err})
+	if c.Name != "" && isEventType(c.Type) {
+		if _, dup := s.Specs[c.Name]; !dup {
+			s.Specs[c.Name] = c
+		}
+	}
 }
 
 // tlsConfig builds the client TLS settings: system roots plus an optional
