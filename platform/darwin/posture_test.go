@@ -110,7 +110,9 @@ func TestScreenLock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fr := platformtest.NewFakeRunner()
 			tc.setup(fr)
-			var run platform.Runner = fr
+			// outputOnly hides FakeRunner's CombinedOutput, so the
+			// default case exercises a runner that only has Output.
+			var run platform.Runner = outputOnly{fr}
 			if tc.combined {
 				run = combinedFake{fr}
 			}
@@ -225,4 +227,11 @@ func TestFileVault(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outputOnly exposes only Output of a runner.
+type outputOnly struct{ r platform.Runner }
+
+func (o outputOnly) Output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return o.r.Output(ctx, name, args...)
 }
