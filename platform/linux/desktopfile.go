@@ -234,7 +234,12 @@ func parseDesktopEntry(b []byte) (desktopEntry, error) {
 		var line []byte
 		line, b, _ = bytes.Cut(b, []byte("\n"))
 		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' {
+		if len(line) == 0 {
+			continue
+		}
+		// Skip at once the lines that cannot hold a wanted key: most of a
+		// desktop file is comments and Name[xx]=/Comment[xx]= translations.
+		if line[0] != '[' && !wantedKeyStart(line) {
 			continue
 		}
 		if line[0] == '[' {
@@ -272,6 +277,18 @@ func parseDesktopEntry(b []byte) (desktopEntry, error) {
 		return desktopEntry{}, errNoDesktopEntry
 	}
 	return d, nil
+}
+
+// wantedKeyStart reports whether a line may hold one of desktopKey's keys:
+// it starts with one's first letter and is not a localised key.
+func wantedKeyStart(line []byte) bool {
+	switch line[0] {
+	case 'T', 'N', 'E', 'S', 'X', 'H':
+	default:
+		return false
+	}
+	eq := bytes.IndexByte(line, '=')
+	return eq > 0 && bytes.IndexByte(line[:eq], '[') < 0
 }
 
 const (

@@ -40,7 +40,11 @@ type urlRef struct {
 
 type patternRef struct {
 	pattern string // lower case
-	entry   *policy.CatalogEntry
+	// suffix is the pattern's literal tail after its last wildcard
+	// (".appimage"): a name without it cannot match, which spares most
+	// path.Match calls over a home's files.
+	suffix string
+	entry  *policy.CatalogEntry
 }
 
 type dataDirRef struct {
@@ -76,7 +80,12 @@ func newCatalogIndex(cat *policy.Catalog) *catalogIndex {
 			}
 		}
 		for _, p := range l.AppImage {
-			idx.appImage = append(idx.appImage, patternRef{pattern: strings.ToLower(p), entry: e})
+			lp := strings.ToLower(p)
+			if _, err := path.Match(lp, ""); err != nil {
+				continue // a malformed pattern never matches
+			}
+			suffix := lp[strings.LastIndexAny(lp, "*?]\\")+1:]
+			idx.appImage = append(idx.appImage, patternRef{pattern: lp, suffix: suffix, entry: e})
 		}
 		// Per-user data: the catalog's own paths, plus the per-user data
 		// directories Flatpak (~/.var/app/<id>) and snapd (~/snap/<name>)
@@ -196,8 +205,14 @@ func (idx *catalogIndex) matchAppImage(name string) *policy.CatalogEntry {
 	if len(idx.appImage) == 0 {
 		return nil
 	}
-	lower := strings.ToLower(name)
+	lower := ""
 	for _, p := range idx.appImage {
+		if len(name) < len(p.suffix) || !strings.EqualFold(name[len(name)-len(p.suffix):], p.suffix) {
+			continue
+		}
+		if lower == "" {
+			lower = strings.ToLower(name)
+		}
 		if ok, _ := path.Match(p.pattern, lower); ok {
 			return p.entry
 		}
