@@ -26,6 +26,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
@@ -53,6 +54,12 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Debounce: 1, Versions: true, SummaryInterval: 24 * time.Hour,
 		MaxAge: 90 * 24 * time.Hour, MaxEvents: 10_000, Now: time.Now}
+}
+
+// FromConfig converts the agent configuration's `drift:` section.
+func FromConfig(c config.Drift) Config {
+	return Config{Debounce: c.Debounce, Versions: c.Versions, SummaryInterval: c.SummaryInterval,
+		MaxAge: time.Duration(c.RetentionDays) * 24 * time.Hour, MaxEvents: c.MaxEvents, Now: time.Now}
 }
 
 func (c Config) withDefaults() Config {

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
@@ -736,5 +737,38 @@ func BenchmarkDriftHook(b *testing.B) {
 		if err != errRollback {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestFromConfigMatchesDefaults(t *testing.T) {
+	got, want := FromConfig(config.DefaultDrift()), DefaultConfig()
+	got.Now, want.Now = nil, nil
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FromConfig(DefaultDrift()) differs from DefaultConfig() (-want +got):\n%s", diff)
+	}
+}
+
+func TestViewRedact(t *testing.T) {
+	v := View{SchemaVersion: 1, Events: []Event{
+		{ID: "device", Kind: KindPostureChanged},
+		{ID: "alice", Kind: KindMessengerAppeared, User: "alice"},
+		{ID: "bob", Kind: KindMessengerAppeared, User: "bob"},
+		{ID: "moved", Kind: KindMessengerChanged, Attribute: "user", User: "alice", Before: "bob", After: "alice"},
+		{ID: "accept", Kind: KindBaselineAccepted, By: "Petra"},
+	}}
+	got := v.Redact("alice").(View)
+	var ids []string
+	for _, e := range got.Events {
+		ids = append(ids, e.ID)
+		if e.By != "" || e.Before == "bob" {
+			t.Errorf("redacted event leaks another person: %+v", e)
+		}
+	}
+	if diff := cmp.Diff([]string{"device", "alice", "moved", "accept"}, ids); diff != "" || !got.Redacted {
+		t.Errorf("Redact(alice) (-want +got):\n%s", diff)
+	}
+	empty, err := Query(newHarness(t, DefaultConfig()).st.DB(), time.Time{})
+	if err != nil || empty.Events == nil {
+		t.Errorf("Query on an empty database = %+v, %v; want an empty (non-null) list", empty, err)
 	}
 }
