@@ -360,7 +360,7 @@ func (e *evaluation) contacts() {
 			f.Message = e.withRationale(e.tr(
 				"%s has access to the contacts and can upload the address book.",
 				"%s hat Zugriff auf die Kontakte und kann das Adressbuch hochladen.", name), e.p.Contacts.Rationale)
-			f.Remediation = e.text(e.p.Contacts.Remediation,
+			f.Remediation = e.text(remediationFor(e.p.Contacts.Remediation, e.p.Contacts.RemediationByPlatform, e.inv.Device.Platform),
 				"Take the contacts permission away from %s, or uninstall it.",
 				"%s die Berechtigung für Kontakte entziehen oder die App deinstallieren.", name)
 		case No:
@@ -463,10 +463,10 @@ func (e *evaluation) profiles() {
 		}
 		if profile == "work" {
 			f.Message = e.tr("%s is a private app but is installed in the work profile.",
-				"%s ist eine private App, ist aber im Arbeitsprofil installiert.", g.name())
+				"%s ist eine private App, aber im Arbeitsprofil installiert.", g.name())
 		} else {
 			f.Message = e.tr("%s is a business app but is installed in the personal profile.",
-				"%s ist eine geschäftliche App, ist aber im privaten Profil installiert.", g.name())
+				"%s ist eine geschäftliche App, aber im privaten Profil installiert.", g.name())
 		}
 		f.Message = e.withRationale(f.Message, rule.Rationale)
 		f.Remediation = e.text(rule.Remediation,

@@ -61,6 +61,22 @@ type Finding struct {
 	Remediation string     `json:"remediation,omitempty"`
 	Evidence    []Evidence `json:"evidence,omitempty"`
 	EvaluatedAt time.Time  `json:"evaluated_at"`
+
+	// The compliance workflow (agent/compliance, issue 9) adds these.
+
+	// Underlying is the real result of an exempt finding (fail or
+	// unknown): an exemption never hides what the agent saw.
+	Underlying Status `json:"underlying,omitempty"`
+	// Exemption names the exemption behind StatusExempt.
+	Exemption *ExemptionInfo `json:"exemption,omitempty"`
+	// Attestation records who confirmed an attestation finding (attested,
+	// or failing because it expired).
+	Attestation *AttestationInfo `json:"attestation,omitempty"`
+	// Deadline is first failure + the rule's grace period on a failing
+	// finding; before it the finding is "due", not yet a violation.
+	Deadline time.Time `json:"deadline,omitzero"`
+	// Stage is the rule's enforcement stage (report, notify, escalate).
+	Stage Stage `json:"stage,omitempty"`
 }
 
 // Key identifies a finding across scans: the same rule for the same subject

@@ -54,6 +54,14 @@ type Policy struct {
 	// catalog (the file's "catalog:" section). Ids and identifiers must not
 	// clash with built-in ones.
 	Additions Catalog `yaml:"catalog" json:"catalog"`
+	// Attestations are organisational measures a person confirms with
+	// `agent attest` (compliance.go).
+	Attestations []AttestationRule `yaml:"attestations" json:"attestations,omitempty"`
+	// Exemptions waive rules until they expire, reviewed with the policy.
+	Exemptions []Exemption `yaml:"exemptions" json:"exemptions,omitempty"`
+	// MaxExemption caps how far ahead any exemption (policy or local) may
+	// expire; zero means DefaultMaxExemption (one year).
+	MaxExemption Duration `yaml:"max_exemption" json:"max_exemption,omitempty"`
 
 	// File is the name Load was given; SHA256 is the hex digest of the raw
 	// bytes, so a report can say exactly which policy produced it.
@@ -76,6 +84,10 @@ type MessengerRule struct {
 	// on a phone: "allow" or "deny". Empty means: deny for deny and
 	// conditional decisions, allow for allow.
 	Contacts Decision `yaml:"contacts" json:"contacts,omitempty"`
+	// Grace is how long a newly failing finding is "due" before it counts
+	// as a violation; Stage how far it is pushed (compliance.go).
+	Grace Duration `yaml:"grace" json:"grace,omitempty"`
+	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // ContactsForbidden reports whether the contacts permission is a finding
@@ -97,6 +109,13 @@ type ContactsRule struct {
 	ConditionalSeverity Severity `yaml:"conditional_severity" json:"conditional_severity"`
 	Rationale           Text     `yaml:"rationale" json:"rationale,omitempty"`
 	Remediation         Text     `yaml:"remediation" json:"remediation,omitempty"`
+	// RemediationByPlatform replaces Remediation on the named platforms
+	// (linux, darwin, windows, android, ios) with exact steps there.
+	RemediationByPlatform PlatformTexts `yaml:"remediation_by_platform" json:"remediation_by_platform,omitempty"`
+	// Grace is how long a newly failing finding is "due" before it counts
+	// as a violation; Stage how far it is pushed (compliance.go).
+	Grace Duration `yaml:"grace" json:"grace,omitempty"`
+	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // SeparationRules keep business and private messengers apart.
@@ -117,6 +136,10 @@ type SeparationRule struct {
 	Severity    Severity `yaml:"severity" json:"severity"`
 	Rationale   Text     `yaml:"rationale" json:"rationale,omitempty"`
 	Remediation Text     `yaml:"remediation" json:"remediation,omitempty"`
+	// Grace is how long a newly failing finding is "due" before it counts
+	// as a violation; Stage how far it is pushed (compliance.go).
+	Grace Duration `yaml:"grace" json:"grace,omitempty"`
+	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // ProfileRule is the phone-profile separation check.
@@ -125,6 +148,10 @@ type ProfileRule struct {
 	Severity    Severity `yaml:"severity" json:"severity"`
 	Rationale   Text     `yaml:"rationale" json:"rationale,omitempty"`
 	Remediation Text     `yaml:"remediation" json:"remediation,omitempty"`
+	// Grace is how long a newly failing finding is "due" before it counts
+	// as a violation; Stage how far it is pushed (compliance.go).
+	Grace Duration `yaml:"grace" json:"grace,omitempty"`
+	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // DeviceRules describe the devices this policy is deployed to.
@@ -152,6 +179,13 @@ type ScreenLockRule struct {
 	LockOnSuspend   bool     `yaml:"lock_on_suspend" json:"lock_on_suspend"`
 	Rationale       Text     `yaml:"rationale" json:"rationale,omitempty"`
 	Remediation     Text     `yaml:"remediation" json:"remediation,omitempty"`
+	// RemediationByPlatform replaces Remediation on the named platforms
+	// (linux, darwin, windows, android, ios) with exact steps there.
+	RemediationByPlatform PlatformTexts `yaml:"remediation_by_platform" json:"remediation_by_platform,omitempty"`
+	// Grace is how long a newly failing finding is "due" before it counts
+	// as a violation; Stage how far it is pushed (compliance.go).
+	Grace Duration `yaml:"grace" json:"grace,omitempty"`
+	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // RemoteWipeRule is the remote-wipe rule.
@@ -163,6 +197,13 @@ type RemoteWipeRule struct {
 	AcceptWorkProfile bool `yaml:"accept_work_profile" json:"accept_work_profile"`
 	Rationale         Text `yaml:"rationale" json:"rationale,omitempty"`
 	Remediation       Text `yaml:"remediation" json:"remediation,omitempty"`
+	// RemediationByPlatform replaces Remediation on the named platforms
+	// (linux, darwin, windows, android, ios) with exact steps there.
+	RemediationByPlatform PlatformTexts `yaml:"remediation_by_platform" json:"remediation_by_platform,omitempty"`
+	// Grace is how long a newly failing finding is "due" before it counts
+	// as a violation; Stage how far it is pushed (compliance.go).
+	Grace Duration `yaml:"grace" json:"grace,omitempty"`
+	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // DiskEncryptionRule is the disk-encryption rule, evaluated per volume.
@@ -175,6 +216,13 @@ type DiskEncryptionRule struct {
 	Mounts      []string `yaml:"mounts" json:"mounts,omitempty"`
 	Rationale   Text     `yaml:"rationale" json:"rationale,omitempty"`
 	Remediation Text     `yaml:"remediation" json:"remediation,omitempty"`
+	// RemediationByPlatform replaces Remediation on the named platforms
+	// (linux, darwin, windows, android, ios) with exact steps there.
+	RemediationByPlatform PlatformTexts `yaml:"remediation_by_platform" json:"remediation_by_platform,omitempty"`
+	// Grace is how long a newly failing finding is "due" before it counts
+	// as a violation; Stage how far it is pushed (compliance.go).
+	Grace Duration `yaml:"grace" json:"grace,omitempty"`
+	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // Catalog returns the built-in catalog merged with the policy's additions.

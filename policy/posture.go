@@ -114,7 +114,7 @@ func (e *evaluation) screenLockFinding(base Finding, sl *ScreenLock) Finding {
 	case len(problems) > 0:
 		f.Status = StatusFail
 		f.Message = e.withRationale(e.tr("Screen lock: %s.", "Bildschirmsperre: %s.", strings.Join(problems, "; ")), rule.Rationale)
-		f.Remediation = e.text(rule.Remediation,
+		f.Remediation = e.text(remediationFor(rule.Remediation, rule.RemediationByPlatform, e.inv.Device.Platform),
 			"Turn on the automatic screen lock and require the password right after locking and on wake from sleep.",
 			"Die automatische Bildschirmsperre einschalten und das Passwort sofort nach dem Sperren und beim Aufwachen verlangen.")
 	case len(unknowns) > 0:
@@ -136,7 +136,7 @@ func (e *evaluation) screenLockPass(sl *ScreenLock) string {
 		parts = append(parts, e.tr("password required after %d s", "Passwort nach %d s verlangt", *sl.GraceSeconds))
 	}
 	if sl.LockOnSuspend == Yes {
-		parts = append(parts, e.tr("locks on suspend", "sperrt beim Ruhezustand"))
+		parts = append(parts, e.tr("locks on suspend", "sperrt beim Wechsel in den Ruhezustand"))
 	}
 	s := strings.Join(parts, ", ")
 	return strings.ToUpper(s[:1]) + s[1:] + "."
@@ -173,7 +173,7 @@ func (e *evaluation) remoteWipe() {
 	if provider == "" {
 		provider = e.tr("unknown provider", "unbekannter Anbieter")
 	}
-	remediation := e.text(rule.Remediation,
+	remediation := e.text(remediationFor(rule.Remediation, rule.RemediationByPlatform, e.inv.Device.Platform),
 		"Enrol the device in the company's device management so that IT can wipe it remotely.",
 		"Das Gerät in der Geräteverwaltung der Firma anmelden, damit die IT es aus der Ferne löschen kann.")
 	switch rw.Capable {
@@ -236,7 +236,7 @@ func (e *evaluation) diskEncryption() {
 		e.add(f)
 		return
 	}
-	remediation := e.text(rule.Remediation, "Encrypt this volume.", "Dieses Laufwerk verschlüsseln.")
+	remediation := e.text(remediationFor(rule.Remediation, rule.RemediationByPlatform, e.inv.Device.Platform), "Encrypt this volume.", "Dieses Laufwerk verschlüsseln.")
 	for _, v := range vols {
 		f := base
 		f.Subject = v.Mount

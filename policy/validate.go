@@ -63,6 +63,7 @@ func validatePolicy(d *decoder, p *Policy) {
 	fillSeverity(&p.Contacts.ConditionalSeverity, SeverityLow)
 	validateSeparation(d, p)
 	validatePosture(d, &p.Posture)
+	validateCompliance(d, p)
 }
 
 // validateRule checks one messenger rule and fills its severity.

@@ -6,16 +6,22 @@ import (
 	"time"
 )
 
-// Compliant reports whether no finding failed. Unknown does not make a
-// device non-compliant: "could not tell" is not evidence of a violation, and
-// treating it as one would fail every device on a platform whose probes
-// have not landed. It is not hidden either: Summarize counts unknowns and
-// the verdict line names them ("compliant, 3 unknown"), so an admin sees
-// what still needs a person to confirm. Exempt and attested findings (set
-// by the compliance workflow) do not fail.
+// Compliant reports whether no finding failed past its deadline. Unknown
+// does not make a device non-compliant: "could not tell" is not evidence of
+// a violation, and treating it as one would fail every device on a platform
+// whose probes have not landed. It is not hidden either: Summarize counts
+// unknowns and the verdict line names them ("compliant, 3 unknown"), so an
+// admin sees what still needs a person to confirm. Exempt and attested
+// findings (set by the compliance workflow) do not fail.
+//
+// A failing finding still within its grace period (Finding.Due) does not
+// fail the device yet: Intune's roll-up ranks InGracePeriod between
+// Compliant and NonCompliant, and Conditional Access treats a device in its
+// grace period as compliant until the deadline (anchors.md §4). The verdict
+// says so ("in grace period: 1 due in 5 days"), so it is never silent.
 func Compliant(fs []Finding) bool {
 	for i := range fs {
-		if fs[i].Status == StatusFail {
+		if fs[i].Status == StatusFail && !fs[i].Due() {
 			return false
 		}
 	}
@@ -35,6 +41,13 @@ type Summary struct {
 	// Worst is the highest severity among failed findings; empty when none
 	// failed.
 	Worst Severity `json:"worst,omitempty"`
+	// Due counts failing findings still within their grace period; they
+	// are in ByStatus[fail] but not in FailedBySeverity or Worst.
+	Due int `json:"due,omitempty"`
+	// NextDeadline is the earliest deadline of a due finding.
+	NextDeadline time.Time `json:"next_deadline,omitzero"`
+	// DueIn is NextDeadline minus that finding's evaluation time.
+	DueIn time.Duration `json:"-"`
 }
 
 // Summarize counts fs by status and severity.
@@ -51,6 +64,13 @@ func Summarize(fs []Finding) Summary {
 		s.ByStatus[f.Status]++
 		switch f.Status {
 		case StatusFail:
+			if f.Due() {
+				s.Due++
+				if s.NextDeadline.IsZero() || f.Deadline.Before(s.NextDeadline) {
+					s.NextDeadline, s.DueIn = f.Deadline, f.Deadline.Sub(f.EvaluatedAt)
+				}
+				continue
+			}
 			s.FailedBySeverity[f.Severity]++
 			if s.Worst == "" || f.Severity.Rank() > s.Worst.Rank() {
 				s.Worst = f.Severity
@@ -64,7 +84,19 @@ func Summarize(fs []Finding) Summary {
 
 // Verdict renders the summary as one line in lang, e.g. "not compliant: 2
 // failed (1 critical, 1 high), 3 unknown, 12 passed" or "nicht konform: ...".
+// Due findings are counted from the scan's evaluation time; VerdictAt counts
+// from another moment (when `agent status` shows an older scan).
 func (s Summary) Verdict(lang string) string {
+	return s.verdict(lang, s.DueIn)
+}
+
+// VerdictAt is Verdict with the days until the next deadline counted from
+// now.
+func (s Summary) VerdictAt(lang string, now time.Time) string {
+	return s.verdict(lang, s.NextDeadline.Sub(now))
+}
+
+func (s Summary) verdict(lang string, dueIn time.Duration) string {
 	de := NormalizeLang(lang) == "de"
 	pick := func(en, deText string) string {
 		if de {
@@ -73,13 +105,16 @@ func (s Summary) Verdict(lang string) string {
 		return en
 	}
 	var b strings.Builder
-	if s.Compliant {
-		b.WriteString(pick("compliant", "konform"))
-	} else {
+	switch {
+	case !s.Compliant:
 		b.WriteString(pick("not compliant", "nicht konform"))
+	case s.Due > 0:
+		b.WriteString(pick("in grace period", "in der Übergangsfrist"))
+	default:
+		b.WriteString(pick("compliant", "konform"))
 	}
 	var parts []string
-	if n := s.ByStatus[StatusFail]; n > 0 {
+	if n := s.ByStatus[StatusFail] - s.Due; n > 0 {
 		var sev []string
 		for _, v := range []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo} {
 			if c := s.FailedBySeverity[v]; c > 0 {
@@ -87,6 +122,9 @@ func (s Summary) Verdict(lang string) string {
 			}
 		}
 		parts = append(parts, fmt.Sprintf("%d %s (%s)", n, pick("failed", "nicht erfüllt"), strings.Join(sev, ", ")))
+	}
+	if s.Due > 0 {
+		parts = append(parts, DuePhrase(s.Due, dueIn, lang))
 	}
 	for _, c := range []struct {
 		st     Status
@@ -107,6 +145,44 @@ func (s Summary) Verdict(lang string) string {
 		b.WriteString(strings.Join(parts, ", "))
 	}
 	return b.String()
+}
+
+// DuePhrase says how many findings are due and when the first deadline
+// ends: "1 due in 5 days", "2 due, the first in 3 days", "1 Frist endet in
+// 5 Tagen", "2 Fristen, die erste endet in 3 Tagen".
+func DuePhrase(n int, in time.Duration, lang string) string {
+	when := InDays(in, lang)
+	if NormalizeLang(lang) == "de" {
+		if n == 1 {
+			return "1 Frist endet " + when
+		}
+		return fmt.Sprintf("%d Fristen, die erste endet %s", n, when)
+	}
+	if n == 1 {
+		return "1 due " + when
+	}
+	return fmt.Sprintf("%d due, the first %s", n, when)
+}
+
+// InDays renders a time until a deadline as "in 5 days", "in 1 day" or "in
+// less than a day" ("in 5 Tagen", "in 1 Tag", "in weniger als einem Tag");
+// whole days are rounded up, so a deadline 4.2 days away is "in 5 days".
+func InDays(d time.Duration, lang string) string {
+	de := NormalizeLang(lang) == "de"
+	days := int((d + Day - 1) / Day)
+	switch {
+	case d < Day && de:
+		return "in weniger als einem Tag"
+	case d < Day:
+		return "in less than a day"
+	case days == 1 && de:
+		return "in 1 Tag"
+	case days == 1:
+		return "in 1 day"
+	case de:
+		return fmt.Sprintf("in %d Tagen", days)
+	}
+	return fmt.Sprintf("in %d days", days)
 }
 
 func severityName(s Severity, de bool) string {
