@@ -7,9 +7,10 @@ import (
 
 // scanDataDirs looks for each catalog messenger's per-user data directory
 // (e.g. ~/.config/Signal): its presence shows the messenger was set up for
-// that user even when the app itself is gone. Presence is decided by
-// Lstat alone: nothing inside is opened or read, and a data directory that
-// is a symbolic link counts as present but is not followed. A parent that
+// that user even when the app itself is gone. Presence is decided by the
+// entry's type in a listing of its parent (or Lstat): nothing inside is
+// opened or read, and a data directory that is a symbolic link counts as
+// present but is not followed. A parent that
 // is a link (~/.config → elsewhere) is not looked through, so another
 // user's files cannot be attributed to this one.
 func (c *collector) scanDataDirs(ctx context.Context, hs []*homeView) {
