@@ -60,63 +60,84 @@ type diffResult struct {
 	pendingDel []string
 }
 
-// diff compares the confirmed state with the current snapshot. A change is
-// confirmed once the same new value was seen in debounce consecutive scans;
-// until then it is kept as pending. Volatile items (process-only findings)
-// neither confirm nor cancel anything. Pure: no I/O.
-func diff(state map[string]item, pend map[string]pending, cur snapshot, debounce int) diffResult {
+// diff compares the confirmed state with the current snapshot, both sorted
+// by key, in one merge pass. A change is confirmed once the same new value
+// was seen in debounce consecutive scans; until then it is kept as
+// pending. Volatile items (process-only findings) neither confirm nor
+// cancel anything. Pure: no I/O.
+func diff(state []item, pend map[string]pending, cur snapshot, debounce int) diffResult {
 	if debounce < 1 {
 		debounce = 1
 	}
 	res := diffResult{pendingPut: map[string]pending{}}
-	// Visit every key once: the state's, the snapshot's new ones, and
-	// pending candidates for items absent from both. Map order is random,
-	// so the results are sorted at the end (only the few that changed).
-	for k := range state {
-		diffKey(&res, k, state, pend, cur, debounce)
-	}
-	for k := range cur.items {
-		if _, ok := state[k]; !ok {
-			diffKey(&res, k, state, pend, cur, debounce)
+	i, j := 0, 0
+	for i < len(state) || j < len(cur.items) {
+		var s, c *item
+		switch {
+		case j >= len(cur.items) || i < len(state) && state[i].k < cur.items[j].k:
+			s = &state[i]
+			i++
+		case i >= len(state) || cur.items[j].k < state[i].k:
+			c = &cur.items[j]
+			j++
+		default:
+			s, c = &state[i], &cur.items[j]
+			i++
+			j++
 		}
+		k := c.keyOr(s)
+		diffKey(&res, k, s, c, pend, cur.volatile, debounce)
 	}
+	// A candidate whose item is gone from both sides flapped back.
 	for k := range pend {
-		_, inS := state[k]
-		_, inC := cur.items[k]
-		if !inS && !inC {
-			diffKey(&res, k, state, pend, cur, debounce)
+		if !hasKey(state, k) && !hasKey(cur.items, k) {
+			res.pendingDel = append(res.pendingDel, k)
 		}
 	}
-	slices.SortFunc(res.changes, func(a, b change) int { return strings.Compare(a.key, b.key) })
-	slices.Sort(res.stateDel)
 	slices.Sort(res.pendingDel)
 	return res
 }
 
-// diffKey compares one item and records what changes.
-func diffKey(res *diffResult, k string, state map[string]item, pend map[string]pending, cur snapshot, debounce int) {
-	s, inState := state[k]
-	c, inCur := cur.items[k]
+// keyOr returns the key of it, or of other when it is nil.
+func (it *item) keyOr(other *item) string {
+	if it != nil {
+		return it.k
+	}
+	return other.k
+}
+
+func hasKey(items []item, k string) bool {
+	_, ok := slices.BinarySearchFunc(items, k, func(it item, k string) int { return strings.Compare(it.k, k) })
+	return ok
+}
+
+// diffKey compares one item (nil = absent) and records what changes.
+func diffKey(res *diffResult, k string, s, c *item, pend map[string]pending, volatile map[string]bool, debounce int) {
 	p, hadPending := pend[k]
-	if cur.volatile[k] {
+	if volatile[k] {
 		if hadPending {
 			res.pendingDel = append(res.pendingDel, k)
 		}
 		return
 	}
-	if inState == inCur && (!inCur || s.value == c.value) {
+	inState, inCur := s != nil, c != nil
+	if inState == inCur && s.value == c.value {
 		if hadPending {
 			res.pendingDel = append(res.pendingDel, k)
 		}
-		if inCur && (s.sev != c.sev || s.name != c.name) {
-			res.statePut = append(res.statePut, c) // silent update
+		if s.sev != c.sev || s.name != c.name {
+			res.statePut = append(res.statePut, *c) // silent update
 		}
 		return
 	}
-	if hadPending && p.present == inCur && p.value == c.value {
+	value := ""
+	if inCur {
+		value = c.value
+	}
+	if hadPending && p.present == inCur && p.value == value {
 		p.n++
 	} else {
-		p = pending{present: inCur, value: c.value, n: 1}
+		p = pending{present: inCur, value: value, n: 1}
 	}
 	if p.n < debounce {
 		res.pendingPut[k] = p
@@ -125,16 +146,16 @@ func diffKey(res *diffResult, k string, state map[string]item, pend map[string]p
 	if hadPending {
 		res.pendingDel = append(res.pendingDel, k)
 	}
-	// Copies, so that only confirmed changes put an item on the heap.
+	// Copies, so that the change does not alias the caller's slices.
 	ch := change{key: k}
 	if inState {
-		before := s
+		before := *s
 		ch.before = &before
 	}
 	if inCur {
-		after := c
+		after := *c
 		ch.after = &after
-		res.statePut = append(res.statePut, c)
+		res.statePut = append(res.statePut, after)
 	} else {
 		res.stateDel = append(res.stateDel, k)
 	}

@@ -253,13 +253,12 @@ func writeMeta(dev *bolt.Bucket, m devMeta) error {
 // readItems loads a bucket of items. A damaged entry is skipped (it will
 // be rewritten by the next change of that item) rather than failing every
 // future scan.
-func readItems(b *bolt.Bucket) map[string]item {
-	out := make(map[string]item, b.Stats().KeyN+16)
+func readItems(b *bolt.Bucket) []item {
+	out := make([]item, 0, 256)
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		ks := string(k)
-		if it, err := decodeItemKey(ks, v); err == nil {
-			out[ks] = it
+		if it, err := decodeItemKey(string(k), v); err == nil {
+			out = append(out, it) // cursor order is key order
 		}
 	}
 	return out
@@ -282,7 +281,7 @@ func applyDiff(dev *bolt.Bucket, snap snapshot, debounce int, m eventMeta) ([]Ev
 	stateB, pendB := dev.Bucket(bucketState), dev.Bucket(bucketPending)
 	res := diff(readItems(stateB), readPending(pendB), snap, debounce)
 	for _, it := range res.statePut {
-		if err := stateB.Put([]byte(it.key()), it.encode()); err != nil {
+		if err := stateB.Put([]byte(it.k), it.encode()); err != nil {
 			return nil, err
 		}
 	}
@@ -316,15 +315,15 @@ func rebaseline(dev *bolt.Bucket, snap snapshot, meta *devMeta, cur *status.Repo
 		}
 	}
 	stateB, baseB := dev.Bucket(bucketState), dev.Bucket(bucketBaseline)
-	for k, it := range snap.items {
-		if snap.volatile[k] {
+	for _, it := range snap.items {
+		if snap.volatile[it.k] {
 			continue // process-only: not part of the confirmed state
 		}
 		v := it.encode()
-		if err := stateB.Put([]byte(k), v); err != nil {
+		if err := stateB.Put([]byte(it.k), v); err != nil {
 			return err
 		}
-		if err := baseB.Put([]byte(k), v); err != nil {
+		if err := baseB.Put([]byte(it.k), v); err != nil {
 			return err
 		}
 	}
@@ -354,7 +353,7 @@ func summary(dev *bolt.Bucket, cur *status.Report, reason string) (Event, error)
 // every event can verify it holds the same state: SHA-256 over the lines
 // "<rule>|<subject>|<user>=<status>\n" sorted bytewise, hex-encoded. It
 // also counts findings by status.
-func checksum(state map[string]item) (string, map[string]int) {
+func checksum(state []item) (string, map[string]int) {
 	lines := make([]string, 0, len(state))
 	counts := map[string]int{}
 	for _, it := range state {
@@ -376,15 +375,16 @@ func checksum(state map[string]item) (string, map[string]int) {
 // would: the same lines as above, from the findings it last saw. Findings
 // whose evidence is only a running process are left out, as drift does.
 func Checksum(fs []policy.Finding) string {
-	state := map[string]item{}
+	var state []item
 	for _, f := range fs {
 		if processOnly(f.Evidence) {
 			continue
 		}
 		it := item{kind: itemFinding, rule: f.Rule, subject: f.Subject, user: f.User, value: string(f.Status)}
-		state[it.key()] = it
+		it.key()
+		state = append(state, it)
 	}
-	s, _ := checksum(state)
+	s, _ := checksum(sortItems(state))
 	return s
 }
 
@@ -529,7 +529,7 @@ func devicesBucket(tx *bolt.Tx) *bolt.Bucket {
 	return root.Bucket(bucketDevices)
 }
 
-func differences(base, state map[string]item) []Event {
+func differences(base, state []item) []Event {
 	res := diff(base, nil, snapshot{items: state}, 1)
 	evs := buildEvents(res.changes, eventMeta{})
 	for i := range evs {

@@ -29,6 +29,8 @@ const (
 // messenger's presence (value = variant), a messenger's versions, or one
 // posture setting. Drift compares items by key and value only.
 type item struct {
+	// k is the item's key (see key), set when the item is made.
+	k       string
 	kind    byte
 	rule    string // finding rule; posture area
 	subject string // finding subject; messenger id; volume mount
@@ -45,7 +47,10 @@ type item struct {
 const sep = "\x00"
 
 func (it *item) key() string {
-	return string(it.kind) + sep + it.rule + sep + it.subject + sep + it.user + sep + it.profile + sep + it.attr
+	if it.k == "" {
+		it.k = string(it.kind) + sep + it.rule + sep + it.subject + sep + it.user + sep + it.profile + sep + it.attr
+	}
+	return it.k
 }
 
 // encode is the stored value: value, severity and name separated by NUL.
@@ -62,7 +67,8 @@ func decodeItem(k, v []byte) (item, error) { return decodeItemKey(string(k), v) 
 // decodeItemKey is decodeItem for a key already converted to a string; the
 // fields are substrings of it and of the value, so a state of a few hundred
 // items decodes with two allocations per item.
-func decodeItemKey(ks string, v []byte) (item, error) {
+func decodeItemKey(key string, v []byte) (item, error) {
+	ks := key
 	var parts [6]string
 	for i := range 5 {
 		var ok bool
@@ -86,15 +92,17 @@ func decodeItemKey(ks string, v []byte) (item, error) {
 	if !ok1 || !ok2 || strings.Contains(name, sep) {
 		return item{}, errBadItem
 	}
-	return item{kind: parts[0][0], rule: parts[1], subject: parts[2], user: parts[3], profile: parts[4], attr: parts[5],
+	return item{k: key, kind: parts[0][0], rule: parts[1], subject: parts[2], user: parts[3], profile: parts[4], attr: parts[5],
 		value: value, sev: policy.Severity(sev), name: name}, nil
 }
 
-// snapshot is a device's tracked state keyed by item key, plus the keys of
-// findings whose only evidence is a running process: those are volatile
-// and never make an event (they come and go with the user's session).
+// snapshot is a device's tracked state sorted by item key (the order in
+// which bbolt stores the confirmed state, so that the two merge in one
+// pass), plus the keys of findings whose only evidence is a running
+// process: those are volatile and never make an event (they come and go
+// with the user's session).
 type snapshot struct {
-	items    map[string]item
+	items    []item
 	volatile map[string]bool
 }
 
@@ -109,21 +117,48 @@ func takeSnapshot(r *status.Report, o snapshotOptions) snapshot {
 	if inv := r.Inventory; inv != nil {
 		n += 2*len(inv.Messengers) + 6*len(inv.Posture.ScreenLock) + 3*len(inv.Posture.Encryption.Volumes) + 3
 	}
-	s := snapshot{items: make(map[string]item, n), volatile: map[string]bool{}}
+	s := snapshot{items: make([]item, 0, n), volatile: map[string]bool{}}
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		it := item{kind: itemFinding, rule: f.Rule, subject: f.Subject, user: f.User, value: string(f.Status), sev: f.Severity}
 		k := it.key()
-		s.items[k] = it
+		s.items = append(s.items, it)
 		if processOnly(f.Evidence) {
 			s.volatile[k] = true
 		}
 	}
 	if r.Inventory != nil {
-		addMessengers(s.items, r.Inventory.Messengers, o.versions)
-		addPosture(s.items, &r.Inventory.Posture)
+		s.items = addMessengers(s.items, r.Inventory.Messengers, o.versions)
+		s.items = addPosture(s.items, &r.Inventory.Posture)
 	}
+	s.items = sortItems(s.items)
 	return s
+}
+
+// sortItems sorts by key and drops later duplicates (a policy that
+// reports the same rule, subject and user twice).
+func sortItems(items []item) []item {
+	// Sort indexes, not the (large) items: moving items costs a write
+	// barrier per string. The index breaks ties, so the first duplicate
+	// wins deterministically.
+	idx := make([]int32, len(items))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := strings.Compare(items[a].k, items[b].k); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	out := make([]item, 0, len(items))
+	for _, i := range idx {
+		if n := len(out); n > 0 && out[n-1].k == items[i].k {
+			continue
+		}
+		out = append(out, items[i])
+	}
+	return out
 }
 
 // processOnly reports whether every piece of evidence is a running process.
@@ -142,7 +177,7 @@ func processOnly(ev []policy.Evidence) bool {
 // addMessengers adds one presence item (value = variant) per messenger,
 // user and profile, and one version item (value = the sorted versions)
 // when versions are tracked. Process evidence is skipped entirely.
-func addMessengers(items map[string]item, ms []policy.Messenger, versions bool) {
+func addMessengers(items []item, ms []policy.Messenger, versions bool) []item {
 	// Group entries of one messenger, user and profile (a .deb, a
 	// .desktop file and a data directory are one presence).
 	idx := make([]int, 0, len(ms))
@@ -184,14 +219,17 @@ func addMessengers(items map[string]item, ms []policy.Messenger, versions bool) 
 		if it.value == "" {
 			it.value = "present"
 		}
-		items[it.key()] = it
+		it.key()
+		items = append(items, it)
 		if versions && len(vers) > 0 {
 			v := it
-			v.kind, v.value = itemVersion, joinSorted(vers)
-			items[v.key()] = v
+			v.k, v.kind, v.value = "", itemVersion, joinSorted(vers)
+			v.key()
+			items = append(items, v)
 		}
 		start = end
 	}
+	return items
 }
 
 // joinSorted joins a short list in sorted order; one element (the common
@@ -209,13 +247,14 @@ func joinSorted(xs []string) string {
 
 // addPosture adds one item per posture setting. Nothing is added when the
 // platform's posture probes did not run.
-func addPosture(items map[string]item, p *policy.Posture) {
+func addPosture(items []item, p *policy.Posture) []item {
 	if !p.Inspected {
-		return
+		return items
 	}
 	put := func(area, subject, user, attr, value string) {
 		it := item{kind: itemPosture, rule: area, subject: subject, user: user, attr: attr, value: value}
-		items[it.key()] = it
+		it.key()
+		items = append(items, it)
 	}
 	for _, s := range p.ScreenLock {
 		put(areaScreenLock, "", s.User, "applicable", s.Applicable.String())
@@ -248,4 +287,5 @@ func addPosture(items map[string]item, p *policy.Posture) {
 			put(areaEncryption, v.Mount, "", "method", v.Method)
 		}
 	}
+	return items
 }
