@@ -1,7 +1,6 @@
 package linux
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -30,40 +29,6 @@ const (
 // (systemctl enable writes /etc; vendor presets may ship /usr/lib).
 var systemdWantsDirs = [...]string{"etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"}
 
-// installedDebs returns which of the wanted package names dpkg's status
-// file lists as "install ok installed" (dpkg(1) status field: want, error
-// flag, status). Stanzas are separated by blank lines; only the Package and
-// Status fields are read.
-func installedDebs(b []byte, want map[string]bool) map[string]bool {
-	out := map[string]bool{}
-	var name, status []byte
-	flush := func() {
-		if name != nil && want[string(name)] && bytes.HasSuffix(status, []byte(" installed")) && bytes.HasPrefix(status, []byte("install ")) {
-			out[string(name)] = true
-		}
-		name, status = nil, nil
-	}
-	for len(b) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			line, b = b, nil
-		}
-		line = bytes.TrimRight(line, "\r")
-		switch {
-		case len(line) == 0:
-			flush()
-		case bytes.HasPrefix(line, []byte("Package:")):
-			name = bytes.TrimSpace(line[len("Package:"):])
-		case bytes.HasPrefix(line, []byte("Status:")):
-			status = bytes.TrimSpace(line[len("Status:"):])
-		}
-	}
-	flush()
-	return out
-}
-
 // wipeEvidence is what was found for one agent.
 type wipeEvidence struct {
 	installed []string // "package intune-portal", "path /opt/microsoft/..."
@@ -85,10 +50,15 @@ func remoteWipe(h *platform.Host, agents []policy.AgentSignature, procs []postur
 	debs := map[string]bool{}
 	var dpkgErr error
 	if len(want) > 0 {
-		b, err := platform.ReadFile(h.Root, dpkgStatusFile, platform.MaxDatabaseSize)
+		// Stream the status file with the inventory's parser: it allocates
+		// only for the wanted packages, where reading the whole 4 MB file
+		// cost more than the rest of the scan together.
+		pkgs, err := readDebPackages(h.Root, func(n []byte) bool { return want[string(n)] })
 		switch {
 		case err == nil:
-			debs = installedDebs(b, want)
+			for _, p := range pkgs {
+				debs[p.Name] = true
+			}
 		case !errors.Is(err, fs.ErrNotExist):
 			dpkgErr = fmt.Errorf("reading /%s: %w", dpkgStatusFile, err)
 		}
