@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -37,6 +38,16 @@ type env struct {
 	log            zerolog.Logger
 	// phoneRun runs adb/libimobiledevice; nil means exec by absolute path.
 	phoneRun platform.Runner
+	// now is the clock; nil means time.Now (tests move it).
+	now func() time.Time
+}
+
+// clock returns the current time from e.now, or time.Now.
+func (e *env) clock() time.Time {
+	if e.now != nil {
+		return e.now()
+	}
+	return time.Now()
 }
 
 func newEnv(stdout, stderr io.Writer) *env {
@@ -69,7 +80,8 @@ func verbs() map[string]verb {
 		"drift":    {"list drift events: what changed on this device and when", cmdDrift},
 		"baseline": {"baseline show|accept: the recorded state drift is measured against", cmdBaseline},
 	}
-	maps.Copy(vs, serviceVerbs()) // run, install, uninstall, start, stop, restart (cmd_service.go)
+	maps.Copy(vs, serviceVerbs())    // run, install, uninstall, start, stop, restart (cmd_service.go)
+	maps.Copy(vs, complianceVerbs()) // attest, exempt, explain, privacy (cmd_attest.go)
 	return vs
 }
 

@@ -129,6 +129,7 @@ func runDaemon(ctx context.Context, e *env, cfg config.Config, paths install.Pat
 		Lang:         e.lang(""),
 		ProbeTimeout: cfg.Scan.ProbeTimeout,
 		Log:          log.With().Str("component", "scan").Logger(),
+		Post:         complianceStore(st, cfg.Retention).Apply,
 	}
 	sampler, err := daemon.SelfSampler()
 	if err != nil {

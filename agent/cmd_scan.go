@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
@@ -58,7 +59,8 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
 	}
-	s := &scan.Scanner{Probe: probe, Lang: e.lang(*lang), ProbeTimeout: *timeout, Log: e.log}
+	s := &scan.Scanner{Probe: probe, Lang: e.lang(*lang), ProbeTimeout: *timeout, Log: e.log, Now: e.clock,
+		Post: complianceStore(nil, config.Retention{}).Apply}
 	if !*noStore {
 		st, err := store.Open(*dbPath, store.Options{Log: e.log})
 		if err != nil {
@@ -70,6 +72,7 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "agent scan: warning: the database was corrupt; it was moved to %s and a new one created\n", st.Recovered)
 		}
 		s.Store = st
+		s.Post = complianceStore(st, config.Retention{}).Apply
 	}
 	var r *status.Report
 	if *phone == "" {

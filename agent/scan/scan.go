@@ -38,7 +38,15 @@ type Scanner struct {
 	Lang         string
 	ProbeTimeout time.Duration
 	Log          zerolog.Logger
+	// Post adjusts the evaluated findings (with Policy.Extra and
+	// scan.incomplete) before the report is built: the compliance workflow
+	// (agent/compliance.Store.Apply) adds attestation findings and applies
+	// exemptions, grace periods and stages. nil keeps them as evaluated.
+	Post PostFunc
 }
+
+// PostFunc is the type of Scanner.Post.
+type PostFunc func(ctx context.Context, p *policy.Policy, inv *policy.Inventory, fs []policy.Finding, now time.Time, lang string) ([]policy.Finding, error)
 
 // Policy is the policy in force and how to describe it.
 type Policy struct {
@@ -70,6 +78,11 @@ func (s *Scanner) Scan(ctx context.Context, pol Policy) (*status.Report, error) 
 	findings = append(findings, pol.Extra...)
 	if f, ok := incomplete(inv, start); ok {
 		findings = append(findings, f)
+	}
+	if s.Post != nil {
+		if findings, err = s.Post(ctx, pol.Policy, inv, findings, start, s.Lang); err != nil {
+			return nil, err
+		}
 	}
 	r := BuildReport(inv, findings, pol.Ref, start)
 	r.Duration = now().Sub(start)

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/msgguard/msgguard/agent/compliance"
+	"github.com/msgguard/msgguard/agent/config"
+	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/store"
+	"github.com/msgguard/msgguard/install"
+	"github.com/msgguard/msgguard/policy"
+)
+
+// complianceVerbs are the compliance workflow's verbs; verbs() merges them
+// into the command table.
+func complianceVerbs() map[string]verb {
+	return map[string]verb{
+		"attest": {"attest RULE --by NAME [--until DATE] | --list: record that a person confirmed an organisational measure", cmdAttest},
+		"exempt": {"exempt RULE --reason TEXT --approver NAME --until DATE | --list: waive a rule on this device until a date", cmdExempt},
+	}
+}
+
+// complianceStore returns the workflow's store on st's database (nil st: a
+// dry run without records) with the configured retention.
+func complianceStore(st *store.Store, r config.Retention) *compliance.Store {
+	var db *bolt.DB
+	if st != nil {
+		db = st.DB()
+	}
+	return compliance.NewStore(db, compliance.Retention{MaxAge: time.Duration(r.Days) * policy.Day})
+}
+
+// parseInterleaved parses flags that may come before or after the
+// positional arguments ("agent attest RULE --by NAME"): the standard flag
+// package stops at the first non-flag.
+func parseInterleaved(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for {
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, 0, true
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// requireRoot refuses a verb that records something for anyone but an
+// administrator (root; on Windows the database's ACL decides).
+func requireRoot(e *env, verb, example string) bool {
+	if e.goos == "windows" || e.euid == 0 {
+		return true
+	}
+	fmt.Fprintf(e.stderr, "agent %s: only an administrator may record this (try: sudo agent %s)\n", verb, example)
+	return false
+}
+
+// policyInForce loads --policy, else the installed policy file, else the
+// embedded default: the policy the service uses.
+func policyInForce(e *env, file string) (scan.Policy, error) {
+	if file == "" {
+		if inst := install.PathsFor(e.goos, e.getenv("ProgramData")).Policy; fileExists(inst) {
+			file = inst
+		}
+	}
+	return loadPolicy(file)
+}
+
+// errServiceHoldsDB says why attest/exempt cannot record while the service
+// runs: the service holds the database and its local API has no endpoint
+// for it yet.
+var errServiceHoldsDB = errors.New("the msgguard service is running and holds the database; stop it ('agent stop'), record, then start it again ('agent start')")
+
+// openForRecord opens the database to record an attestation or exemption.
+// A missing database means no device has been scanned yet.
+func openForRecord(e *env, path string) (*store.Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no scan recorded yet in %s; run 'agent scan' first (a confirmation belongs to a scanned device)", path)
+	}
+	st, err := store.Open(path, store.Options{Timeout: time.Second, Log: e.log, Now: e.clock})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, errServiceHoldsDB
+	}
+	return st, err
+}
+
+// targetDevice returns the device a record is for: --device, else the
+// computer's own (the primary device of the database), with its latest
+// report (nil when --device names a device without one).
+func targetDevice(st *store.Store, device string) (string, *lastScan, error) {
+	r, err := st.Latest(device)
+	switch {
+	case errors.Is(err, store.ErrNoScan) && device == "":
+		return "", nil, errors.New("no scan of this computer recorded yet; run 'agent scan' first")
+	case errors.Is(err, store.ErrNoScan):
+		return "", nil, fmt.Errorf("no device %q in the database (see the device ids in 'agent status --json')", device)
+	case err != nil:
+		return "", nil, err
+	}
+	return r.Device.ID, &lastScan{r.Inventory}, nil
+}
+
+// lastScan is what a record command needs from the device's latest report.
+type lastScan struct{ inv *policy.Inventory }
+
+func cmdAttest(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "attest")
+	by := fs.String("by", "", "`name` of the person who confirmed it (required)")
+	note := fs.String("note", "", "optional `text`: how it was checked, a ticket number")
+	until := fs.String("until", "", "end `date` (YYYY-MM-DD, valid through that day, UTC; default: the rule's full validity)")
+	device := fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
+	list := fs.Bool("list", false, "list the recorded attestations instead")
+	jsonOut := fs.Bool("json", false, "with --list: print JSON")
+	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one)")
+	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
+	pos, code, ok := parseInterleaved(fs, args)
+	if !ok {
+		return code
+	}
+	if *list {
+		if len(pos) > 0 {
+			fmt.Fprintln(e.stderr, "agent attest: --list takes no rule")
+			return exitUsage
+		}
+		return listRecords(e, "attest", *dbPath, *device, *jsonOut, e.lang(*lang))
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "usage: agent attest RULE --by NAME [--note TEXT] [--until DATE] [--device ID]\n       agent attest --list [--json]")
+		return exitUsage
+	}
+	if !requireRoot(e, "attest", "attest "+pos[0]+" --by NAME") {
+		return exitUsage
+	}
+	pol, err := policyInForce(e, *polFile)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
+		return exitUsage
+	}
+	req := compliance.AttestRequest{Rule: pos[0], By: *by, Note: *note}
+	if *until != "" {
+		if req.Until, err = policy.ParseDate(*until); err != nil {
+			fmt.Fprintf(e.stderr, "agent attest: --until: %v\n", err)
+			return exitUsage
+		}
+	}
+	// Validate what needs no database first, so that a typo is reported
+	// before anything is opened.
+	now := e.clock()
+	probe := req
+	probe.Device = "check"
+	if _, err := compliance.NewAttestation(pol.Policy, probe, now); err != nil {
+		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
+		return exitUsage
+	}
+	st, err := openForRecord(e, *dbPath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
+		return exitUsage
+	}
+	defer st.Close()
+	dev, last, err := targetDevice(st, *device)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
+		return exitUsage
+	}
+	req.Device = dev
+	a, err := compliance.NewAttestation(pol.Policy, req, now)
+	if err == nil {
+		err = complianceStore(st, config.Retention{}).Attest(a)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
+		return exitUsage
+	}
+	l := e.lang(*lang)
+	fmt.Fprintf(e.stdout, pick(l, "recorded: %s attested by %s for device %s, valid until %s\n", "erfasst: %s bestätigt von %s für Gerät %s, gültig bis %s\n"),
+		a.Rule, a.By, a.Device, compliance.FormatDay(a.Until, l))
+	if r := pol.Policy.Attestation(a.Rule); last != nil && last.inv != nil && !r.AppliesWhen.Applies(last.inv) {
+		fmt.Fprintln(e.stdout, pick(l, "note: the rule does not apply to this device's last scan, so no finding shows it yet",
+			"Hinweis: Die Regel trifft auf den letzten Scan dieses Geräts nicht zu; noch zeigt sie kein Ergebnis an"))
+	}
+	fmt.Fprintln(e.stdout, pick(l, "the next scan ('agent scan') shows it", "der nächste Scan ('agent scan') zeigt sie an"))
+	return 0
+}
+
+// pick returns en or de by language.
+func pick(lang, en, de string) string {
+	if policy.NormalizeLang(lang) == "de" {
+		return de
+	}
+	return en
+}
+
+// listRecords prints the recorded attestations (verb attest) or local
+// exemptions (verb exempt) from a read-only database.
+func listRecords(e *env, verb, path, device string, asJSON bool, lang string) int {
+	st, err := store.Open(path, store.Options{ReadOnly: true, Timeout: time.Second})
+	switch {
+	case errors.Is(err, store.ErrNoDatabase):
+		fmt.Fprintf(e.stderr, "agent %s: no database at %s; nothing recorded yet\n", verb, path)
+		return exitNoScan
+	case errors.Is(err, store.ErrLocked):
+		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, errServiceHoldsDB)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(e.stderr, "agent %s: %v\n%s", verb, err, dbHint(err))
+		return exitUsage
+	}
+	defer st.Close()
+	recs, err := compliance.List(st.DB(), device)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, err)
+		return exitUsage
+	}
+	now := e.clock()
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if verb == "attest" {
+			return encodeOrFail(e, verb, enc.Encode(struct {
+				Attestations []compliance.Attestation `json:"attestations"`
+			}{recs.Attestations}))
+		}
+		return encodeOrFail(e, verb, enc.Encode(struct {
+			Exemptions []compliance.Exemption `json:"exemptions"`
+		}{recs.Exemptions}))
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	state := func(expired bool) string {
+		if expired {
+			return pick(lang, "expired", "abgelaufen")
+		}
+		return pick(lang, "valid", "gültig")
+	}
+	if verb == "attest" {
+		if len(recs.Attestations) == 0 {
+			fmt.Fprintln(e.stdout, pick(lang, "no attestations recorded", "keine Bestätigungen erfasst"))
+			return 0
+		}
+		fmt.Fprintln(tw, pick(lang, "RULE\tDEVICE\tBY\tON\tUNTIL\tSTATE\tNOTE", "REGEL\tGERÄT\tVON\tAM\tBIS\tSTATUS\tNOTIZ"))
+		for _, a := range recs.Attestations {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Rule, a.Device, a.By, compliance.FormatDay(a.At.Add(time.Nanosecond), lang),
+				compliance.FormatDay(a.Until, lang), state(a.Expired(now)), a.Note)
+		}
+		return encodeOrFail(e, verb, tw.Flush())
+	}
+	if len(recs.Exemptions) == 0 {
+		fmt.Fprintln(e.stdout, pick(lang, "no local exemptions recorded (exemptions in the policy: 'agent explain RULE')", "keine lokalen Ausnahmen erfasst (Ausnahmen in der Richtlinie: 'agent explain REGEL')"))
+		return 0
+	}
+	fmt.Fprintln(tw, pick(lang, "RULE\tSUBJECT\tUSER\tDEVICE\tAPPROVER\tUNTIL\tSTATE\tREASON", "REGEL\tGEGENSTAND\tBENUTZER\tGERÄT\tGENEHMIGT VON\tBIS\tSTATUS\tBEGRÜNDUNG"))
+	for _, x := range recs.Exemptions {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Rule, orAny(x.Subject, lang), orAny(x.User, lang), x.Device, x.Approver,
+			compliance.FormatDay(x.Until, lang), state(x.Expired(now)), x.Reason)
+	}
+	return encodeOrFail(e, verb, tw.Flush())
+}
+
+func encodeOrFail(e *env, verb string, err error) int {
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, err)
+		return exitUsage
+	}
+	return 0
+}
+
+func orAny(s, lang string) string {
+	if s == "" {
+		return pick(lang, "(any)", "(alle)")
+	}
+	return s
+}

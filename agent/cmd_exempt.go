@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/msgguard/msgguard/agent/compliance"
+	"github.com/msgguard/msgguard/agent/config"
+	"github.com/msgguard/msgguard/policy"
+)
+
+// cmdExempt is `agent exempt`: a local administrator's exemption, with a
+// reason, an approver and an expiry no further than the policy's
+// max_exemption. The finding keeps being evaluated and shows as exempt with
+// its real result.
+func cmdExempt(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "exempt")
+	subject := fs.String("subject", "", "only this `subject` (messenger id, volume such as /home; default: any)")
+	user := fs.String("user", "", "only this local `user` (default: any)")
+	reason := fs.String("reason", "", "why the rule is waived (required)")
+	approver := fs.String("approver", "", "`name` of who approved it (required)")
+	until := fs.String("until", "", "end `date` (YYYY-MM-DD, valid through that day, UTC; required, at most the policy's max_exemption ahead)")
+	device := fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
+	list := fs.Bool("list", false, "list the recorded local exemptions instead")
+	jsonOut := fs.Bool("json", false, "with --list: print JSON")
+	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one)")
+	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
+	pos, code, ok := parseInterleaved(fs, args)
+	if !ok {
+		return code
+	}
+	if *list {
+		if len(pos) > 0 {
+			fmt.Fprintln(e.stderr, "agent exempt: --list takes no rule")
+			return exitUsage
+		}
+		return listRecords(e, "exempt", *dbPath, *device, *jsonOut, e.lang(*lang))
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "usage: agent exempt RULE [--subject S] [--user U] --reason TEXT --approver NAME --until DATE [--device ID]\n       agent exempt --list [--json]")
+		return exitUsage
+	}
+	if !requireRoot(e, "exempt", "exempt "+pos[0]+" --reason TEXT --approver NAME --until DATE") {
+		return exitUsage
+	}
+	pol, err := policyInForce(e, *polFile)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
+		return exitUsage
+	}
+	req := compliance.ExemptRequest{Rule: pos[0], Subject: *subject, User: *user, Reason: *reason, Approver: *approver}
+	if *until != "" {
+		if req.Until, err = policy.ParseDate(*until); err != nil {
+			fmt.Fprintf(e.stderr, "agent exempt: --until: %v\n", err)
+			return exitUsage
+		}
+	}
+	now := e.clock()
+	probe := req
+	probe.Device = "check"
+	if _, err := compliance.NewExemption(pol.Policy, probe, now); err != nil {
+		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
+		return exitUsage
+	}
+	st, err := openForRecord(e, *dbPath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
+		return exitUsage
+	}
+	defer st.Close()
+	dev, _, err := targetDevice(st, *device)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
+		return exitUsage
+	}
+	req.Device = dev
+	x, err := compliance.NewExemption(pol.Policy, req, now)
+	if err == nil {
+		err = complianceStore(st, config.Retention{}).Exempt(x)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
+		return exitUsage
+	}
+	l := e.lang(*lang)
+	fmt.Fprintf(e.stdout, pick(l, "recorded: %s exempt on device %s (subject %s, user %s) until %s, approved by %s\n",
+		"erfasst: %s ausgenommen auf Gerät %s (Gegenstand %s, Benutzer %s) bis %s, genehmigt von %s\n"),
+		x.Rule, x.Device, orAny(x.Subject, l), orAny(x.User, l), compliance.FormatDay(x.Until, l), x.Approver)
+	fmt.Fprintln(e.stdout, pick(l, "the next scan ('agent scan') shows it", "der nächste Scan ('agent scan') zeigt sie an"))
+	return 0
+}
