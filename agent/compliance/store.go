@@ -362,8 +362,10 @@ func appendLog(tx *bolt.Tx, entries []LogEntry) error {
 	return nil
 }
 
-// prune applies retention: expired records and policy-expiry marks older
-// than MaxAge, audit entries older than MaxAge or beyond MaxLog.
+// prune applies retention: expired records and policy-expiry marks seen
+// more than MaxAge ago, audit entries more than MaxAge after both their time
+// and the end of the record they describe, and the oldest entries beyond
+// MaxLog.
 func (s *Store) prune(tx *bolt.Tx, now time.Time) error {
 	cutoff := now.Add(-s.Retention.MaxAge)
 	if devs := devicesBucket(tx); devs != nil {
@@ -405,7 +407,9 @@ func (s *Store) prune(tx *bolt.Tx, now time.Time) error {
 	}
 	for k, v := c.First(); k != nil; k, v = c.First() {
 		var e LogEntry
-		old := json.Unmarshal(v, &e) == nil && e.Time.Before(cutoff)
+		// An entry about a record is kept while the record matters: until
+		// MaxAge after the later of its time and the record's end.
+		old := json.Unmarshal(v, &e) == nil && e.Time.Before(cutoff) && e.Until.Before(cutoff)
 		if !old && n <= s.Retention.MaxLog {
 			break
 		}
