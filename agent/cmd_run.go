@@ -18,6 +18,7 @@ import (
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/daemon"
 	"github.com/msgguard/msgguard/agent/localapi"
+	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/install"
@@ -107,11 +108,6 @@ func runDaemon(ctx context.Context, e *env, cfg config.Config, paths install.Pat
 	if st.Recovered != "" {
 		problems = append(problems, "the database was corrupt; it was moved to "+st.Recovered+" and a new one started")
 	}
-	// A malformed sink is not started but does not stop the agent.
-	for _, se := range config.SinkErrors(cfg.Sinks) {
-		log.Error().Str("error", se.Error()).Msg("sink_config_invalid")
-		problems = append(problems, "sink configuration: "+se.Error())
-	}
 	ln, err := localapi.Listen(cfg.Socket)
 	if err != nil {
 		st.Close()
@@ -131,6 +127,20 @@ func runDaemon(ctx context.Context, e *env, cfg config.Config, paths install.Pat
 		Log:          log.With().Str("component", "scan").Logger(),
 		Post:         complianceStore(st, cfg.Retention).Apply,
 	}
+	// Drift events and their delivery; a malformed sink is a health
+	// problem, not a reason to stop scanning.
+	rep, err := newReporting(st, cfg, scanner, log)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return err
+	}
+	problems = append(problems, rep.problems...)
+	cyc := &cycle{computer: scanner, kick: rep.disp.Kick, timeout: cfg.Phones.Timeout, log: log.With().Str("component", "phones").Logger()}
+	if cfg.Phones.Enabled {
+		cyc.phones = &phones.Options{Run: e.phoneOptions(cfg.Phones.ADBPath, false).Run}
+	}
+	go rep.disp.Run(ctx)
 	sampler, err := daemon.SelfSampler()
 	if err != nil {
 		log.Warn().Err(err).Msg("resource_sampler_unavailable")
@@ -139,13 +149,16 @@ func runDaemon(ctx context.Context, e *env, cfg config.Config, paths install.Pat
 		Scan:     cfg.Scan,
 		Budget:   cfg.Budget,
 		Policy:   policySource(cfg.Policy, paths.Policy),
-		Scanner:  scanner,
+		Scanner:  cyc,
 		Store:    st,
 		Listener: ln,
-		Reload:   hangups(ctx),
-		Problems: problems,
-		Log:      log,
-		Sampler:  sampler,
+		Reload:   phoneArrivals(ctx, cyc.phones, 10*time.Second, hangups(ctx)),
+		// Drift answers /v1/drift from the events the drift hook records.
+		Drift:      driftQuery(st),
+		SinkHealth: rep.disp.Health,
+		Problems:   problems,
+		Log:        log,
+		Sampler:    sampler,
 	})
 	if err != nil {
 		ln.Close()

@@ -9,6 +9,7 @@ import (
 	"runtime"
 
 	"github.com/msgguard/msgguard/agent/config"
+	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
@@ -73,6 +74,9 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 		}
 		s.Store = st
 		s.Post = complianceStore(st, config.Retention{}).Apply
+		// Drift is recorded on manual scans too; the events wait in the
+		// sinks' outboxes until the service delivers them.
+		s.Hooks = append(s.Hooks, drift.Hook(st, drift.DefaultConfig()))
 	}
 	var r *status.Report
 	if *phone == "" {

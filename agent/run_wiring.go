@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/msgguard/msgguard/agent/config"
+	"github.com/msgguard/msgguard/agent/drift"
+	"github.com/msgguard/msgguard/agent/phones"
+	"github.com/msgguard/msgguard/agent/report"
+	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/agent/store"
+)
+
+// reporting is the daemon's drift and delivery side: the drift hook that
+// runs inside each scan's transaction, and the dispatcher that delivers the
+// queued events to the configured sinks.
+type reporting struct {
+	disp     *report.Dispatcher
+	problems []string
+}
+
+// newReporting builds the sinks from the config (a malformed sink is a
+// health problem, never a reason not to scan), adds the drift hook to the
+// scanner, and creates the dispatcher.
+func newReporting(st *store.Store, cfg config.Config, s *scan.Scanner, log zerolog.Logger) (*reporting, error) {
+	rlog := log.With().Str("component", "report").Logger()
+	host, _ := os.Hostname()
+	sinks := report.Build(cfg.Sinks, report.BuildOptions{Log: rlog, Hostname: host})
+	r := &reporting{}
+	for _, se := range sinks.Errors {
+		rlog.Error().Str("error", se.Error()).Msg("sink_not_started")
+		r.problems = append(r.problems, "sink: "+se.Error())
+	}
+	disp, err := report.NewDispatcher(st, sinks, report.Options{Log: rlog})
+	if err != nil {
+		return nil, err
+	}
+	r.disp = disp
+	s.Hooks = append(s.Hooks, drift.Hook(st, drift.FromConfig(cfg.Drift)))
+	return r, nil
+}
+
+// cycle is what the daemon runs on each trigger: the computer's scan, then
+// (when enabled) every attached phone as a device of its own, then a kick
+// to the dispatcher so new drift events go out at once.
+type cycle struct {
+	computer *scan.Scanner
+	phones   *phones.Options
+	timeout  time.Duration
+	kick     func()
+	log      zerolog.Logger
+}
+
+func (c *cycle) Scan(ctx context.Context, pol scan.Policy) (*status.Report, error) {
+	r, err := c.computer.Scan(ctx, pol)
+	if err != nil {
+		return nil, err
+	}
+	if c.phones != nil {
+		list, lerr := phones.List(ctx, *c.phones)
+		if lerr != nil {
+			c.log.Warn().Err(lerr).Msg("phones_list_failed")
+		}
+		for _, p := range list {
+			if !p.Ready {
+				continue
+			}
+			ps := *c.computer
+			ps.Probe = phones.Probe(p, *c.phones)
+			if c.timeout > 0 {
+				ps.ProbeTimeout = c.timeout
+			}
+			pr, err := ps.Scan(ctx, pol)
+			if err != nil {
+				// A phone unplugged mid-scan or not authorised is logged,
+				// not a failed cycle (the serial is not logged: privacy).
+				c.log.Warn().Str("kind", p.Kind).Str("device", p.DeviceID).Str("error", err.Error()).Msg("phone_scan_skipped")
+				continue
+			}
+			r.Phones = append(r.Phones, *pr)
+		}
+	}
+	if c.kick != nil {
+		c.kick()
+	}
+	return r, nil
+}
+
+// phoneArrivals polls the attached phones cheaply (`adb devices -l`,
+// `idevice_id -l`) and sends on the returned channel when a phone that can
+// be inspected appears, so the service scans it right after it is plugged
+// in. It merges reload, so both wake the same scan request.
+func phoneArrivals(ctx context.Context, o *phones.Options, every time.Duration, reload <-chan struct{}) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	send := func() {
+		select {
+		case out <- struct{}{}:
+		default:
+		}
+	}
+	go func() {
+		var tick <-chan time.Time
+		if o != nil {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			tick = t.C
+		}
+		seen := ""
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-reload:
+				send()
+			case <-tick:
+				list, _ := phones.List(ctx, *o)
+				var ready []string
+				for _, p := range list {
+					if p.Ready {
+						ready = append(ready, p.DeviceID)
+					}
+				}
+				sort.Strings(ready)
+				now := strings.Join(ready, ",")
+				if now != seen && hasNew(seen, ready) {
+					send()
+				}
+				seen = now
+			}
+		}
+	}()
+	return out
+}
+
+// hasNew reports whether ready holds an id missing from the comma-joined
+// previous set.
+func hasNew(prev string, ready []string) bool {
+	old := map[string]bool{}
+	for _, id := range strings.Split(prev, ",") {
+		old[id] = true
+	}
+	for _, id := range ready {
+		if !old[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// driftResponse is what /v1/drift serves: the drift events, plus the
+// computer's scan records in the same window (so a client can tell "no
+// drift" from "no scans").
+type driftResponse struct {
+	drift.View
+	Scans []store.ScanRecord `json:"scans"`
+}
+
+// Redact implements localapi.Redacter: events about other users are
+// removed; scan records hold nothing personal.
+func (r driftResponse) Redact(user string) any {
+	if v, ok := r.View.Redact(user).(drift.View); ok {
+		r.View = v
+	}
+	return r
+}
+
+// driftQuery answers /v1/drift from the store.
+func driftQuery(st *store.Store) func(ctx context.Context, since time.Time) (any, error) {
+	return func(ctx context.Context, since time.Time) (any, error) {
+		v, err := drift.Query(st.DB(), since)
+		if err != nil {
+			return nil, err
+		}
+		out := driftResponse{View: v}
+		if ids, err := st.Devices(); err == nil && len(ids) > 0 {
+			out.Scans, _ = st.Scans(ids[0], since)
+		}
+		return out, nil
+	}
+}
