@@ -40,6 +40,9 @@ type env struct {
 	phoneRun platform.Runner
 	// now is the clock; nil means time.Now (tests move it).
 	now func() time.Time
+	// verbose makes the human report show full texts and evidence
+	// (status and scan --verbose).
+	verbose bool
 }
 
 // clock returns the current time from e.now, or time.Now.

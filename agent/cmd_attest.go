@@ -25,8 +25,10 @@ import (
 // into the command table.
 func complianceVerbs() map[string]verb {
 	return map[string]verb{
-		"attest": {"attest RULE --by NAME [--until DATE] | --list: record that a person confirmed an organisational measure", cmdAttest},
-		"exempt": {"exempt RULE --reason TEXT --approver NAME --until DATE | --list: waive a rule on this device until a date", cmdExempt},
+		"attest":  {"attest RULE --by NAME [--until DATE] | --list: record that a person confirmed an organisational measure", cmdAttest},
+		"exempt":  {"exempt RULE --reason TEXT --approver NAME --until DATE | --list: waive a rule on this device until a date", cmdExempt},
+		"privacy": {"list exactly what the agent stores and sends, where, and for how long", cmdPrivacy},
+		"explain": {"explain RULE: what a rule checks, why, how to fix it, and its history on this device", cmdExplain},
 	}
 }
 

@@ -35,10 +35,12 @@ func cmdScan(ctx context.Context, e *env, args []string) int {
 	allPhones := fs.Bool("phones", false, "scan this computer and every attached phone")
 	adb := fs.String("adb", "", "absolute `path` of adb (root-owned)")
 	registry := fs.String("registry", "", "with --platform windows: read the registry from the .reg exports in `dir` (dir/*.reg, dir/hives/<user>.reg) instead of this machine's")
+	verbose := fs.Bool("verbose", false, "show full texts, evidence and attestations")
 	commands := fs.String("commands", "", "answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	e.verbose = *verbose
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "agent scan: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage

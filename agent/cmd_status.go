@@ -14,10 +14,12 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 	dbPath := fs.String("db", e.defaultDB(), "database `file`")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
+	verbose := fs.Bool("verbose", false, "show full texts, evidence and attestations")
 	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service; empty: read the database")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	e.verbose = *verbose
 	// While the service runs it holds the database; ask it (cmd_service.go).
 	if *socket != "" && !flagSet(fs, "db") {
 		if code, ok := statusFromService(ctx, e, *socket, *jsonOut, e.lang(*lang)); ok {
