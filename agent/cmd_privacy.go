@@ -387,12 +387,12 @@ func walkFields(t reflect.Type, prefix string, seen map[reflect.Type]string, out
 
 // typeKey is "pkg.Type" for a struct type ("policy.Finding").
 func typeKey(t reflect.Type) string {
+	if t == reflect.TypeFor[firstFailure]() {
+		return "compliance.firstFailure" // it describes a compliance record
+	}
 	pkg := t.PkgPath()
 	if i := strings.LastIndex(pkg, "/"); i >= 0 {
 		pkg = pkg[i+1:]
-	}
-	if pkg == "main" {
-		pkg = "compliance" // firstFailure describes a compliance record
 	}
 	return pkg + "." + t.Name()
 }

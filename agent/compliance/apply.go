@@ -226,14 +226,10 @@ func (a *applier) attestations() []policy.Finding {
 			continue
 		}
 		f := policy.Finding{Rule: r.Rule(), Subject: policy.SubjectDevice, Severity: r.Severity, EvaluatedAt: now}
-		q := sentence(r.Question.In(a.lang))
-		role := r.Role.In(a.lang)
 		rec, ok := a.st.Attestations[r.Rule()]
 		switch {
 		case ok && !rec.Expired(now):
 			f.Status = policy.StatusAttested
-			f.Message = a.tr("Attested by %s on %s, valid until %s: %s", "Bestätigt von %s am %s, gültig bis %s: %s",
-				rec.By, a.formatAt(rec.At), a.date(rec.Until), q)
 			f.Attestation = &policy.AttestationInfo{By: rec.By, At: rec.At, Until: rec.Until, Note: rec.Note}
 		case ok:
 			if rec.ExpiredAt.IsZero() {
@@ -242,34 +238,76 @@ func (a *applier) attestations() []policy.Finding {
 				a.log = append(a.log, LogEntry{Time: now, Kind: LogAttestationExpired, Device: a.dev, Rule: rec.Rule, By: rec.By, Until: rec.Until})
 			}
 			f.Status = policy.StatusFail
-			f.Message = a.tr("Attestation expired on %s (attested by %s on %s; role: %s): %s",
-				"Bestätigung am %s abgelaufen (bestätigt von %s am %s; zuständig: %s): %s",
-				a.date(rec.Until), rec.By, a.formatAt(rec.At), role, q)
 			f.Attestation = &policy.AttestationInfo{By: rec.By, At: rec.At, Until: rec.Until, Note: rec.Note, Expired: true}
 		default:
 			f.Status = policy.StatusFail
-			f.Message = a.tr("Not yet attested (role: %s): %s", "Noch nicht bestätigt (zuständig: %s): %s", role, q)
 		}
-		if f.Status == policy.StatusFail {
-			if why := r.Rationale.In(a.lang); why != "" {
-				f.Message += " " + why
-			}
-			f.Remediation = r.Remediation.In(a.lang)
-			if f.Remediation == "" {
-				f.Remediation = a.tr("Have %s check this; an administrator records the confirmation with: agent attest %s --by NAME",
-					"Von %s prüfen lassen; eine Administratorin oder ein Administrator erfasst die Bestätigung mit: agent attest %s --by NAME", role, r.ID)
-			}
-		}
-		if f.Attestation != nil {
-			detail := a.tr("attested by %s on %s until %s", "bestätigt von %s am %s bis %s", rec.By, a.formatAt(rec.At), a.date(rec.Until))
-			if rec.Note != "" {
-				detail += "; " + rec.Note
+		f.Message, f.Remediation = attestationTexts(r, &f, a.lang)
+		if info := f.Attestation; info != nil {
+			detail := a.tr("attested by %s on %s until %s", "bestätigt von %s am %s bis %s", info.By, a.formatAt(info.At), a.date(info.Until))
+			if info.Note != "" {
+				detail += "; " + info.Note
 			}
 			f.Evidence = []policy.Evidence{{Source: "attestation", Location: "agent attest", Detail: detail}}
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// attestationTexts returns the message and remediation of an attestation
+// finding f of rule r in lang, from the finding's status and attestation.
+func attestationTexts(r *policy.AttestationRule, f *policy.Finding, lang string) (msg, remediation string) {
+	a := applier{lang: policy.NormalizeLang(lang)}
+	q := sentence(r.Question.In(a.lang))
+	role := r.Role.In(a.lang)
+	info := f.Attestation
+	switch {
+	case f.Status == policy.StatusAttested && info != nil:
+		return a.tr("Attested by %s on %s, valid until %s: %s", "Bestätigt von %s am %s, gültig bis %s: %s",
+			info.By, a.formatAt(info.At), a.date(info.Until), q), ""
+	case info != nil && info.Expired:
+		msg = a.tr("Attestation expired on %s (attested by %s on %s; role: %s): %s",
+			"Bestätigung am %s abgelaufen (bestätigt von %s am %s; zuständig: %s): %s",
+			a.date(info.Until), info.By, a.formatAt(info.At), role, q)
+	default:
+		msg = a.tr("Not yet attested (role: %s): %s", "Noch nicht bestätigt (zuständig: %s): %s", role, q)
+	}
+	if why := r.Rationale.In(a.lang); why != "" {
+		msg += " " + why
+	}
+	remediation = r.Remediation.In(a.lang)
+	if remediation == "" {
+		remediation = a.tr("Have %s check this; an administrator records the confirmation with: agent attest %s --by NAME",
+			"Von %s prüfen lassen; eine Administratorin oder ein Administrator erfasst die Bestätigung mit: agent attest %s --by NAME", role, r.ID)
+	}
+	return msg, remediation
+}
+
+// Localize rewrites the texts the workflow wrote into f (an attestation
+// finding's message and remediation, a policy exemption's reason) in lang,
+// so that a report recorded in one language can be shown in another. Other
+// findings are left alone.
+func Localize(p *policy.Policy, f *policy.Finding, lang string) {
+	if r := p.Attestation(f.Rule); r != nil && strings.HasPrefix(f.Rule, policy.RuleAttestationPrefix) {
+		if f.Status == policy.StatusExempt {
+			saved := f.Status
+			f.Status = f.Underlying
+			f.Message, f.Remediation = attestationTexts(r, f, lang)
+			f.Status = saved
+		} else {
+			f.Message, f.Remediation = attestationTexts(r, f, lang)
+		}
+	}
+	if x := f.Exemption; x != nil && x.Source == "policy" {
+		for i := range p.Exemptions {
+			pe := &p.Exemptions[i]
+			if pe.Matches(f) && pe.Expires.Equal(x.Until) && pe.Approver == x.Approver {
+				x.Reason = pe.Reason.In(lang)
+				break
+			}
+		}
+	}
 }
 
 // grace tracks first failures and sets deadlines. A first failure is kept
