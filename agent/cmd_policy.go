@@ -34,6 +34,10 @@ func cmdPolicy(ctx context.Context, e *env, args []string) int {
 			return exitUsage
 		}
 		p, err := policy.Load(args[1], b)
+		if err == nil {
+			// Exemptions already expired or too far ahead (issue 9).
+			err = p.CheckDates(e.clock())
+		}
 		if err != nil {
 			fmt.Fprintln(e.stderr, err)
 			return exitUsage

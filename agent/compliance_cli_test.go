@@ -556,3 +556,31 @@ func TestColorOnlyOnTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyCheckDates: `agent policy check` reports exemptions that have
+// expired or reach beyond max_exemption, with their line.
+func TestPolicyCheckDates(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "p.yaml")
+	os.WriteFile(p, []byte(`name: x
+exemptions:
+  - rule: messenger.skype
+    reason: supplier
+    approver: Jane Roe
+    approved: 2026-01-01
+    expires: 2026-02-01
+`), 0o644)
+	for _, tt := range []struct {
+		now  time.Time
+		code int
+		want string
+	}{
+		{time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC), 0, "ok"},
+		{time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), exitUsage, "p.yaml:3:5: exemptions[0].expires: expired on 2026-02-02T00:00:00Z"},
+	} {
+		c := &testClock{t: tt.now}
+		e, out, errb := adminEnv(t, c)
+		if code := runCLI(t, e, "policy", "check", p); code != tt.code || !strings.Contains(out.String()+errb.String(), tt.want) {
+			t.Errorf("policy check at %v: exit %d, %q %q; want %d and %q", tt.now, code, out, errb, tt.code, tt.want)
+		}
+	}
+}
