@@ -258,3 +258,25 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("dry run: %d failing attestations; want 5 (three WhatsApp Business, two Telegram)", n)
 	}
 }
+
+// BenchmarkStoreApply measures the workflow's cost per scan with its
+// bbolt transaction (read the device's records, apply, write what changed)
+// on the default policy and the WhatsApp Business phone.
+func BenchmarkStoreApply(b *testing.B) {
+	c := &clock{t: start}
+	st, err := store.Open(filepath.Join(b.TempDir(), "state.db"), store.Options{Now: c.now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	cs := compliance.NewStore(st.DB(), compliance.Retention{})
+	p := policy.Default()
+	inv, _ := phone(context.Background(), nil)
+	fs := policy.Evaluate(p, inv, policy.EvalOptions{Now: start})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := cs.Apply(context.Background(), p, inv, fs, start, "en"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
