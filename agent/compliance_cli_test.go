@@ -112,6 +112,14 @@ func TestDoneWhenAttestationsCLI(t *testing.T) {
 	if !strings.Contains(text, "Not yet attested (role: team lead)") {
 		t.Errorf("status does not say the attestations are missing:\n%s", text)
 	}
+	for _, line := range strings.Split(text, "\n") {
+		if n := utf8.RuneCountInString(line); n > lineWidth || strings.HasSuffix(line, " ") {
+			t.Errorf("status line of %d columns or with trailing blanks: %q", n, line)
+		}
+	}
+	if !strings.Contains(text, "ID:         "+dev) {
+		t.Errorf("status does not show the phone's id for --device:\n%s", text)
+	}
 
 	c.t = c.t.Add(time.Hour)
 	for _, rule := range waBusiness {

@@ -177,12 +177,16 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 		fmt.Fprint(w, wrapRest(":"+rest, len(head), o.width))
 	}
 	fmt.Fprintln(w)
-	host := r.Device.Hostname
+	host := orString(r.Device.Hostname, orString(r.Device.Label, r.Device.Model))
+	label := func(s string) string { return fmt.Sprintf("%-12s", s+":") }
 	if host == "" {
 		host = r.Device.ID
 	}
-	label := func(s string) string { return fmt.Sprintf("%-12s", s+":") }
-	fmt.Fprintf(w, "%s%s (%s)\n", label(t.device), host, strings.TrimSpace(r.Device.Platform+" "+r.Device.OSVersion))
+	fmt.Fprint(w, label(t.device)+wrapRest(fmt.Sprintf("%s (%s)", host, strings.TrimSpace(r.Device.Platform+" "+r.Device.OSVersion)), 12, o.width)+"\n")
+	if host != r.Device.ID && r.Device.Kind == "phone" {
+		// A phone's id is what 'agent attest --device' takes.
+		fmt.Fprintf(w, "%s%s\n", label(t.id), r.Device.ID)
+	}
 	fmt.Fprint(w, label(t.policy)+wrapRest(fmt.Sprintf("%s (sha256 %.12s, %s)", r.Policy.Name, r.Policy.SHA256, r.Policy.Source), 12, o.width)+"\n")
 	for _, pe := range r.Policy.Errors {
 		fmt.Fprint(w, wrap(t.policyRejected+": "+pe, 12, o.width))
@@ -222,11 +226,31 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 	}
 	for _, p := range r.Phones {
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "%s %s %s (%s %s)\n", t.phone, p.Device.Model, p.Device.ID, p.Device.Platform, p.Device.OSVersion)
+		fmt.Fprint(w, wrap(fmt.Sprintf("%s %s (%s %s)", t.phone, orString(p.Device.Label, p.Device.Model), p.Device.Platform, p.Device.OSVersion), 0, o.width))
 		po := o
 		po.width = o.width - 4
-		writeHuman(indent{w}, &p, po)
+		var b strings.Builder
+		writeHuman(&b, &p, po)
+		io.WriteString(w, indentLines(b.String(), "    "))
 	}
+}
+
+// indentLines prefixes every non-empty line of s.
+func indentLines(s, prefix string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+func orString(s, alt string) string {
+	if s != "" {
+		return s
+	}
+	return alt
 }
 
 // displayFindings returns r's findings as they stand at now: a due finding
@@ -429,17 +453,6 @@ func visibleLen(s string) int {
 	return n
 }
 
-// indent prefixes every line written through it with four spaces.
-type indent struct{ w io.Writer }
-
-func (i indent) Write(p []byte) (int, error) {
-	s := strings.ReplaceAll(string(p), "\n", "\n    ")
-	if _, err := io.WriteString(i.w, "    "+strings.TrimSuffix(s, "    ")); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
 func severityLabel(s policy.Severity, lang string) string {
 	if policy.NormalizeLang(lang) != "de" {
 		return string(s)
@@ -493,15 +506,15 @@ func stageLabel(s policy.Stage, lang string) string {
 
 // text holds the report's labels in one language.
 type text struct {
-	device, policy, scanned, policyRejected, phone, fix, note, evidence, stage string
-	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader      string
-	dueIn, overdue, escalated, exemptLine, hiddenForIT                         string
+	device, id, policy, scanned, policyRejected, phone, fix, note, evidence, stage string
+	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader          string
+	dueIn, overdue, escalated, exemptLine, hiddenForIT                             string
 }
 
 func texts(lang string) text {
 	if policy.NormalizeLang(lang) == "de" {
 		return text{
-			device: "Gerät", policy: "Richtlinie", scanned: "Geprüft", policyRejected: "abgelehnte neue Richtlinie",
+			device: "Gerät", id: "Kennung", policy: "Richtlinie", scanned: "Geprüft", policyRejected: "abgelehnte neue Richtlinie",
 			phone: "Smartphone", fix: "Abhilfe:", note: "Notiz:", evidence: "Nachweis:", stage: "Stufe:",
 			failingHeader: "NICHT ERFÜLLT", dueHeader: "FRIST LÄUFT", unknownHeader: "NICHT FESTSTELLBAR",
 			exemptHeader: "AUSGENOMMEN", attestedHeader: "BESTÄTIGT",
@@ -511,7 +524,7 @@ func texts(lang string) text {
 		}
 	}
 	return text{
-		device: "Device", policy: "Policy", scanned: "Scanned", policyRejected: "rejected new policy",
+		device: "Device", id: "ID", policy: "Policy", scanned: "Scanned", policyRejected: "rejected new policy",
 		phone: "Phone", fix: "fix:", note: "Note:", evidence: "Evidence:", stage: "Stage:",
 		failingHeader: "FAILING", dueHeader: "DUE", unknownHeader: "COULD NOT TELL",
 		exemptHeader: "EXEMPT", attestedHeader: "ATTESTED",
