@@ -15,6 +15,7 @@ import (
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/install"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -590,5 +591,25 @@ exemptions:
 		if code := runCLI(t, e, "policy", "check", p); code != tt.code || !strings.Contains(out.String()+errb.String(), tt.want) {
 			t.Errorf("policy check at %v: exit %d, %q %q; want %d and %q", tt.now, code, out, errb, tt.code, tt.want)
 		}
+	}
+}
+
+// TestRecordWhileServiceHoldsDB: while another process (the service) holds
+// the database, attest and exempt say so instead of hanging or half
+// recording.
+func TestRecordWhileServiceHoldsDB(t *testing.T) {
+	c := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	db := filepath.Join(t.TempDir(), "state.db")
+	e, _, _ := adminEnv(t, c)
+	runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db)
+	held, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	e, _, errb := adminEnv(t, c)
+	if code := runCLI(t, e, "attest", "telegram.secret-chats-only", "--by", "x", "--db", db); code != exitUsage ||
+		!strings.Contains(errb.String(), "the msgguard service is running and holds the database; stop it ('agent stop'), record, then start it again ('agent start')") {
+		t.Errorf("attest on a held database: exit %d, %q", code, errb)
 	}
 }
