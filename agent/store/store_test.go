@@ -253,3 +253,29 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("database mode = %v; want 0600", st.Mode().Perm())
 	}
 }
+
+// BenchmarkRecordUnchanged measures recording a scan whose content did not
+// change (the common case): one small write transaction with fsync.
+func BenchmarkRecordUnchanged(b *testing.B) {
+	c := &clock{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := Open(filepath.Join(b.TempDir(), "state.db"), Options{Now: c.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var fs []policy.Finding
+	for i := 0; i < 50; i++ {
+		fs = append(fs, policy.Finding{Rule: "messenger.x", Status: policy.StatusPass, Subject: strings.Repeat("s", i)})
+	}
+	if _, err := s.Record(newReport(c.t, fs...)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.t = c.t.Add(time.Hour)
+		if _, err := s.Record(newReport(c.t, fs...)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
