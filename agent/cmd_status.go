@@ -36,7 +36,12 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	if !*jsonOut {
-		fmt.Fprintf(e.stdout, "service not running; showing last recorded scan from %s\n\n", r.ScannedAt.Local().Format("2006-01-02 15:04:05 MST"))
+		at := r.ScannedAt.Local().Format("2006-01-02 15:04:05 MST")
+		if e.lang(*lang) == "de" {
+			fmt.Fprintf(e.stdout, "Dienst läuft nicht; angezeigt wird die letzte gespeicherte Prüfung vom %s\n\n", at)
+		} else {
+			fmt.Fprintf(e.stdout, "service not running; showing last recorded scan from %s\n\n", at)
+		}
 	}
 	if err := printReport(e, r, *jsonOut, e.lang(*lang)); err != nil {
 		fmt.Fprintf(e.stderr, "agent status: %v\n", err)
