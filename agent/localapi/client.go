@@ -124,9 +124,25 @@ func (c *Client) Health(ctx context.Context) (*status.Health, error) {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+Host+path, nil)
+	return c.doJSON(ctx, method, path, nil, out)
+}
+
+// doJSON sends in (nil: no body) as JSON and decodes the answer into out.
+func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) error {
+	var reqBody io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encoding the request to %s: %w", path, err)
+		}
+		reqBody = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+Host+path, reqBody)
 	if err != nil {
 		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -2,8 +2,9 @@
 // HTTP/JSON over a Unix socket (Linux, macOS) or a named pipe (Windows),
 // with every request authorized by the peer's operating-system identity
 // (SO_PEERCRED, LOCAL_PEERCRED, the pipe client's token). Administrators see
-// everything and may trigger scans; any other local user gets a redacted,
-// read-only view with device-level findings and their own.
+// everything, may trigger scans and record attestations, exemptions and
+// drift baselines; any other local user gets a redacted, read-only view
+// with device-level findings and their own.
 //
 // The design follows Tailscale's LocalAPI (ipn/localapi, safesocket): a fake
 // Host name, refusal of browser-originated requests (Origin/Referer) and a
@@ -189,8 +190,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) int {
 		s.log.Warn().Err(err).Msg("peer_identify_failed")
 		return writeError(w, http.StatusForbidden, "cannot identify the caller")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+	limit := int64(1 << 10)
+	if isRecordPath(r.URL.Path) {
+		limit = maxRecordBody
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	switch r.URL.Path {
+	case PathAttest, PathExempt, PathBaselineAccept:
+		return s.serveRecord(w, r, peer)
 	case PathStatus, PathFindings, PathInventory:
 		if !allow(w, r, http.MethodGet) {
 			return http.StatusMethodNotAllowed
@@ -291,7 +298,10 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 }
 
 func backendError(w http.ResponseWriter, err error) int {
+	var invalid *RequestError
 	switch {
+	case errors.As(err, &invalid):
+		return writeError(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, ErrNoReport), errors.Is(err, ErrStopping):
 		return writeError(w, http.StatusServiceUnavailable, err.Error())
 	case errors.Is(err, ErrUnavailable):
