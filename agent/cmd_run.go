@@ -17,6 +17,7 @@ import (
 
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/daemon"
+	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/scan"
@@ -156,9 +157,12 @@ func runDaemon(ctx context.Context, e *env, cfg config.Config, paths install.Pat
 		// Drift answers /v1/drift from the events the drift hook records.
 		Drift:      driftQuery(st),
 		SinkHealth: rep.disp.Health,
-		Problems:   problems,
-		Log:        log,
-		Sampler:    sampler,
+		// attest, exempt and baseline accept record through the service
+		// while it holds the database.
+		Admin:    &daemon.AdminOptions{DB: st.DB(), Drift: drift.FromConfig(cfg.Drift), Kick: rep.disp.Kick},
+		Problems: problems,
+		Log:      log,
+		Sampler:  sampler,
 	})
 	if err != nil {
 		ln.Close()

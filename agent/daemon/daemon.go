@@ -2,8 +2,10 @@
 // start after a random delay, on an interval with jitter, when the policy
 // file's content changes, on SIGHUP and on request through the local API),
 // runs one scan at a time, keeps the last good policy when a new one fails
-// to load, serves the local API, watches its own resource use, and shuts
-// down within 20 s without losing a scan in progress.
+// to load (across restarts, when given a place to keep it), serves the
+// local API — including administrators' records, written between scans —
+// watches its own resource use, and shuts down within 20 s without losing
+// a scan in progress.
 //
 // The scan cycle and the store are reached through small interfaces
 // (Scanner, Store) so that the daemon is tested with fakes; cmd_run.go
@@ -32,11 +34,13 @@ import (
 
 // Shutdown budget: a running scan gets ScanGrace to finish (so it is
 // recorded), then is cancelled and gets cancelGrace to unwind; the API gets
-// apiGrace. Together they stay under install.StopTimeout (20 s).
+// apiGrace, and an administrator's record still being written gets
+// recordGrace. Together they stay under install.StopTimeout (20 s).
 const (
 	ScanGrace   = 14 * time.Second
 	cancelGrace = 2 * time.Second
 	apiGrace    = 2 * time.Second
+	recordGrace = time.Second
 )
 
 // Scanner runs one scan cycle: probe, evaluate, record. agent/scan.Scanner
@@ -78,7 +82,11 @@ type Options struct {
 	// SinkHealth reports the reporting sinks' delivery state for health;
 	// nil when there are no sinks.
 	SinkHealth func() []status.SinkHealth
-	Log        zerolog.Logger
+	// Admin, if set, lets administrators record attestations, exemptions
+	// and drift baselines through the local API; nil answers those
+	// requests with 501.
+	Admin *AdminOptions
+	Log   zerolog.Logger
 
 	// Seams for tests.
 	Now     func() time.Time
@@ -102,6 +110,9 @@ type Daemon struct {
 
 	kick     chan struct{} // a pending scan awaits the worker
 	scanDone chan struct{} // the worker finished a scan
+	// busy is the work slot: held by a scan for its whole cycle and by an
+	// administrator's record while it is written (see lock).
+	busy chan struct{}
 
 	mu        sync.Mutex
 	pending   *flight // the next scan; requests join it
@@ -141,6 +152,7 @@ func New(opt Options) (*Daemon, error) {
 		jitter:    opt.Jitter,
 		kick:      make(chan struct{}, 1),
 		scanDone:  make(chan struct{}, 1),
+		busy:      make(chan struct{}, 1),
 		scanGrace: ScanGrace,
 	}
 	if d.now == nil {
@@ -311,6 +323,13 @@ func (d *Daemon) scanOnce(ctx context.Context, reasons []string) (*status.Report
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
+	// An administrator's record being written finishes first.
+	select {
+	case d.busy <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-d.busy }()
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := d.now()
@@ -361,6 +380,7 @@ func (d *Daemon) shutdown(api *localapi.Server, cancelWork context.CancelFunc, w
 	}
 	d.mu.Unlock()
 	close(d.kick)
+	workerStopped := true
 	select {
 	case <-workerDone:
 	case <-time.After(d.scanGrace):
@@ -370,12 +390,22 @@ func (d *Daemon) shutdown(api *localapi.Server, cancelWork context.CancelFunc, w
 		case <-workerDone:
 		case <-time.After(cancelGrace):
 			d.log.Error().Msg("scan_did_not_stop")
+			workerStopped = false
 		}
 	}
 	if api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), apiGrace)
 		api.Shutdown(ctx)
 		cancel()
+	}
+	// A record whose request outlived the API's grace is written before
+	// the database closes (new ones are refused: stopping is set).
+	if workerStopped {
+		select {
+		case d.busy <- struct{}{}:
+		case <-time.After(recordGrace):
+			d.log.Warn().Msg("record_still_running_at_close")
+		}
 	}
 	if err := d.opt.Store.Close(); err != nil {
 		d.log.Error().Err(err).Msg("store_close_failed")
