@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/config"
+	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/install"
@@ -80,9 +82,9 @@ func policyInForce(e *env, file string) (scan.Policy, error) {
 	return loadPolicy(file)
 }
 
-// errServiceHoldsDB says why attest/exempt cannot record while the service
-// runs: the service holds the database and its local API has no endpoint
-// for it yet.
+// errServiceHoldsDB says why attest/exempt cannot record in the database
+// while the service runs (with --db, or a service that does not answer or
+// predates the record endpoints): the service holds the database.
 var errServiceHoldsDB = errors.New("the msgguard service is running and holds the database; stop it ('agent stop'), record, then start it again ('agent start')")
 
 // openForRecord opens the database to record an attestation or exemption.
@@ -125,9 +127,10 @@ func cmdAttest(ctx context.Context, e *env, args []string) int {
 	device := fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
 	list := fs.Bool("list", false, "list the recorded attestations instead")
 	jsonOut := fs.Bool("json", false, "with --list: print JSON")
-	dbPath := fs.String("db", e.defaultDB(), "database `file`")
-	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one)")
+	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: record there instead of through the running service)")
+	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one; the running service checks against its own)")
 	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
+	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, which then records; empty: open the database")
 	pos, code, ok := parseInterleaved(fs, args)
 	if !ok {
 		return code
@@ -143,20 +146,38 @@ func cmdAttest(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: agent attest RULE --by NAME [--note TEXT] [--until DATE] [--device ID]\n       agent attest --list [--json]")
 		return exitUsage
 	}
-	if !requireRoot(e, "attest", "attest "+pos[0]+" --by NAME") {
+	req := compliance.AttestRequest{Rule: pos[0], By: *by, Note: *note}
+	var err error
+	if *until != "" {
+		if req.Until, err = policy.ParseDate(*until); err != nil {
+			fmt.Fprintf(e.stderr, "agent attest: --until: %v\n", err)
+			return exitUsage
+		}
+	}
+	l := e.lang(*lang)
+	example := "attest " + pos[0] + " --by NAME"
+	// While the service runs it holds the database: it records, checking
+	// the request against the policy it runs, and rescans.
+	if *socket != "" && !flagSet(fs, "db") {
+		areq := localapi.AttestRequest{Rule: pos[0], By: *by, Note: *note, Until: *until, Device: *device}
+		if code, ok := recordViaService(ctx, e, "attest", example, *socket, flagSet(fs, "policy"), func(c *localapi.Client) error {
+			res, err := c.Attest(ctx, areq)
+			if err == nil {
+				printAttested(e, res.Attestation, res.Applies, l)
+				printRescan(e, res.Rescan, l)
+			}
+			return err
+		}); ok {
+			return code
+		}
+	}
+	if !requireRoot(e, "attest", example) {
 		return exitUsage
 	}
 	pol, err := policyInForce(e, *polFile)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
 		return exitUsage
-	}
-	req := compliance.AttestRequest{Rule: pos[0], By: *by, Note: *note}
-	if *until != "" {
-		if req.Until, err = policy.ParseDate(*until); err != nil {
-			fmt.Fprintf(e.stderr, "agent attest: --until: %v\n", err)
-			return exitUsage
-		}
 	}
 	// Validate what needs no database first, so that a typo is reported
 	// before anything is opened.
@@ -187,15 +208,71 @@ func cmdAttest(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
 		return exitUsage
 	}
-	l := e.lang(*lang)
+	applies := true
+	if r := pol.Policy.Attestation(a.Rule); last != nil && last.inv != nil {
+		applies = r.AppliesWhen.Applies(last.inv)
+	}
+	printAttested(e, a, applies, l)
+	fmt.Fprintln(e.stdout, pick(l, "the next scan ('agent scan') shows it", "der nächste Scan ('agent scan') zeigt sie an"))
+	return 0
+}
+
+// printAttested confirms a recorded attestation; applies is false when the
+// rule does not apply to the device's last scan.
+func printAttested(e *env, a compliance.Attestation, applies bool, l string) {
 	fmt.Fprintf(e.stdout, pick(l, "recorded: %s attested by %s for device %s, valid until %s\n", "erfasst: %s bestätigt von %s für Gerät %s, gültig bis %s\n"),
 		a.Rule, a.By, a.Device, compliance.FormatDay(a.Until, l))
-	if r := pol.Policy.Attestation(a.Rule); last != nil && last.inv != nil && !r.AppliesWhen.Applies(last.inv) {
+	if !applies {
 		fmt.Fprintln(e.stdout, pick(l, "note: the rule does not apply to this device's last scan, so no finding shows it yet",
 			"Hinweis: Die Regel trifft auf den letzten Scan dieses Geräts nicht zu; noch zeigt sie kein Ergebnis an"))
 	}
-	fmt.Fprintln(e.stdout, pick(l, "the next scan ('agent scan') shows it", "der nächste Scan ('agent scan') zeigt sie an"))
-	return 0
+}
+
+// printRescan says whether the service's rescan after a record already
+// shows it.
+func printRescan(e *env, r localapi.Rescan, l string) {
+	switch {
+	case r.Error != "":
+		fmt.Fprintf(e.stdout, pick(l, "the service could not rescan (%s); its next scan shows it\n",
+			"der Dienst konnte nicht erneut scannen (%s); sein nächster Scan zeigt sie an\n"), r.Error)
+	case !r.Covered:
+		fmt.Fprintln(e.stdout, pick(l, "the service rescanned, but not this device (is the phone attached?); its next scan of the device shows it",
+			"der Dienst hat erneut gescannt, aber nicht dieses Gerät (ist das Smartphone angeschlossen?); sein nächster Scan des Geräts zeigt sie an"))
+	default:
+		fmt.Fprintln(e.stdout, pick(l, "the service rescanned; 'agent status' shows it", "der Dienst hat erneut gescannt; 'agent status' zeigt sie an"))
+	}
+}
+
+// recordViaService lets the running service record (attest, exempt,
+// baseline accept), since it holds the database. handled is false when no
+// service answers, so that the caller records in the database itself.
+// policyGiven warns that --policy does not apply: the service checks
+// against the policy it runs.
+func recordViaService(ctx context.Context, e *env, verb, example, socket string, policyGiven bool, call func(*localapi.Client) error) (code int, handled bool) {
+	c, err := localapi.Dial(ctx, socket)
+	if err != nil {
+		return 0, false
+	}
+	defer c.Close()
+	if policyGiven {
+		fmt.Fprintf(e.stderr, "agent %s: the service is running and checks the request against the policy it runs; --policy is ignored\n", verb)
+	}
+	err = call(c)
+	var denied *localapi.AccessDeniedError
+	var api *localapi.APIError
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.As(err, &denied):
+		fmt.Fprintf(e.stderr, "agent %s: only an administrator may record this (try: sudo agent %s)\n", verb, example)
+	case errors.As(err, &api) && api.Code == http.StatusBadRequest:
+		fmt.Fprintf(e.stderr, "agent %s: %s\n", verb, api.Msg)
+	case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
+		fmt.Fprintf(e.stderr, "agent %s: the running service cannot record this (an older version?); %v\n", verb, errServiceHoldsDB)
+	default:
+		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, err)
+	}
+	return exitUsage, true
 }
 
 // pick returns en or de by language.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/msgguard/msgguard/agent/drift"
+	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/store"
 )
 
@@ -26,7 +27,7 @@ func cmdBaseline(ctx context.Context, e *env, args []string) int {
 	if args[0] == "show" {
 		return baselineShow(e, args[1:])
 	}
-	return baselineAccept(e, args[1:])
+	return baselineAccept(ctx, e, args[1:])
 }
 
 func baselineShow(e *env, args []string) int {
@@ -103,18 +104,33 @@ func printBaseline(w io.Writer, b drift.Baseline) {
 	}
 }
 
-func baselineAccept(e *env, args []string) int {
+func baselineAccept(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "baseline accept")
-	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: record there instead of through the running service)")
 	device := fs.String("device", "", "only this device `ID` (default: every device)")
 	by := fs.String("by", "", "who accepts the current state (required)")
 	why := fs.String("why", "", "why it is accepted, e.g. a ticket (required)")
+	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, which then records; empty: open the database")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if *by == "" || *why == "" {
 		fmt.Fprintln(e.stderr, "agent baseline accept: --by and --why are required: the baseline records who accepted it and why")
 		return exitUsage
+	}
+	// While the service runs it holds the database: it accepts and hands
+	// the event to the sinks (cmd_attest.go).
+	if *socket != "" && !flagSet(fs, "db") {
+		req := localapi.BaselineAcceptRequest{By: *by, Why: *why, Device: *device}
+		if code, ok := recordViaService(ctx, e, "baseline accept", "baseline accept --by NAME --why TEXT", *socket, false, func(c *localapi.Client) error {
+			res, err := c.AcceptBaseline(ctx, req)
+			if err == nil {
+				printAccepted(e, res.Events)
+			}
+			return err
+		}); ok {
+			return code
+		}
 	}
 	st, err := store.Open(*dbPath, store.Options{Timeout: time.Second})
 	if err != nil {
@@ -130,8 +146,12 @@ func baselineAccept(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent baseline accept: %v\n", err)
 		return exitUsage
 	}
+	printAccepted(e, evs)
+	return 0
+}
+
+func printAccepted(e *env, evs []drift.Event) {
 	for _, ev := range evs {
 		fmt.Fprintf(e.stdout, "accepted the current state of %s as its baseline\n", ev.Device)
 	}
-	return 0
 }

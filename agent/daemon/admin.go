@@ -161,7 +161,8 @@ func (d *Daemon) AcceptBaseline(ctx context.Context, req localapi.BaselineAccept
 	if d.opt.Admin == nil {
 		return nil, localapi.ErrUnavailable
 	}
-	if strings.TrimSpace(req.By) == "" || strings.TrimSpace(req.Why) == "" {
+	// The CLI's own flag check; drift.Accept checks the rest.
+	if req.By == "" || req.Why == "" {
 		return nil, localapi.Invalid(errors.New("--by and --why are required: the baseline records who accepted it and why"))
 	}
 	unlock, err := d.lock(ctx)
@@ -170,21 +171,19 @@ func (d *Daemon) AcceptBaseline(ctx context.Context, req localapi.BaselineAccept
 	}
 	defer unlock()
 	db := d.opt.Admin.DB
-	// The caller's mistakes (no scan yet, an unknown device) are told
-	// apart from a failing database before anything is written.
-	bs, err := drift.Baselines(db, req.Device)
-	switch {
-	case err != nil:
-		return nil, err
-	case len(bs) == 0 && req.Device == "":
-		return nil, localapi.Invalid(errors.New("no drift state recorded yet; run a scan first"))
-	case len(bs) == 0:
-		return nil, localapi.Invalid(fmt.Errorf("no drift state recorded for device %q", req.Device))
-	}
 	cfg := d.opt.Admin.Drift
 	cfg.Now = d.now
 	evs, err := drift.Accept(db, cfg, req.Device, req.By, req.Why)
 	if err != nil {
+		// drift.Accept refuses a blank name or reason and a device without
+		// drift state (no scan yet, an unknown id): the caller's to fix,
+		// told in Accept's words. Anything else is the database's.
+		if strings.TrimSpace(req.By) == "" || strings.TrimSpace(req.Why) == "" {
+			return nil, localapi.Invalid(err)
+		}
+		if bs, berr := drift.Baselines(db, req.Device); berr == nil && len(bs) == 0 {
+			return nil, localapi.Invalid(err)
+		}
 		return nil, fmt.Errorf("accepting the baseline: %w", err)
 	}
 	for _, ev := range evs {

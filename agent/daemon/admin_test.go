@@ -233,7 +233,8 @@ func TestRecordRefusals(t *testing.T) {
 		{"exempt ten years out", exempt(localapi.ExemptRequest{Rule: "remote-wipe", Reason: "r", Approver: "A", Until: "2036-03-01"}), "more than max_exemption"},
 		{"exempt the agent's own finding", exempt(localapi.ExemptRequest{Rule: policy.RulePolicyInvalid, Reason: "r", Approver: "A", Until: "2026-04-01"}), `unknown rule "policy.invalid"`},
 		{"exempt without reason", exempt(localapi.ExemptRequest{Rule: "remote-wipe", Approver: "A", Until: "2026-04-01"}), "--reason is required"},
-		{"accept without why", accept(localapi.BaselineAcceptRequest{By: "A", Why: "  "}), "--by and --why are required"},
+		{"accept without why", accept(localapi.BaselineAcceptRequest{By: "A"}), "--by and --why are required"},
+		{"accept with a blank why", accept(localapi.BaselineAcceptRequest{By: "A", Why: "  "}), "accepting a baseline needs who (--by) and why (--why)"},
 		{"accept unknown device", accept(localapi.BaselineAcceptRequest{By: "A", Why: "w", Device: "phone-x"}), `no drift state recorded for device "phone-x"`},
 	}
 	for _, tt := range tests {
