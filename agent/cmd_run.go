@@ -146,10 +146,13 @@ func runDaemon(ctx context.Context, e *env, cfg config.Config, paths install.Pat
 	if err != nil {
 		log.Warn().Err(err).Msg("resource_sampler_unavailable")
 	}
+	pol := policySource(cfg.Policy, paths.Policy)
+	// The last good policy survives a restart with a broken file.
+	pol.Keep = daemon.KeepPolicyIn(st.DB())
 	d, err := daemon.New(daemon.Options{
 		Scan:     cfg.Scan,
 		Budget:   cfg.Budget,
-		Policy:   policySource(cfg.Policy, paths.Policy),
+		Policy:   pol,
 		Scanner:  cyc,
 		Store:    st,
 		Listener: ln,

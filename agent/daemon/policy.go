@@ -38,6 +38,11 @@ type PolicySource struct {
 	InvalidFinding func(err error, now time.Time) policy.Finding
 	// Read reads File; nil uses readPolicyFile.
 	Read func(file string) ([]byte, error)
+	// Keep, if set, stores each policy file that loads, so that a restart
+	// with a broken file runs the last good policy again (re-validated
+	// with Load) instead of the embedded default; nil keeps it for this
+	// process only.
+	Keep PolicyKeeper
 }
 
 func (s PolicySource) check() error {
@@ -67,6 +72,9 @@ type policyWatch struct {
 	stamp    string
 	lastFull time.Time
 	loadErr  error
+	// keptFile and keptSHA describe what Keep holds ("" when nothing), so
+	// that an unchanged policy is not written again.
+	keptFile, keptSHA string
 }
 
 func newPolicyWatch(src PolicySource, now func() time.Time, log zerolog.Logger) *policyWatch {
@@ -115,6 +123,10 @@ func (w *policyWatch) check(force bool) bool {
 		return false
 	}
 	w.stamp, w.lastFull = stamp, now
+	var saved *SavedPolicy
+	if !w.init {
+		saved = w.readKept()
+	}
 	data, err := w.src.Read(w.src.File)
 	var key string
 	switch {
@@ -135,30 +147,101 @@ func (w *policyWatch) check(force bool) bool {
 	switch {
 	case key == "absent":
 		w.good, w.loadErr = w.src.Default(), nil
+		w.forget()
 		w.log.Info().Str("file", w.src.File).Msg("policy_file_absent_using_default")
 	case err != nil:
-		w.reject(fmt.Errorf("reading policy %s: %w", w.src.File, err), first)
+		w.reject(fmt.Errorf("reading policy %s: %w", w.src.File, err), first, saved)
 	default:
 		p, err := w.src.Load(w.src.File, data)
 		if err != nil {
-			w.reject(err, first)
+			w.reject(err, first, saved)
 			break
 		}
 		w.good, w.loadErr = p, nil
 		w.log.Info().Str("name", p.Ref.Name).Str("sha256", p.Ref.SHA256).Msg("policy_loaded")
+		w.remember(key, data)
 	}
 	return true
 }
 
-// reject records a bad policy; with no good policy yet, the embedded
-// default takes its place.
-func (w *policyWatch) reject(err error, first bool) {
+// reject records a bad policy; with no good policy yet in this process,
+// the last good one kept from before the restart takes its place, else the
+// embedded default.
+func (w *policyWatch) reject(err error, first bool, saved *SavedPolicy) {
 	w.loadErr = err
 	if first {
-		w.good = w.src.Default()
+		w.good = w.restore(saved)
 	}
 	w.log.Error().Str("file", w.src.File).Str("in_force", w.good.Ref.Name).
 		Strs("errors", errorLines(err)).Msg("policy_rejected_keeping_last_good")
+}
+
+// readKept reads what Keep holds; a damaged or unreadable record counts as
+// none (the default then applies, as before a policy was ever kept).
+func (w *policyWatch) readKept() *SavedPolicy {
+	if w.src.Keep == nil {
+		return nil
+	}
+	sp, ok, err := w.src.Keep.Saved()
+	if err != nil {
+		w.log.Warn().Err(err).Msg("last_good_policy_unreadable")
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	w.keptFile, w.keptSHA = sp.File, sp.SHA256
+	return &sp
+}
+
+// restore returns the policy to run when the file fails at start: the
+// kept last good policy of the same file, validated again with Load (the
+// agent may have been upgraded since), else the embedded default. A policy
+// kept for another file is not used: the configuration was changed to
+// point elsewhere on purpose.
+func (w *policyWatch) restore(saved *SavedPolicy) scan.Policy {
+	switch {
+	case saved == nil:
+		return w.src.Default()
+	case saved.File != w.src.File:
+		w.log.Info().Str("kept_file", saved.File).Str("file", w.src.File).Msg("last_good_policy_of_another_file_ignored")
+		return w.src.Default()
+	}
+	p, err := w.src.Load(saved.File, saved.Data)
+	if err != nil {
+		w.log.Warn().Str("file", saved.File).Strs("errors", errorLines(err)).Msg("last_good_policy_no_longer_loads")
+		return w.src.Default()
+	}
+	w.log.Info().Str("name", p.Ref.Name).Str("sha256", saved.SHA256).Time("saved_at", saved.SavedAt).Msg("last_good_policy_restored")
+	return p
+}
+
+// remember keeps a policy that loaded, unless Keep already holds it.
+func (w *policyWatch) remember(sha string, data []byte) {
+	if w.src.Keep == nil || (w.keptFile == w.src.File && w.keptSHA == sha) {
+		return
+	}
+	sp := SavedPolicy{File: w.src.File, SHA256: sha, SavedAt: w.now().UTC(), Data: data}
+	if err := w.src.Keep.Save(sp); err != nil {
+		// Not fatal: the policy runs; only a restart with a broken file
+		// would fall back further than necessary.
+		w.log.Warn().Err(err).Msg("last_good_policy_not_kept")
+		return
+	}
+	w.keptFile, w.keptSHA = sp.File, sp.SHA256
+}
+
+// forget drops the kept policy once the optional file is absent and the
+// default is in force, so that a restart agrees with this process.
+func (w *policyWatch) forget() {
+	if w.src.Keep == nil || w.keptSHA == "" {
+		return
+	}
+	if err := w.src.Keep.Forget(); err != nil {
+		w.log.Warn().Err(err).Msg("last_good_policy_not_forgotten")
+		return
+	}
+	w.keptFile, w.keptSHA = "", ""
 }
 
 // current returns the policy to scan with: the last good one, carrying the
