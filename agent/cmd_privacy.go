@@ -13,6 +13,7 @@ import (
 
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/config"
+	"github.com/msgguard/msgguard/agent/daemon"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/report"
 	"github.com/msgguard/msgguard/agent/report/outbox"
@@ -199,6 +200,11 @@ func buildPrivacy(cfg config.Config, source, lang string) privacyView {
 		{What: tr("first failure of each failing finding (for grace periods)", "erster Verstoß je nicht erfülltem Befund (für Übergangsfristen)"), Where: db,
 			Retention: tr("until the finding passes or disappears", "bis der Befund erfüllt ist oder wegfällt"),
 			Fields:    typeFields(reflect.TypeFor[firstFailure]())},
+		{What: tr("the last policy that loaded (path, digest and content of the file), so that the service keeps enforcing it after a restart with a broken file",
+			"die zuletzt fehlerfrei geladene Richtlinie (Pfad, Prüfsumme und Inhalt der Datei), damit der Dienst sie nach einem Neustart mit fehlerhafter Datei weiter durchsetzt"), Where: db,
+			Retention: tr("one copy, replaced when a changed policy file loads; deleted with the database (agent uninstall --purge)",
+				"eine Kopie, ersetzt, sobald eine geänderte Richtliniendatei fehlerfrei geladen wird; gelöscht mit der Datenbank (agent uninstall --purge)"),
+			Fields: typeFields(reflect.TypeFor[daemon.SavedPolicy]())},
 	}
 	for _, s := range cfg.Sinks {
 		if s.Err != nil || !isEventSink(s.Type) {
