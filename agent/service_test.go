@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/msgguard/msgguard/agent/daemon"
+	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
@@ -409,6 +410,85 @@ func TestService(t *testing.T) {
 		}
 	})
 
+	t.Run("attest through the service as root", func(t *testing.T) {
+		const rule = "attestation.telegram.secret-chats-only"
+		if before, _ := c.Status(ctx); !hasRule(before, rule, policy.StatusFail) {
+			t.Fatalf("before: %s is not failing", rule)
+		}
+		out, err := a.asRoot("attest", "telegram.secret-chats-only", "--by", "IT Ops", "--note", "ticket 41", "--socket", a.socket)
+		if err != nil {
+			t.Fatalf("agent attest: %v\n%s", err, out)
+		}
+		if !strings.Contains(out, "recorded: "+rule+" attested by IT Ops") || !strings.Contains(out, "the service rescanned; 'agent status' shows it") {
+			t.Errorf("agent attest output:\n%s", out)
+		}
+		// Right away: the service rescanned before answering.
+		r, err := c.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f *status.Finding
+		for i := range r.Findings {
+			if r.Findings[i].Rule == rule {
+				f = &r.Findings[i]
+			}
+		}
+		if f == nil || f.Status != policy.StatusAttested || f.Attestation == nil || f.Attestation.By != "IT Ops" {
+			t.Errorf("status right after attest: %+v; want attested by IT Ops", f)
+		}
+		// The CLI's status says the same.
+		if out, _ := a.asRoot("status", "--socket", a.socket, "--verbose", "--lang", "en"); !strings.Contains(out, "IT Ops") {
+			t.Errorf("agent status does not show the attestation:\n%s", out)
+		}
+	})
+
+	t.Run("records as nobody are refused", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"attest", "telegram.contact-sync-off", "--by", "mallory"},
+			{"exempt", "remote-wipe", "--reason", "r", "--approver", "mallory", "--until", time.Now().AddDate(0, 1, 0).Format(time.DateOnly)},
+			{"baseline", "accept", "--by", "mallory", "--why", "w"},
+		} {
+			_, errOut, code := a.asNobody(append(args, "--socket", a.socket)...)
+			if code != exitUsage || !strings.Contains(errOut, "only an administrator may record this") {
+				t.Errorf("agent %s as nobody: exit %d, %q; want refusal", args[0], code, errOut)
+			}
+		}
+		r, err := c.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasRule(r, "attestation.telegram.contact-sync-off", policy.StatusFail) || hasRule(r, "remote-wipe", policy.StatusExempt) {
+			t.Error("a refused record changed the findings")
+		}
+		if strings.Contains(p.out.String(), "mallory") {
+			t.Error("a refused record reached the log")
+		}
+	})
+
+	t.Run("baseline accept through the service", func(t *testing.T) {
+		out, err := a.asRoot("baseline", "accept", "--by", "IT Ops", "--why", "ticket 42", "--socket", a.socket)
+		if err != nil || !strings.HasPrefix(out, "accepted the current state of ") {
+			t.Fatalf("agent baseline accept: %v\n%s", err, out)
+		}
+		raw, err := c.Drift(ctx, time.Now().Add(-time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v drift.View
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range v.Events {
+			if ev.Kind == drift.KindBaselineAccepted && ev.By == "IT Ops" && ev.Reason == "ticket 42" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d baseline_accepted events by IT Ops in /v1/drift; want 1: %+v", n, v.Events)
+		}
+	})
+
 	t.Run("SIGTERM stops within 20 s", func(t *testing.T) {
 		start := time.Now()
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -549,6 +629,63 @@ func TestService(t *testing.T) {
 			t.Errorf("database rebuilt after kill -9: %v", h.Problems)
 		}
 	})
+
+	t.Run("a restart with a broken policy runs the last good one", func(t *testing.T) {
+		a.writePolicy(t, "Kept policy")
+		p3 := a.start(t)
+		c3 := a.client(t, p3)
+		waitStatus(t, c3, "the custom policy in force", func(r *status.Report) bool {
+			return r.Policy.Name == "Kept policy" && len(r.Policy.Errors) == 0
+		})
+		p3.stop(t)
+
+		a.writePolicy(t, "!garbage")
+		p4 := a.start(t)
+		c4 := a.client(t, p4)
+		// The first answer may be the stored report of the run before;
+		// wait for the new run's scan, which carries the file's errors.
+		r := waitStatus(t, c4, "the rejected policy's errors", func(r *status.Report) bool {
+			return len(r.Policy.Errors) > 0
+		})
+		if r.Policy.Name != "Kept policy" {
+			t.Errorf("policy in force after the restart = %q; want the last good (Kept policy), not the embedded default", r.Policy.Name)
+		}
+		if !hasRule(r, policy.RulePolicyInvalid, policy.StatusFail) {
+			t.Error("no failing policy.invalid finding")
+		}
+		if h := r.Service.Health; h.OK || !strings.Contains(strings.Join(h.Problems, "\n"), `"Kept policy" stays in force`) {
+			t.Errorf("health = %+v; want the rejected file with the kept policy named", h)
+		}
+		if !strings.Contains(p4.out.String(), `"last_good_policy_restored"`) {
+			t.Error("no last_good_policy_restored log line")
+		}
+	})
+}
+
+// asRoot runs the agent binary as this (root) process, in English, and
+// returns its combined output.
+func (a *agentTree) asRoot(args ...string) (string, error) {
+	cmd := exec.Command(a.bin, args...)
+	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=", "LC_MESSAGES=")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *daemonProc) stop(t testing.TB) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Fatalf("agent exited with %v\n%s", err, p.out)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("agent did not stop within 20 s of SIGTERM")
+	}
 }
 
 // BenchmarkDaemon measures the real daemon: its idle RSS (VmRSS of the
