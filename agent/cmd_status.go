@@ -38,7 +38,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 	if !*jsonOut {
 		at := r.ScannedAt.Local().Format("2006-01-02 15:04:05 MST")
 		if e.lang(*lang) == "de" {
-			fmt.Fprintf(e.stdout, "Dienst läuft nicht; angezeigt wird die letzte gespeicherte Prüfung vom %s\n\n", at)
+			fmt.Fprintf(e.stdout, "Dienst läuft nicht; letzte gespeicherte Prüfung vom %s\n\n", at)
 		} else {
 			fmt.Fprintf(e.stdout, "service not running; showing last recorded scan from %s\n\n", at)
 		}
