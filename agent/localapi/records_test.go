@@ -5,13 +5,17 @@ package localapi
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
@@ -229,5 +233,38 @@ func TestRecordRequestFiltering(t *testing.T) {
 				t.Errorf("a refused request reached the backend")
 			}
 		})
+	}
+}
+
+// BenchmarkAttestRoundTrip measures one POST /v1/attest through the socket
+// (JSON both ways, peer lookup, strict decoding) against a backend that
+// answers at once: the API's own cost on top of the record and rescan.
+func BenchmarkAttestRoundTrip(b *testing.B) {
+	be := &fakeRecorder{fakeBackend: fakeBackend{report: sampleReport()}}
+	dir, err := os.MkdirTemp("", "mgla")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "agent.sock")
+	l, err := Listen(sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := NewServer(be, zerolog.Nop())
+	s.identify = func(net.Conn) (Peer, error) { return Peer{UID: 0, Admin: true}, nil }
+	go s.Serve(l)
+	defer s.Shutdown(context.Background())
+	c := NewClient(sock)
+	defer c.Close()
+	req := AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna Admin", Note: "ticket 7"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Attest(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+		be.mu.Lock()
+		be.got = be.got[:0]
+		be.mu.Unlock()
 	}
 }
