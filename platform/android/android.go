@@ -23,13 +23,12 @@ package android
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/phone"
 )
 
 // Command is the runner name of the adb client.
@@ -55,12 +54,6 @@ func CommandPaths() map[string][]string {
 // is zero. dumpsys on a busy phone takes a few seconds; 20 s leaves room
 // while keeping a hung phone from stalling the agent's cycle.
 const DefaultCommandTimeout = 20 * time.Second
-
-// maxConsecutiveTimeouts stops a scan early when the phone has stopped
-// answering: after this many timeouts in a row the remaining probes are
-// skipped (and reported), so a scan of a hung phone takes at most a few
-// timeouts instead of one per command.
-const maxConsecutiveTimeouts = 2
 
 // Connection states printed by `adb devices` (adb transport.cpp
 // to_string(ConnectionState)). Other states (bootloader, recovery, sideload,
@@ -117,35 +110,15 @@ func NotReady(err error) bool {
 		errors.Is(err, ErrNoPermission) || errors.Is(err, ErrDisconnected)
 }
 
-// Options tune a scan.
-type Options struct {
-	// ClearSerial stores the serial itself as Device.ID instead of its
-	// SHA-256 (a policy may ask for it to match the asset register).
-	ClearSerial bool
-	// Label is the owner label an admin gave this phone (Device.Label).
-	Label string
-	// CommandTimeout bounds each adb command; zero means
-	// DefaultCommandTimeout.
-	CommandTimeout time.Duration
-}
-
-func (o Options) timeout() time.Duration {
-	if o.CommandTimeout > 0 {
-		return o.CommandTimeout
-	}
-	return DefaultCommandTimeout
-}
+// Options tune a scan: ClearSerial keeps the serial itself as Device.ID,
+// Label is the owner label, CommandTimeout bounds each adb command (zero
+// means DefaultCommandTimeout).
+type Options = phone.Options
 
 // DeviceID is the stable Device.ID of a phone: the hex SHA-256 of its serial,
 // or the serial itself when clear is true. The agent can use it to find a
 // phone's stored record without scanning it.
-func DeviceID(serial string, clear bool) string {
-	if clear {
-		return serial
-	}
-	sum := sha256.Sum256([]byte(serial))
-	return hex.EncodeToString(sum[:])
-}
+func DeviceID(serial string, clear bool) string { return phone.DeviceID(serial, clear) }
 
 // ValidSerial reports whether serial can be passed to `adb -s`: 1–128
 // printable, non-space characters, not starting with "-" (it would read as

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/msgguard/msgguard/platform/phone"
 )
 
 // Limits on what a phone's output may make us keep.
@@ -45,7 +47,7 @@ func parseGetprop(b []byte) (props, error) {
 		if dst == nil {
 			continue
 		}
-		*dst = printable(val, 96)
+		*dst = phone.Printable(val, 96)
 		found = true
 	}
 	if err := sc.Err(); err != nil {
@@ -82,21 +84,6 @@ func propLine(line string) (name, val string, ok bool) {
 	}
 	name, val, ok = strings.Cut(line[1:len(line)-1], "]: [")
 	return name, val, ok
-}
-
-// printable keeps s short and free of control characters, for values that
-// end up in the inventory.
-func printable(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, ""))
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "")
-	}
-	return strings.TrimSpace(s)
 }
 
 // UserInfo flags (AOSP core/java/android/content/pm/UserInfo.java). Samsung

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/msgguard/msgguard/platform/phone"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -44,7 +45,7 @@ func screenLocks(ctx context.Context, s *session, users []androidUser) []policy.
 		states, err = parseLockSettings(out)
 	}
 	if err != nil {
-		s.problem(probeScreenLock, cmd, err)
+		s.Problem(probeScreenLock, cmd, err)
 	}
 	times := map[int]timeouts{}
 	for _, u := range users {
@@ -71,7 +72,7 @@ func screenLocks(ctx context.Context, s *session, users []androidUser) []policy.
 func lockFor(u androidUser, parent int, states map[int]lockState, readErr error) policy.ScreenLock {
 	l := policy.ScreenLock{User: userName(u.ID), Applicable: policy.Yes, Source: "dumpsys lock_settings"}
 	if readErr != nil {
-		l.Reason = "dumpsys lock_settings could not be read: " + describe(readErr)
+		l.Reason = "dumpsys lock_settings could not be read: " + phone.Describe(readErr)
 		return l
 	}
 	st, ok := states[u.ID]
@@ -122,7 +123,7 @@ func setting(ctx context.Context, s *session, user, ns, key string) (ms int64, s
 		ms, set, err = parseSetting(out)
 	}
 	if err != nil {
-		s.problem(probeScreenLock, fmt.Sprintf("settings get --user %s %s %s", user, ns, key), err)
+		s.Problem(probeScreenLock, fmt.Sprintf("settings get --user %s %s %s", user, ns, key), err)
 		return 0, false, false
 	}
 	return ms, set, true
@@ -204,8 +205,8 @@ func remoteWipe(ctx context.Context, s *session, cat *policy.Catalog, users []an
 		}
 	}
 	if err != nil {
-		s.problem(probeRemoteWipe, source, err)
-		return policy.RemoteWipe{Source: source, Reason: "device and profile owners could not be read: " + describe(err)}
+		s.Problem(probeRemoteWipe, source, err)
+		return policy.RemoteWipe{Source: source, Reason: "device and profile owners could not be read: " + phone.Describe(err)}
 	}
 	return wipeFromOwners(owners, users, cat, source)
 }
@@ -213,7 +214,7 @@ func remoteWipe(ctx context.Context, s *session, cat *policy.Catalog, users []an
 func listOwners(ctx context.Context, s *session) ([]owner, error) {
 	out, err := s.shell(ctx, "dpm", "list-owners")
 	if err != nil {
-		if s.fatal != nil || errors.Is(err, errTimeout) || errors.Is(err, errSkipped) {
+		if s.Fatal() != nil || errors.Is(err, phone.ErrTimeout) || errors.Is(err, phone.ErrSkipped) {
 			return nil, err
 		}
 		// Android 11's dpm rejects the subcommand (usage, non-zero exit).

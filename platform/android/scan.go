@@ -38,7 +38,7 @@ func Scan(ctx context.Context, run platform.Runner, serial string, cat *policy.C
 	if cat == nil {
 		cat = &policy.Catalog{}
 	}
-	s := &session{run: run, serial: serial, timeout: opts.timeout()}
+	s := newSession(run, serial, opts.Timeout(DefaultCommandTimeout))
 	inv := &policy.Inventory{Device: policy.Device{
 		ID:       DeviceID(serial, opts.ClearSerial),
 		Kind:     "phone",
@@ -49,10 +49,10 @@ func Scan(ctx context.Context, run platform.Runner, serial string, cat *policy.C
 	users := scanUsers(ctx, s, inv)
 	scanMessengers(ctx, s, cat, users, inv)
 	inv.Posture = scanPosture(ctx, s, cat, users, pr)
-	if s.fatal != nil {
-		return nil, fmt.Errorf("android scan: %w", s.fatal) // the caller knows the serial; errors may be logged
+	if s.Fatal() != nil {
+		return nil, fmt.Errorf("android scan: %w", s.Fatal()) // the caller knows the serial; errors may be logged
 	}
-	inv.Problems = s.problems
+	inv.Problems = s.Problems()
 	return inv, nil
 }
 
@@ -61,12 +61,12 @@ func Scan(ctx context.Context, run platform.Runner, serial string, cat *policy.C
 func identify(ctx context.Context, s *session, inv *policy.Inventory) *props {
 	out, err := s.shell(ctx, "getprop")
 	if err != nil {
-		s.problem(probeIdentify, "getprop", err)
+		s.Problem(probeIdentify, "getprop", err)
 		return nil
 	}
 	p, err := parseGetprop(out)
 	if err != nil {
-		s.problem(probeIdentify, "getprop", err)
+		s.Problem(probeIdentify, "getprop", err)
 		return nil
 	}
 	inv.Device.Model = deviceModel(p.Manufacturer, p.Model)
@@ -98,7 +98,7 @@ func scanUsers(ctx context.Context, s *session, inv *policy.Inventory) []android
 		users, err = parseUsers(out)
 	}
 	if err != nil {
-		s.problem(probeUsers, "pm list users", err)
+		s.Problem(probeUsers, "pm list users", err)
 		users = []androidUser{{ID: 0}}
 	}
 	for _, u := range users {
@@ -129,7 +129,7 @@ func scanMessengers(ctx context.Context, s *session, cat *policy.Catalog, users 
 			pkgs, err = parsePackageList(out)
 		}
 		if err != nil {
-			s.problem(probePackages, strings.Join(cmd, " "), err)
+			s.Problem(probePackages, strings.Join(cmd, " "), err)
 			continue
 		}
 		for _, p := range pkgs {
@@ -164,12 +164,12 @@ func scanMessengers(ctx context.Context, s *session, cat *policy.Catalog, users 
 func dumpPackage(ctx context.Context, s *session, pkg string) pkgInfo {
 	out, err := s.shell(ctx, "dumpsys", "package", pkg)
 	if err != nil {
-		s.problem(probeApp, "dumpsys package "+pkg, err)
+		s.Problem(probeApp, "dumpsys package "+pkg, err)
 		return pkgInfo{}
 	}
 	info := parsePackageDump(out, pkg)
 	if !info.Found {
-		s.problem(probeApp, "dumpsys package "+pkg, fmt.Errorf("no entry for %s in the dump", pkg))
+		s.Problem(probeApp, "dumpsys package "+pkg, fmt.Errorf("no entry for %s in the dump", pkg))
 	}
 	return info
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/phone"
 	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -251,7 +251,7 @@ func TestCheckAllowedRefusesLocksettings(t *testing.T) {
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r := platformtest.NewFakeRunner()
-			s := &session{run: r, serial: "X", timeout: time.Second}
+			s := newSession(r, "X", time.Second)
 			if _, err := s.shell(context.Background(), args...); !errors.Is(err, ErrForbiddenCommand) {
 				t.Errorf("shell(%q) error = %v; want ErrForbiddenCommand", args, err)
 			}
@@ -394,8 +394,8 @@ func TestScanHungCommands(t *testing.T) {
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("scan took %s", d)
 		}
-		if n := len(r.CallLog()); n != maxConsecutiveTimeouts {
-			t.Errorf("commands run = %d; want %d", n, maxConsecutiveTimeouts)
+		if n := len(r.CallLog()); n != phone.MaxConsecutiveTimeouts {
+			t.Errorf("commands run = %d; want %d", n, phone.MaxConsecutiveTimeouts)
 		}
 		if len(inv.Problems) == 0 || !strings.Contains(inv.Problems[len(inv.Problems)-1].Message, "stopped answering") {
 			t.Errorf("problems = %+v", inv.Problems)

@@ -18,13 +18,12 @@ package ios
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/phone"
 )
 
 // Runner names of the libimobiledevice tools.
@@ -50,10 +49,6 @@ func CommandPaths() map[string][]string {
 // DefaultCommandTimeout bounds one command when Options.CommandTimeout is
 // zero. Listing all apps of a full iPhone takes a few seconds.
 const DefaultCommandTimeout = 30 * time.Second
-
-// maxConsecutiveTimeouts: after this many timeouts in a row the rest of the
-// scan is skipped (and reported).
-const maxConsecutiveTimeouts = 2
 
 // Pairing states in Phone.State.
 const (
@@ -88,32 +83,14 @@ func NotReady(err error) bool {
 	return errors.Is(err, ErrNotPaired) || errors.Is(err, ErrDisconnected)
 }
 
-// Options tune a scan.
-type Options struct {
-	// ClearSerial stores the UDID itself as Device.ID instead of its SHA-256.
-	ClearSerial bool
-	// Label is the owner label an admin gave this device.
-	Label string
-	// CommandTimeout bounds each command; zero means DefaultCommandTimeout.
-	CommandTimeout time.Duration
-}
-
-func (o Options) timeout() time.Duration {
-	if o.CommandTimeout > 0 {
-		return o.CommandTimeout
-	}
-	return DefaultCommandTimeout
-}
+// Options tune a scan: ClearSerial keeps the UDID itself as Device.ID,
+// Label is the owner label, CommandTimeout bounds each command (zero means
+// DefaultCommandTimeout).
+type Options = phone.Options
 
 // DeviceID is the stable Device.ID: the hex SHA-256 of the UDID, or the UDID
 // itself when clear is true.
-func DeviceID(udid string, clear bool) string {
-	if clear {
-		return udid
-	}
-	sum := sha256.Sum256([]byte(udid))
-	return hex.EncodeToString(sum[:])
-}
+func DeviceID(udid string, clear bool) string { return phone.DeviceID(udid, clear) }
 
 // ValidUDID reports whether s looks like a UDID: 40 hex digits (devices
 // before 2018) or "XXXXXXXX-XXXXXXXXXXXXXXXX" (25 characters), more

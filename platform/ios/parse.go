@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/msgguard/msgguard/platform/phone"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -43,7 +44,7 @@ func parseValue(b []byte) (string, bool) {
 	if s == "" || strings.ContainsAny(s, "\n\r") || len(s) > 128 {
 		return "", false
 	}
-	v := printable(s, 128)
+	v := phone.Printable(s, 128)
 	return v, v != ""
 }
 
@@ -152,7 +153,7 @@ func splitQuoted(s string) []string {
 			col = strings.TrimSpace(col)
 			s = "," + s
 		}
-		cols = append(cols, printable(col, 64))
+		cols = append(cols, phone.Printable(col, 64))
 		var ok bool
 		if s, ok = strings.CutPrefix(strings.TrimLeft(s, " "), ","); !ok {
 			return cols
@@ -193,17 +194,4 @@ func validBundleID(s string) bool {
 		}
 	}
 	return true
-}
-
-func printable(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, ""))
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "")
-	}
-	return strings.TrimSpace(s)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/phone"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -41,7 +42,7 @@ func Scan(ctx context.Context, run platform.Runner, udid string, cat *policy.Cat
 	if cat == nil {
 		cat = &policy.Catalog{}
 	}
-	s := &session{run: run, udid: udid, timeout: opts.timeout()}
+	s := newSession(run, udid, opts.Timeout(DefaultCommandTimeout))
 	if err := checkPaired(ctx, s); err != nil {
 		return nil, err
 	}
@@ -57,10 +58,10 @@ func Scan(ctx context.Context, run platform.Runner, udid string, cat *policy.Cat
 	identify(ctx, s, inv)
 	scanApps(ctx, s, cat, inv)
 	inv.Posture = scanPosture(ctx, s)
-	if s.fatal != nil {
-		return nil, fmt.Errorf("ios scan: %w", s.fatal) // the caller knows the UDID; errors may be logged
+	if s.Fatal() != nil {
+		return nil, fmt.Errorf("ios scan: %w", s.Fatal()) // the caller knows the UDID; errors may be logged
 	}
-	inv.Problems = s.problems
+	inv.Problems = s.Problems()
 	return inv, nil
 }
 
@@ -69,12 +70,12 @@ func Scan(ctx context.Context, run platform.Runner, udid string, cat *policy.Cat
 // stops with ErrNotPaired; if the records cannot be read the scan goes on
 // and lockdown decides.
 func checkPaired(ctx context.Context, s *session) error {
-	out, err := s.cmd(ctx, CmdPair, "list")
+	out, err := s.Output(ctx, CmdPair, "list")
 	if err != nil {
-		if s.fatal != nil {
-			return s.fatal
+		if s.Fatal() != nil {
+			return s.Fatal()
 		}
-		s.problem(probeIdentify, "idevicepair list", err)
+		s.Problem(probeIdentify, "idevicepair list", err)
 		return nil
 	}
 	for _, u := range parseUDIDs(out) {
@@ -92,21 +93,21 @@ func (s *session) info(ctx context.Context, domain, key string) ([]byte, string,
 		args = append(args, "-q", domain)
 	}
 	args = append(args, "-k", key)
-	out, err := s.cmd(ctx, CmdInfo, args...)
+	out, err := s.Output(ctx, CmdInfo, args...)
 	return out, "ideviceinfo " + strings.Join(args[2:], " "), err
 }
 
 // identify reads the OS version and the model identifier ("iPhone14,5").
 func identify(ctx context.Context, s *session, inv *policy.Inventory) {
 	if out, cmd, err := s.info(ctx, "", "ProductVersion"); err != nil {
-		s.problem(probeIdentify, cmd, err)
+		s.Problem(probeIdentify, cmd, err)
 	} else if v, ok := parseValue(out); ok {
-		inv.Device.OSVersion = "iOS " + printable(v, 32)
+		inv.Device.OSVersion = "iOS " + phone.Printable(v, 32)
 	}
 	if out, cmd, err := s.info(ctx, "", "ProductType"); err != nil {
-		s.problem(probeIdentify, cmd, err)
+		s.Problem(probeIdentify, cmd, err)
 	} else if v, ok := parseValue(out); ok {
-		inv.Device.Model = printable(v, 64)
+		inv.Device.Model = phone.Printable(v, 64)
 	}
 }
 
@@ -115,17 +116,17 @@ func identify(ctx context.Context, s *session, inv *policy.Inventory) {
 // subcommands; when the old syntax is rejected the new one is tried.
 func scanApps(ctx context.Context, s *session, cat *policy.Catalog, inv *policy.Inventory) {
 	cmd := []string{"-u", s.udid, "-l", "-o", "list_all"}
-	out, err := s.cmd(ctx, CmdInstaller, cmd...)
-	if err != nil && s.fatal == nil && !errors.Is(err, errTimeout) && !errors.Is(err, errSkipped) {
+	out, err := s.Output(ctx, CmdInstaller, cmd...)
+	if err != nil && s.Fatal() == nil && !errors.Is(err, phone.ErrTimeout) && !errors.Is(err, phone.ErrSkipped) {
 		cmd = []string{"-u", s.udid, "list", "--all"}
-		out, err = s.cmd(ctx, CmdInstaller, cmd...)
+		out, err = s.Output(ctx, CmdInstaller, cmd...)
 	}
 	var apps []app
 	if err == nil {
 		apps, err = parseAppList(out)
 	}
 	if err != nil {
-		s.problem(probeApps, "ideviceinstaller "+strings.Join(cmd[2:], " "), err)
+		s.Problem(probeApps, "ideviceinstaller "+strings.Join(cmd[2:], " "), err)
 		return
 	}
 	index := bundleIndex(cat)
@@ -167,8 +168,8 @@ func scanPosture(ctx context.Context, s *session) policy.Posture {
 	lock := policy.ScreenLock{User: userName, Applicable: policy.Yes, Source: "ideviceinfo PasswordProtected"}
 	out, cmd, err := s.info(ctx, "", "PasswordProtected")
 	if err != nil {
-		s.problem(probeScreenLock, cmd, err)
-		lock.Reason = "passcode state could not be read: " + describe(err)
+		s.Problem(probeScreenLock, cmd, err)
+		lock.Reason = "passcode state could not be read: " + phone.Describe(err)
 	} else if lock.Enabled = parseBool(out); lock.Enabled == policy.Unknown {
 		lock.Reason = "ideviceinfo returned no PasswordProtected value"
 	}
@@ -189,12 +190,12 @@ func remoteWipe(ctx context.Context, s *session) policy.RemoteWipe {
 	w := policy.RemoteWipe{Source: "ideviceinfo com.apple.mobile.chaperone DeviceIsChaperoned"}
 	supervised := policy.Unknown
 	if out, cmd, err := s.info(ctx, "com.apple.mobile.chaperone", "DeviceIsChaperoned"); err != nil {
-		s.problem(probeRemoteWipe, cmd, err)
+		s.Problem(probeRemoteWipe, cmd, err)
 	} else {
 		supervised = parseBool(out)
 	}
 	if out, cmd, err := s.info(ctx, "com.apple.fmip", "IsAssociated"); err != nil {
-		s.problem(probeRemoteWipe, cmd, err)
+		s.Problem(probeRemoteWipe, cmd, err)
 	} else {
 		w.ConsumerLock = parseBool(out)
 	}

@@ -1,8 +1,6 @@
 package ios
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -10,58 +8,18 @@ import (
 	"time"
 
 	"github.com/msgguard/msgguard/platform"
-	"github.com/msgguard/msgguard/policy"
+	"github.com/msgguard/msgguard/platform/phone"
 )
 
-// session runs the commands of one scan of one device.
+// session runs the commands of one scan of one device (see phone.Session:
+// per-command timeout, early stop, device-level failures end the scan).
 type session struct {
-	run      platform.Runner
-	udid     string
-	timeout  time.Duration
-	problems []policy.Problem
-	fatal    error
-	timeouts int
+	*phone.Session
+	udid string
 }
 
-var (
-	errTimeout = errors.New("timed out")
-	errSkipped = errors.New("skipped: the device stopped answering")
-)
-
-// cmd runs name with args under the per-command timeout. Device-level
-// failures (unplugged, not paired) become s.fatal and end the scan.
-func (s *session) cmd(ctx context.Context, name string, args ...string) ([]byte, error) {
-	if s.fatal != nil {
-		return nil, s.fatal
-	}
-	if s.timeouts >= maxConsecutiveTimeouts {
-		return nil, errSkipped
-	}
-	cctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	out, err := s.run.Output(cctx, name, args...)
-	if err == nil {
-		s.timeouts = 0
-		return out, nil
-	}
-	if ctx.Err() != nil {
-		s.fatal = ctx.Err()
-		return nil, s.fatal
-	}
-	if errors.Is(err, context.DeadlineExceeded) || cctx.Err() != nil {
-		s.timeouts++
-		return nil, fmt.Errorf("%w after %s", errTimeout, s.timeout)
-	}
-	s.timeouts = 0
-	if devErr := classify(err, out); devErr != nil {
-		s.fatal = devErr
-		return nil, devErr
-	}
-	return out, err
-}
-
-func (s *session) problem(probe, command string, err error) {
-	s.problems = append(s.problems, policy.Problem{Probe: probe, Path: command, Message: describe(err)})
+func newSession(run platform.Runner, udid string, timeout time.Duration) *session {
+	return &session{Session: phone.NewSession(run, timeout, classify), udid: udid}
 }
 
 // lockdownRe matches ideviceinfo's "ERROR: Could not connect to lockdownd:
@@ -88,9 +46,6 @@ var pairingErrors = []string{
 //	idevice_id -l:           "ERROR: Unable to retrieve device list!" (usbmuxd not running)
 //	ideviceinstaller 1.1.1:  "Could not connect to lockdownd. Exiting."
 func classify(err error, stdout []byte) error {
-	if errors.Is(err, platform.ErrCommandNotAllowed) || errors.Is(err, platform.ErrCommandNotFound) {
-		return err
-	}
 	var ce *platform.CommandError
 	if !errors.As(err, &ce) {
 		return nil
@@ -115,27 +70,4 @@ func classify(err error, stdout []byte) error {
 		}
 	}
 	return nil
-}
-
-func describe(err error) string {
-	var ce *platform.CommandError
-	if errors.As(err, &ce) {
-		if line := firstLine(ce.Stderr); line != "" {
-			return fmt.Sprintf("%v: %s", ce.Err, line)
-		}
-		return ce.Err.Error()
-	}
-	return err.Error()
-}
-
-func firstLine(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = bytes.TrimSpace(b[:i])
-	}
-	const max = 160
-	if len(b) > max {
-		b = append(b[:max:max], "..."...)
-	}
-	return strings.ToValidUTF8(string(b), "?")
 }
