@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/msgguard/msgguard/platform/phone/phonetest"
 	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -13,7 +14,7 @@ import (
 // manyPackages returns the done-when phone with n installed packages per
 // profile (the catalog apps among them), as a phone with a few hundred apps
 // reports them.
-func manyPackages(t testing.TB, n int) (phoneFixture, *platformtest.FakeRunner) {
+func manyPackages(t testing.TB, n int) (phonetest.Fixture, *platformtest.FakeRunner) {
 	f := loadFixture(t, "pixel7-a14-workprofile-nopin.txtar")
 	r := fakeFor(f)
 	for _, user := range []struct {
@@ -27,7 +28,7 @@ func manyPackages(t testing.TB, n int) (phoneFixture, *platformtest.FakeRunner) 
 				fmt.Fprintf(&b, "package:%s\n", user.catalog)
 			}
 		}
-		r.Set("adb -s "+f.Serial+" shell pm list packages --user "+user.id, b.String())
+		r.Set("adb -s "+f.ID+" shell pm list packages --user "+user.id, b.String())
 	}
 	return f, r
 }
@@ -36,7 +37,7 @@ func manyPackages(t testing.TB, n int) (phoneFixture, *platformtest.FakeRunner) 
 // (one dumpsys per catalog match) and give the same inventory.
 func TestScanManyPackages(t *testing.T) {
 	f, r := manyPackages(t, 400)
-	inv, err := Scan(context.Background(), r, f.Serial, testCatalog(), Options{})
+	inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func BenchmarkScan400Packages(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r.Calls = r.Calls[:0]
-		inv, err := Scan(context.Background(), r, f.Serial, cat, Options{})
+		inv, err := Scan(context.Background(), r, f.ID, cat, Options{})
 		if err != nil || len(inv.Messengers) != 2 || inv.Posture.RemoteWipe.Capable != policy.Yes {
 			b.Fatalf("scan: %v %+v", err, inv)
 		}
@@ -75,7 +76,7 @@ func BenchmarkScan400Packages(b *testing.B) {
 
 func BenchmarkParsePackageDump(b *testing.B) {
 	f := loadFixture(b, "pixel7-a14-workprofile-nopin.txtar")
-	dump := []byte(f.body(b, "dumpsys package com.whatsapp"))
+	dump := []byte(f.Body(b, "dumpsys package com.whatsapp"))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(dump)))
 	for i := 0; i < b.N; i++ {

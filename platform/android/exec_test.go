@@ -13,28 +13,18 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/phone/phonetest"
 	"github.com/msgguard/msgguard/policy"
 )
 
-// fakeAdb sets up testdata/fakecmd.sh as an "adb" executable in a temporary
+// fakeAdb installs phonetest's fakecmd.sh as "adb" in a temporary
 // directory, serving `adb devices -l` from adb-devices-l.txt and each given
 // phone fixture as phones/<serial>.txtar, and returns a real ExecRunner
-// whose table points at it. Stat is overridden because the copy is not
-// root-owned in every test environment; everything else (process start,
-// arguments, exit status, stderr, timeouts) is the production path.
+// whose table points at it (see phonetest.FakeTools).
 func fakeAdb(t *testing.T, fixtures ...string) *platform.ExecRunner {
 	t.Helper()
 	dir := t.TempDir()
-	script, err := os.ReadFile("testdata/fakecmd.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adb := filepath.Join(dir, "adb")
-	if err := os.WriteFile(adb, script, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	devices, err := os.ReadFile("testdata/adb-devices-l.txt")
 	if err != nil {
 		t.Fatal(err)
@@ -52,17 +42,11 @@ func fakeAdb(t *testing.T, fixtures ...string) *platform.ExecRunner {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "phones", f.Serial+".txtar"), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "phones", f.ID+".txtar"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return &platform.ExecRunner{
-		Paths: map[string][]string{Command: {filepath.Join(dir, "missing-adb"), adb}},
-		Stat: func(p string) bool {
-			st, err := os.Stat(p)
-			return err == nil && st.Mode().IsRegular()
-		},
-	}
+	return phonetest.FakeTools(t, dir, Command)
 }
 
 func TestExecListAndScan(t *testing.T) {
@@ -107,7 +91,7 @@ func TestExecTwoPhonesAtOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			invs[i], errs[i] = Scan(context.Background(), run, f.Serial, testCatalog(), Options{})
+			invs[i], errs[i] = Scan(context.Background(), run, f.ID, testCatalog(), Options{})
 		}()
 	}
 	wg.Wait()
@@ -138,11 +122,11 @@ func TestExecHang(t *testing.T) {
 		t.Fatal(err)
 	}
 	b = []byte(strings.Replace(string(b), "-- dpm list-owners --\n", "-- dpm list-owners [hang] --\n", 1))
-	if err := os.WriteFile(filepath.Join(dir, "phones", f.Serial+".txtar"), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "phones", f.ID+".txtar"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	inv, err := Scan(context.Background(), run, f.Serial, testCatalog(), Options{CommandTimeout: 300 * time.Millisecond})
+	inv, err := Scan(context.Background(), run, f.ID, testCatalog(), Options{CommandTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

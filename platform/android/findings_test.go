@@ -25,7 +25,7 @@ func TestDoneWhenFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := loadFixture(t, "pixel7-a14-workprofile-nopin.txtar")
-	inv, err := Scan(context.Background(), fakeFor(f), f.Serial, cat, Options{})
+	inv, err := Scan(context.Background(), fakeFor(f), f.ID, cat, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestDoneWhenRemoteWipeStrict(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := loadFixture(t, "pixel7-a14-workprofile-nopin.txtar")
-	inv, err := Scan(context.Background(), fakeFor(f), f.Serial, testCatalog(), Options{})
+	inv, err := Scan(context.Background(), fakeFor(f), f.ID, testCatalog(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,7 +149,7 @@ func TestParseGetprop(t *testing.T) {
 
 func TestParsePackageDump(t *testing.T) {
 	f := loadFixture(t, "pixel7-a14-workprofile-nopin.txtar")
-	got := parsePackageDump([]byte(f.body(t, "dumpsys package com.whatsapp")), "com.whatsapp")
+	got := parsePackageDump([]byte(f.Body(t, "dumpsys package com.whatsapp")), "com.whatsapp")
 	want := pkgInfo{Found: true, Version: "2.24.9.78", RequestsContacts: true, Users: map[int]pkgUser{
 		0:  {Installed: policy.Yes, Contacts: policy.Yes},
 		10: {Installed: policy.No, Contacts: policy.No},
@@ -209,14 +209,14 @@ func TestParseLockSettings(t *testing.T) {
 		in   string
 		want map[int]lockState
 	}{
-		{name: "android 14", in: loadFixture(t, "pixel7-a14-workprofile-nopin.txtar").body(t, "dumpsys lock_settings"),
+		{name: "android 14", in: loadFixture(t, "pixel7-a14-workprofile-nopin.txtar").Body(t, "dumpsys lock_settings"),
 			want: map[int]lockState{
 				0:  {Credential: "none", Secure: policy.No, Separate: policy.No, HasFields: true},
 				10: {Credential: "none", Secure: policy.No, Separate: policy.No, HasFields: true},
 			}},
-		{name: "android 11", in: loadFixture(t, "pixel4a-a11-pin.txtar").body(t, "dumpsys lock_settings"),
+		{name: "android 11", in: loadFixture(t, "pixel4a-a11-pin.txtar").Body(t, "dumpsys lock_settings"),
 			want: map[int]lockState{0: {Credential: "PIN", Secure: policy.Yes, Separate: policy.No, HasFields: true}}},
-		{name: "samsung", in: loadFixture(t, "samsung-s23-a14-securefolder.txtar").body(t, "dumpsys lock_settings"),
+		{name: "samsung", in: loadFixture(t, "samsung-s23-a14-securefolder.txtar").Body(t, "dumpsys lock_settings"),
 			want: map[int]lockState{
 				0:   {Credential: "PIN", Secure: policy.Yes, Separate: policy.No, HasFields: true},
 				95:  {Credential: "none", Secure: policy.No, Separate: policy.No, HasFields: true},
@@ -319,21 +319,21 @@ func TestParseListOwners(t *testing.T) {
 }
 
 func TestParseDevicePolicy(t *testing.T) {
-	got, err := parseDevicePolicy([]byte(loadFixture(t, "moto-g7-a10-deviceowner.txtar").body(t, "dumpsys device_policy")))
+	got, err := parseDevicePolicy([]byte(loadFixture(t, "moto-g7-a10-deviceowner.txtar").Body(t, "dumpsys device_policy")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]owner{{User: 0, Package: "com.airwatch.androidagent", Device: true, Parent: -1}}, got); diff != "" {
 		t.Errorf("device owner (-want +got):\n%s", diff)
 	}
-	got, err = parseDevicePolicy([]byte(loadFixture(t, "pixel6-a12-cope.txtar").body(t, "dumpsys device_policy")))
+	got, err = parseDevicePolicy([]byte(loadFixture(t, "pixel6-a12-cope.txtar").Body(t, "dumpsys device_policy")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]owner{{User: 10, Package: "com.google.android.apps.work.clouddpc", OrgOwned: true, Parent: -1}}, got); diff != "" {
 		t.Errorf("profile owner (-want +got):\n%s", diff)
 	}
-	got, err = parseDevicePolicy([]byte(loadFixture(t, "pixel4a-a11-pin.txtar").body(t, "dumpsys device_policy")))
+	got, err = parseDevicePolicy([]byte(loadFixture(t, "pixel4a-a11-pin.txtar").Body(t, "dumpsys device_policy")))
 	if err != nil || len(got) != 0 {
 		t.Errorf("no owners = %+v, %v", got, err)
 	}

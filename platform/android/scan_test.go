@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/platform/phone"
+	"github.com/msgguard/msgguard/platform/phone/phonetest"
 	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -63,7 +64,7 @@ func doneWhenInventory() *policy.Inventory {
 func TestScanDoneWhen(t *testing.T) {
 	f := loadFixture(t, "pixel7-a14-workprofile-nopin.txtar")
 	r := fakeFor(f)
-	inv, err := Scan(context.Background(), r, f.Serial, testCatalog(), Options{})
+	inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{})
 	if err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
@@ -165,7 +166,7 @@ func TestScanFixtures(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			f := loadFixture(t, tt.file)
 			r := fakeFor(f)
-			inv, err := Scan(context.Background(), r, f.Serial, testCatalog(), Options{})
+			inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{})
 			if err != nil {
 				t.Fatalf("Scan: %v", err)
 			}
@@ -267,18 +268,18 @@ func TestCheckAllowedRefusesLocksettings(t *testing.T) {
 
 func TestScanClearSerialAndLabel(t *testing.T) {
 	f := loadFixture(t, "pixel7-a14-workprofile-nopin.txtar")
-	inv, err := Scan(context.Background(), fakeFor(f), f.Serial, testCatalog(), Options{ClearSerial: true, Label: "Anna's phone"})
+	inv, err := Scan(context.Background(), fakeFor(f), f.ID, testCatalog(), Options{ClearSerial: true, Label: "Anna's phone"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.Device.ID != f.Serial || inv.Device.Label != "Anna's phone" {
+	if inv.Device.ID != f.ID || inv.Device.Label != "Anna's phone" {
 		t.Errorf("device = %+v", inv.Device)
 	}
-	inv, err = Scan(context.Background(), fakeFor(f), f.Serial, testCatalog(), Options{})
+	inv, err = Scan(context.Background(), fakeFor(f), f.ID, testCatalog(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.Device.ID != DeviceID(f.Serial, false) {
+	if inv.Device.ID != DeviceID(f.ID, false) {
 		t.Errorf("hashed ID = %q", inv.Device.ID)
 	}
 }
@@ -289,12 +290,12 @@ func TestScanClearSerialAndLabel(t *testing.T) {
 func TestScanKeepsNoPersonalData(t *testing.T) {
 	for _, file := range []string{"pixel7-a14-workprofile-nopin.txtar", "samsung-s23-a14-securefolder.txtar"} {
 		f := loadFixture(t, file)
-		inv, err := Scan(context.Background(), fakeFor(f), f.Serial, testCatalog(), Options{})
+		inv, err := Scan(context.Background(), fakeFor(f), f.ID, testCatalog(), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		dump := fmt.Sprintf("%+v", *inv)
-		for _, secret := range []string{f.Serial, "Telekom", "Europe/Berlin", "Owner", "Secure Folder", "/data/app", "ceDataInode", "38a0f7d5"} {
+		for _, secret := range []string{f.ID, "Telekom", "Europe/Berlin", "Owner", "Secure Folder", "/data/app", "ceDataInode", "38a0f7d5"} {
 			if strings.Contains(dump, secret) {
 				t.Errorf("%s: inventory contains %q", file, secret)
 			}
@@ -315,7 +316,7 @@ func TestScanInvalidSerial(t *testing.T) {
 func TestScanPhoneNotReady(t *testing.T) {
 	f := loadFixture(t, "pixel7-a14-workprofile-nopin.txtar")
 	adbErr := func(stderr string) error {
-		return &platform.CommandError{Name: "adb", Err: exitError(1), Stderr: []byte(stderr)}
+		return &platform.CommandError{Name: "adb", Err: phonetest.ExitError(1), Stderr: []byte(stderr)}
 	}
 	tests := []struct {
 		name    string
@@ -333,9 +334,9 @@ func TestScanPhoneNotReady(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := fakeFor(f)
-			line := "adb -s " + f.Serial + " shell " + tt.failAt
+			line := "adb -s " + f.ID + " shell " + tt.failAt
 			r.SetErr(line, "", tt.err)
-			inv, err := Scan(context.Background(), r, f.Serial, testCatalog(), Options{})
+			inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{})
 			if !errors.Is(err, tt.wantErr) || !NotReady(err) {
 				t.Fatalf("Scan error = %v; want %v", err, tt.wantErr)
 			}
@@ -360,9 +361,9 @@ func TestScanHungCommands(t *testing.T) {
 	f := loadFixture(t, "pixel7-a14-workprofile-nopin.txtar")
 	t.Run("one hung command", func(t *testing.T) {
 		r := fakeFor(f)
-		r.SetHang("adb -s " + f.Serial + " shell dumpsys lock_settings")
+		r.SetHang("adb -s " + f.ID + " shell dumpsys lock_settings")
 		start := time.Now()
-		inv, err := Scan(context.Background(), r, f.Serial, testCatalog(), Options{CommandTimeout: 50 * time.Millisecond})
+		inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{CommandTimeout: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,10 +385,10 @@ func TestScanHungCommands(t *testing.T) {
 	t.Run("phone stops answering", func(t *testing.T) {
 		r := platformtest.NewFakeRunner()
 		for _, c := range f.Cmds {
-			r.SetHang("adb -s " + f.Serial + " shell " + c.Cmd)
+			r.SetHang("adb -s " + f.ID + " shell " + c.Cmd)
 		}
 		start := time.Now()
-		inv, err := Scan(context.Background(), r, f.Serial, testCatalog(), Options{CommandTimeout: 50 * time.Millisecond})
+		inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{CommandTimeout: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -406,10 +407,10 @@ func TestScanHungCommands(t *testing.T) {
 	})
 	t.Run("caller cancels", func(t *testing.T) {
 		r := fakeFor(f)
-		r.SetHang("adb -s " + f.Serial + " shell getprop")
+		r.SetHang("adb -s " + f.ID + " shell getprop")
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 		defer cancel()
-		if _, err := Scan(ctx, r, f.Serial, testCatalog(), Options{}); !errors.Is(err, context.DeadlineExceeded) {
+		if _, err := Scan(ctx, r, f.ID, testCatalog(), Options{}); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Scan error = %v; want deadline exceeded", err)
 		}
 	})
@@ -422,9 +423,9 @@ func TestScanGarbage(t *testing.T) {
 	garbage := "\x00\x01<html>Service not found\n\xff\xfe"
 	r := fakeFor(f)
 	for _, c := range f.Cmds {
-		r.Set("adb -s "+f.Serial+" shell "+c.Cmd, garbage)
+		r.Set("adb -s "+f.ID+" shell "+c.Cmd, garbage)
 	}
-	inv, err := Scan(context.Background(), r, f.Serial, testCatalog(), Options{})
+	inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,29 +10,17 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/phone/phonetest"
 )
 
-// fakeTools installs testdata/fakecmd.sh as idevice_id, idevicepair,
+// fakeTools installs phonetest's fakecmd.sh as idevice_id, idevicepair,
 // ideviceinfo and ideviceinstaller in a temporary directory serving the
 // given fixtures (merged into host.txtar), and returns a real ExecRunner
-// pointing at them (Stat overridden: the copies are not root-owned).
+// pointing at them (see phonetest.FakeTools).
 func fakeTools(t *testing.T, fixtures ...string) *platform.ExecRunner {
 	t.Helper()
 	dir := t.TempDir()
-	script, err := os.ReadFile("testdata/fakecmd.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	paths := map[string][]string{}
-	for _, name := range []string{CmdID, CmdPair, CmdInfo, CmdInstaller} {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, script, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		paths[name] = []string{"/nonexistent/" + name, p}
-	}
 	var host []byte
 	for _, f := range fixtures {
 		b, err := os.ReadFile(filepath.Join("testdata", f))
@@ -44,10 +32,7 @@ func fakeTools(t *testing.T, fixtures ...string) *platform.ExecRunner {
 	if err := os.WriteFile(filepath.Join(dir, "host.txtar"), host, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &platform.ExecRunner{Paths: paths, Stat: func(p string) bool {
-		st, err := os.Stat(p)
-		return err == nil && st.Mode().IsRegular()
-	}}
+	return phonetest.FakeTools(t, dir, CmdID, CmdPair, CmdInfo, CmdInstaller)
 }
 
 func TestExecScan(t *testing.T) {

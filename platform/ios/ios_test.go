@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/phone/phonetest"
 	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -47,7 +47,7 @@ func iphone13Inventory() *policy.Inventory {
 
 func TestScanPaired(t *testing.T) {
 	f := loadFixture(t, "iphone13-ios17-paired.txtar")
-	inv, err := Scan(context.Background(), fakeFor(f), f.UDID, testCatalog(), Options{})
+	inv, err := Scan(context.Background(), fakeFor(f), f.ID, testCatalog(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +59,12 @@ func TestScanPaired(t *testing.T) {
 func TestScanSupervisedInstaller12(t *testing.T) {
 	f := loadFixture(t, "ipad-ios16-supervised-installer12.txtar")
 	r := fakeFor(f)
-	inv, err := Scan(context.Background(), r, f.UDID, testCatalog(), Options{ClearSerial: true, Label: "Lager 3"})
+	inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{ClearSerial: true, Label: "Lager 3"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &policy.Inventory{
-		Device: policy.Device{ID: f.UDID, Kind: "phone", Platform: "ios", OSVersion: "iOS 16.7.8", Model: "iPad13,18", Label: "Lager 3"},
+		Device: policy.Device{ID: f.ID, Kind: "phone", Platform: "ios", OSVersion: "iOS 16.7.8", Model: "iPad13,18", Label: "Lager 3"},
 		Users:  []policy.User{{Name: "mobile", UID: "501", Profile: "personal"}},
 		Messengers: []policy.Messenger{
 			{ID: "teams", Name: "Microsoft Teams", Variant: policy.VariantDual, Source: "package", User: "mobile", Version: "6.12.1", Location: "com.microsoft.skype.teams", Profile: "personal"},
@@ -94,11 +94,11 @@ func TestScanSupervisedInstaller12(t *testing.T) {
 
 func TestScanNotReady(t *testing.T) {
 	cmdErr := func(name, stderr string) error {
-		return &platform.CommandError{Name: name, Err: exitError(255), Stderr: []byte(stderr)}
+		return &platform.CommandError{Name: name, Err: phonetest.ExitError(255), Stderr: []byte(stderr)}
 	}
 	t.Run("pairing pending", func(t *testing.T) {
 		f := loadFixture(t, "iphone-pairing-pending.txtar")
-		_, err := Scan(context.Background(), fakeFor(f), f.UDID, testCatalog(), Options{})
+		_, err := Scan(context.Background(), fakeFor(f), f.ID, testCatalog(), Options{})
 		if !errors.Is(err, ErrNotPaired) || !strings.Contains(err.Error(), "Pairing dialog response pending") {
 			t.Errorf("Scan error = %v; want ErrNotPaired with lockdownd's reason", err)
 		}
@@ -119,7 +119,7 @@ func TestScanNotReady(t *testing.T) {
 		r := fakeFor(f)
 		// libimobiledevice 1.3.0 prints this on stdout (exit 255), 1.4 on stderr.
 		r.SetErr("ideviceinstaller -u "+udid13+" -l -o list_all", "", cmdErr(CmdInstaller, "No device found with udid "+udid13+".\n"))
-		inv, err := Scan(context.Background(), r, f.UDID, testCatalog(), Options{})
+		inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{})
 		if !errors.Is(err, ErrDisconnected) || inv != nil || !NotReady(err) {
 			t.Errorf("Scan = %v, %v; want ErrDisconnected", inv, err)
 		}
@@ -127,7 +127,7 @@ func TestScanNotReady(t *testing.T) {
 	t.Run("device not found on stdout", func(t *testing.T) {
 		r := platformtest.NewFakeRunner().Set("idevicepair list", udid13+"\n")
 		r.SetErr("ideviceinfo -u "+udid13+" -k ProductVersion", "ERROR: Device "+udid13+" not found!\n",
-			&platform.CommandError{Name: CmdInfo, Err: exitError(255)})
+			&platform.CommandError{Name: CmdInfo, Err: phonetest.ExitError(255)})
 		if _, err := Scan(context.Background(), r, udid13, testCatalog(), Options{}); !errors.Is(err, ErrDisconnected) {
 			t.Errorf("Scan error = %v; want ErrDisconnected", err)
 		}
@@ -154,7 +154,7 @@ func TestScanProblems(t *testing.T) {
 		r := fakeFor(f)
 		r.SetHang("ideviceinfo -u " + udid13 + " -k PasswordProtected")
 		start := time.Now()
-		inv, err := Scan(context.Background(), r, f.UDID, testCatalog(), Options{CommandTimeout: 50 * time.Millisecond})
+		inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{CommandTimeout: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,8 +179,8 @@ func TestScanProblems(t *testing.T) {
 				r.Set(c.Cmd, "\x00\xffgarbage\nmore garbage\n")
 			}
 		}
-		r.SetErr("ideviceinstaller -u "+udid13+" list --all", "", &platform.CommandError{Name: CmdInstaller, Err: exitError(2)})
-		inv, err := Scan(context.Background(), r, f.UDID, testCatalog(), Options{})
+		r.SetErr("ideviceinstaller -u "+udid13+" list --all", "", &platform.CommandError{Name: CmdInstaller, Err: phonetest.ExitError(2)})
+		inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,13 +217,13 @@ func TestList(t *testing.T) {
 	// Captured here with libimobiledevice-utils 1.3.0 and no usbmuxd: no
 	// device attached, not an error.
 	r := platformtest.NewFakeRunner().SetErr("idevice_id -l", "",
-		&platform.CommandError{Name: CmdID, Err: exitError(255), Stderr: []byte("ERROR: Unable to retrieve device list!\n")})
+		&platform.CommandError{Name: CmdID, Err: phonetest.ExitError(255), Stderr: []byte("ERROR: Unable to retrieve device list!\n")})
 	if phones, err := List(context.Background(), r); err != nil || phones != nil {
 		t.Errorf("List without usbmuxd = %v, %v", phones, err)
 	}
 	// Pairing records unreadable: state unknown, not scanned.
 	r = platformtest.NewFakeRunner().Set("idevice_id -l", udid13+"\n").
-		SetErr("idevicepair list", "", &platform.CommandError{Name: CmdPair, Err: exitError(1)})
+		SetErr("idevicepair list", "", &platform.CommandError{Name: CmdPair, Err: phonetest.ExitError(1)})
 	phones, err = List(context.Background(), r)
 	if err != nil || len(phones) != 1 || phones[0].State != StateUnknown || phones[0].Ready() {
 		t.Errorf("List with unreadable records = %+v, %v", phones, err)
@@ -281,8 +281,8 @@ func TestScanInvalidUDID(t *testing.T) {
 func TestScanKeepsNoIdentifiers(t *testing.T) {
 	f := loadFixture(t, "iphone13-ios17-paired.txtar")
 	r := fakeFor(f)
-	r.SetErr("ideviceinfo -u "+udid13+" -k ProductType", "", &platform.CommandError{Name: CmdInfo, Err: exitError(255), Stderr: []byte("ERROR: lookup failed\n")})
-	inv, err := Scan(context.Background(), r, f.UDID, testCatalog(), Options{})
+	r.SetErr("ideviceinfo -u "+udid13+" -k ProductType", "", &platform.CommandError{Name: CmdInfo, Err: phonetest.ExitError(255), Stderr: []byte("ERROR: lookup failed\n")})
+	inv, err := Scan(context.Background(), r, f.ID, testCatalog(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func BenchmarkScan(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r.Calls = r.Calls[:0]
-		inv, err := Scan(context.Background(), r, f.UDID, cat, Options{})
+		inv, err := Scan(context.Background(), r, f.ID, cat, Options{})
 		if err != nil || len(inv.Messengers) != 4 {
 			b.Fatal(err, inv)
 		}

@@ -1,7 +1,8 @@
 #!/bin/sh
-# fakecmd.sh stands in for adb (and, in platform/ios, the libimobiledevice
-# tools) in tests that go through a real platform.ExecRunner. It serves the
-# recorded output of a command from a txtar-like file next to it:
+# fakecmd.sh stands in for adb and the libimobiledevice tools in the android
+# and ios tests that go through a real platform.ExecRunner (installed by
+# phonetest.FakeTools). It serves the recorded output of a command from a
+# txtar-like file next to it:
 #
 #   adb -s SERIAL shell ARGS...  -> phones/SERIAL.txtar, section "-- ARGS --"
 #   NAME ARGS... (anything else) -> host.txtar,          section "-- NAME ARGS --"
