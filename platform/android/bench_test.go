@@ -80,7 +80,7 @@ func BenchmarkParsePackageDump(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(dump)))
 	for i := 0; i < b.N; i++ {
-		if !parsePackageDump(dump, "com.whatsapp").Found {
+		if info, err := parsePackageDump(dump, "com.whatsapp"); err != nil || !info.Found {
 			b.Fatal("not found")
 		}
 	}

@@ -3,6 +3,7 @@ package android
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -47,8 +48,11 @@ type pkgUser struct {
 // Only the "Packages:" section is read: the dump also has "Hidden system
 // packages:" (the factory version of an updated system app), and "Queries:"
 // and "Package Changes:" with their own "User 0:" lines. Everything else
-// (activities, providers, signatures, install paths) is skipped unread.
-func parsePackageDump(b []byte, pkg string) pkgInfo {
+// (activities, providers, signatures, install paths) is skipped unread. A
+// dump that cannot be read to its end (a line over 1 MiB) is an error: the
+// permission lines may be in the part not read, and their absence would
+// read as "does not request READ_CONTACTS".
+func parsePackageDump(b []byte, pkg string) (pkgInfo, error) {
 	info := pkgInfo{Users: map[int]pkgUser{}}
 	var (
 		inPackages, inPkg, inRequested, inRuntime bool
@@ -117,7 +121,10 @@ func parsePackageDump(b []byte, pkg string) pkgInfo {
 			}
 		}
 	}
-	return info
+	if err := sc.Err(); err != nil {
+		return pkgInfo{}, fmt.Errorf("reading dumpsys package output: %w", err)
+	}
+	return info, nil
 }
 
 // userBlock parses "User 10: ceDataInode=0 installed=true hidden=false ...".

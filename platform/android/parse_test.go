@@ -149,7 +149,10 @@ func TestParseGetprop(t *testing.T) {
 
 func TestParsePackageDump(t *testing.T) {
 	f := loadFixture(t, "pixel7-a14-workprofile-nopin.txtar")
-	got := parsePackageDump([]byte(f.Body(t, "dumpsys package com.whatsapp")), "com.whatsapp")
+	got, err := parsePackageDump([]byte(f.Body(t, "dumpsys package com.whatsapp")), "com.whatsapp")
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := pkgInfo{Found: true, Version: "2.24.9.78", RequestsContacts: true, Users: map[int]pkgUser{
 		0:  {Installed: policy.Yes, Contacts: policy.Yes},
 		10: {Installed: policy.No, Contacts: policy.No},
@@ -190,7 +193,10 @@ Queries:
   User 11:
     android.permission.READ_CONTACTS: granted=true
 `
-	got = parsePackageDump([]byte(in), "com.whatsapp")
+	got, err = parsePackageDump([]byte(in), "com.whatsapp")
+	if err != nil {
+		t.Fatal(err)
+	}
 	want = pkgInfo{Found: true, Version: "2.24.1", RequestsContacts: true, Users: map[int]pkgUser{
 		0:  {Installed: policy.Yes, Contacts: policy.No},
 		11: {Installed: policy.No},
@@ -198,8 +204,17 @@ Queries:
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parsePackageDump (-want +got):\n%s", diff)
 	}
-	if got := parsePackageDump([]byte("Unable to find package: com.whatsapp\n"), "com.whatsapp"); got.Found {
-		t.Errorf("missing package found: %+v", got)
+	if got, err := parsePackageDump([]byte("Unable to find package: com.whatsapp\n"), "com.whatsapp"); err != nil || got.Found {
+		t.Errorf("missing package found: %+v, %v", got, err)
+	}
+
+	// A line too long to scan stops the read before the permissions: that
+	// must be an error, not a package that requests no READ_CONTACTS
+	// (which would read as Contacts No).
+	long := "Packages:\n  Package [com.whatsapp] (2):\n    signatures=" + strings.Repeat("a", 2<<20) +
+		"\n    requested permissions:\n      android.permission.READ_CONTACTS\n"
+	if got, err := parsePackageDump([]byte(long), "com.whatsapp"); err == nil {
+		t.Errorf("dump with an over-long line = %+v; want an error", got)
 	}
 }
 
@@ -421,7 +436,10 @@ func FuzzParsePackageList(f *testing.F) {
 func FuzzParsePackageDump(f *testing.F) {
 	fuzzSeeds(f, "dumpsys package")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		info := parsePackageDump(b, "com.whatsapp")
+		info, err := parsePackageDump(b, "com.whatsapp")
+		if err != nil {
+			return
+		}
 		if !info.Found && (info.Version != "" || len(info.Users) != 0) {
 			t.Fatalf("data for a package not found: %+v", info)
 		}

@@ -167,7 +167,11 @@ func dumpPackage(ctx context.Context, s *session, pkg string) pkgInfo {
 		s.Problem(probeApp, "dumpsys package "+pkg, err)
 		return pkgInfo{}
 	}
-	info := parsePackageDump(out, pkg)
+	info, err := parsePackageDump(out, pkg)
+	if err != nil {
+		s.Problem(probeApp, "dumpsys package "+pkg, err)
+		return pkgInfo{}
+	}
 	if !info.Found {
 		s.Problem(probeApp, "dumpsys package "+pkg, fmt.Errorf("no entry for %s in the dump", pkg))
 	}
