@@ -33,7 +33,7 @@ const (
 // Problem, and the values it would have decided stay Unknown.
 func Scan(ctx context.Context, run platform.Runner, serial string, cat *policy.Catalog, opts Options) (*policy.Inventory, error) {
 	if !ValidSerial(serial) {
-		return nil, fmt.Errorf("%q: %w", serial, ErrInvalidSerial)
+		return nil, fmt.Errorf("android scan: %w", ErrInvalidSerial) // not the serial itself: errors may be logged
 	}
 	if cat == nil {
 		cat = &policy.Catalog{}

@@ -305,8 +305,11 @@ func TestScanKeepsNoPersonalData(t *testing.T) {
 
 func TestScanInvalidSerial(t *testing.T) {
 	for _, s := range []string{"", "-s", "a b", "(no serial number)", "x\n", strings.Repeat("a", 129)} {
-		if _, err := Scan(context.Background(), platformtest.NewFakeRunner(), s, testCatalog(), Options{}); !errors.Is(err, ErrInvalidSerial) {
+		_, err := Scan(context.Background(), platformtest.NewFakeRunner(), s, testCatalog(), Options{})
+		if !errors.Is(err, ErrInvalidSerial) {
 			t.Errorf("Scan(%q) error = %v; want ErrInvalidSerial", s, err)
+		} else if s != "" && strings.Contains(err.Error(), s) {
+			t.Errorf("Scan(%q) error %q carries the serial", s, err)
 		}
 	}
 }

@@ -270,8 +270,11 @@ func TestParseUDIDs(t *testing.T) {
 
 func TestScanInvalidUDID(t *testing.T) {
 	for _, u := range []string{"", "-u", "00008110 001A2C3E0E91801E", "not-a-udid-at-all-xyz!", strings.Repeat("a", 65)} {
-		if _, err := Scan(context.Background(), platformtest.NewFakeRunner(), u, testCatalog(), Options{}); !errors.Is(err, ErrInvalidUDID) {
+		_, err := Scan(context.Background(), platformtest.NewFakeRunner(), u, testCatalog(), Options{})
+		if !errors.Is(err, ErrInvalidUDID) {
 			t.Errorf("Scan(%q) = %v", u, err)
+		} else if u != "" && strings.Contains(err.Error(), u) {
+			t.Errorf("Scan(%q) error %q carries the UDID", u, err)
 		}
 	}
 }

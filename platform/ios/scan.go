@@ -37,7 +37,7 @@ const (
 // leaves its values Unknown.
 func Scan(ctx context.Context, run platform.Runner, udid string, cat *policy.Catalog, opts Options) (*policy.Inventory, error) {
 	if !ValidUDID(udid) {
-		return nil, fmt.Errorf("%q: %w", udid, ErrInvalidUDID)
+		return nil, fmt.Errorf("ios scan: %w", ErrInvalidUDID) // not the UDID itself: errors may be logged
 	}
 	if cat == nil {
 		cat = &policy.Catalog{}
