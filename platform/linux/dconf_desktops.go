@@ -74,6 +74,17 @@ func (g *gsettings) optional(schema, key string) (gsValue, bool, error) {
 	return v, err == nil, err
 }
 
+// optionalBool reads a boolean key that may legitimately be absent (see
+// optional); ok is false when it is.
+func (g *gsettings) optionalBool(schema, key string) (b bool, v gsValue, ok bool, err error) {
+	v, ok, err = g.optional(schema, key)
+	if !ok {
+		return false, v, false, err
+	}
+	b, err = v.bool()
+	return b, v, err == nil, err
+}
+
 func gnomeVerdict(g *gsettings) (lockVerdict, error) {
 	vals, err := g.getAll(
 		gsKey{"org.gnome.desktop.screensaver", "lock-enabled"},
@@ -93,27 +104,21 @@ func gnomeVerdict(g *gsettings) (lockVerdict, error) {
 		return lockVerdict{}, err
 	}
 	decided := vals
-	disabled := false
-	if d, ok, err := g.optional("org.gnome.desktop.lockdown", "disable-lock-screen"); err != nil {
+	disabled, d, _, err := g.optionalBool("org.gnome.desktop.lockdown", "disable-lock-screen")
+	if err != nil {
 		return lockVerdict{}, err
-	} else if ok {
-		if disabled, err = d.bool(); err != nil {
-			return lockVerdict{}, err
-		}
-		if disabled {
-			decided = append(decided, d)
-		}
+	}
+	if disabled {
+		decided = append(decided, d)
 	}
 	onSuspend := lockEnabled
-	suspendVal, hasUbuntu, err := g.optional("org.gnome.desktop.screensaver", "ubuntu-lock-on-suspend")
+	ubuntu, u, hasUbuntu, err := g.optionalBool("org.gnome.desktop.screensaver", "ubuntu-lock-on-suspend")
 	if err != nil {
 		return lockVerdict{}, err
 	}
 	if hasUbuntu {
-		if onSuspend, err = suspendVal.bool(); err != nil {
-			return lockVerdict{}, err
-		}
-		decided = append(decided, suspendVal)
+		onSuspend = ubuntu
+		decided = append(decided, u)
 	}
 	return lockVerdict{
 		enabled:      policy.TriOf(lockEnabled && idle > 0 && !disabled),
@@ -144,26 +149,20 @@ func cinnamonVerdict(g *gsettings) (lockVerdict, error) {
 		return lockVerdict{}, err
 	}
 	decided := vals
-	disabled := false
-	if d, ok, err := g.optional("org.cinnamon.desktop.lockdown", "disable-lock-screen"); err != nil {
+	disabled, d, _, err := g.optionalBool("org.cinnamon.desktop.lockdown", "disable-lock-screen")
+	if err != nil {
 		return lockVerdict{}, err
-	} else if ok {
-		if disabled, err = d.bool(); err != nil {
-			return lockVerdict{}, err
-		}
-		if disabled {
-			decided = append(decided, d)
-		}
+	}
+	if disabled {
+		decided = append(decided, d)
 	}
 	onSuspend := policy.Unknown
-	if s, ok, err := g.optional("org.cinnamon.settings-daemon.plugins.power", "lock-on-suspend"); err != nil {
+	suspend, s, ok, err := g.optionalBool("org.cinnamon.settings-daemon.plugins.power", "lock-on-suspend")
+	if err != nil {
 		return lockVerdict{}, err
-	} else if ok {
-		b, err := s.bool()
-		if err != nil {
-			return lockVerdict{}, err
-		}
-		onSuspend = policy.TriOf(b && !disabled)
+	}
+	if ok {
+		onSuspend = policy.TriOf(suspend && !disabled)
 		decided = append(decided, s)
 	}
 	return lockVerdict{
@@ -199,28 +198,25 @@ func mateVerdict(g *gsettings) (lockVerdict, error) {
 	// screensaver's lock-enabled decides locking on suspend; otherwise
 	// lock-suspend does.
 	onSuspend := policy.Unknown
-	if use, ok, err := g.optional("org.mate.power-manager", "lock-use-screensaver"); err != nil {
+	useSaver, use, ok, err := g.optionalBool("org.mate.power-manager", "lock-use-screensaver")
+	if err != nil {
 		return lockVerdict{}, err
-	} else if ok {
-		b, err := use.bool()
+	}
+	switch {
+	case ok && useSaver:
+		decided = append(decided, use)
+		onSuspend = policy.TriOf(lockEnabled)
+	case ok:
+		ls, err := g.get("org.mate.power-manager", "lock-suspend")
 		if err != nil {
 			return lockVerdict{}, err
 		}
-		decided = append(decided, use)
-		if b {
-			onSuspend = policy.TriOf(lockEnabled)
-		} else {
-			ls, err := g.get("org.mate.power-manager", "lock-suspend")
-			if err != nil {
-				return lockVerdict{}, err
-			}
-			lb, err := ls.bool()
-			if err != nil {
-				return lockVerdict{}, err
-			}
-			onSuspend = policy.TriOf(lb)
-			decided = append(decided, ls)
+		lb, err := ls.bool()
+		if err != nil {
+			return lockVerdict{}, err
 		}
+		onSuspend = policy.TriOf(lb)
+		decided = append(decided, use, ls)
 	}
 	return lockVerdict{
 		enabled:      policy.TriOf(lockEnabled && activation && idleMin > 0),
