@@ -21,18 +21,40 @@ type debPackage struct {
 	Name, Version string
 }
 
+// debFacts is what the scan's one read of the dpkg status database found:
+// the installed packages the catalog names, as messengers or as management
+// agents (for the remote-wipe probe), and the read's error (with the
+// packages before it, for a malformed file).
+type debFacts struct {
+	pkgs []debPackage
+	err  error
+}
+
+// errDebNotRead stands for a status database the scan did not get to.
+var errDebNotRead = errors.New("not read: the scan was cancelled first")
+
+// readDebFacts reads the dpkg status database once for every package idx
+// names.
+func readDebFacts(fsys fs.FS, idx *catalogIndex) debFacts {
+	pkgs, err := readDebPackages(fsys, func(name []byte) bool {
+		return idx.deb[string(name)] != nil || idx.agentDeb[string(name)]
+	})
+	return debFacts{pkgs: pkgs, err: err}
+}
+
 // scanDpkg reads the dpkg status database directly: it is a plain
 // deb822 file (deb822(5), dpkg(1) "FILES"), and parsing it in process is
 // several times faster than running dpkg-query and needs no command. A
 // missing database is only a Problem when dpkg's admin directory exists.
-func (c *collector) scanDpkg() {
-	pkgs, err := readDebPackages(c.fsys, func(name []byte) bool {
-		return c.idx.deb[string(name)] != nil
-	})
-	for _, p := range pkgs {
-		c.add(c.idx.deb[p.Name], sourceDeb, "", p.Version, p.Name)
+// It returns what it read, for the remote-wipe probe.
+func (c *collector) scanDpkg() debFacts {
+	f := readDebFacts(c.fsys, c.idx)
+	for _, p := range f.pkgs {
+		if e := c.idx.deb[p.Name]; e != nil {
+			c.add(e, sourceDeb, "", p.Version, p.Name)
+		}
 	}
-	switch {
+	switch err := f.err; {
 	case err == nil:
 	case isDpkgSyntaxError(err):
 		c.problem("dpkg", dpkgStatus, "dpkg status database is malformed, packages after the error are not inventoried: "+err.Error())
@@ -41,6 +63,7 @@ func (c *collector) scanDpkg() {
 	default:
 		c.problem("dpkg", dpkgStatus, "dpkg status database not read, Debian packages are not inventoried: "+describeErr(err))
 	}
+	return f
 }
 
 // dpkgSyntaxError is a malformed line in the status file. It carries the
@@ -59,9 +82,8 @@ func isDpkgSyntaxError(err error) bool {
 
 // readDebPackages streams the dpkg status database of the root and returns
 // the installed packages for which want(name) is true (want must not
-// retain its argument). Other probes that need to know whether a package
-// is installed (e.g. a management agent) should use it too: it reads the
-// multi-megabyte file in 64 kB pieces instead of whole. A malformed file
+// retain its argument). It reads the multi-megabyte file in 64 kB pieces
+// instead of whole; a scan reads it once (readDebFacts). A malformed file
 // gives a *dpkgSyntaxError with the packages read before it.
 func readDebPackages(fsys fs.FS, want func(name []byte) bool) ([]debPackage, error) {
 	f, _, err := openRegular(fsys, dpkgStatus, platform.MaxDatabaseSize)

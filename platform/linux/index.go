@@ -31,6 +31,10 @@ type catalogIndex struct {
 	dataDirs map[string][]dataDirRef
 	// dataParents lists dataDirs' keys in a fixed order.
 	dataParents []string
+	// agentDeb holds the Debian packages of the catalog's management
+	// agents, which the one read of the dpkg database picks out for the
+	// remote-wipe probe.
+	agentDeb map[string]bool
 }
 
 type urlRef struct {
@@ -58,9 +62,15 @@ func newCatalogIndex(cat *policy.Catalog) *catalogIndex {
 		snap: map[string]*policy.CatalogEntry{}, flatpak: map[string]*policy.CatalogEntry{},
 		desktop: map[string]*policy.CatalogEntry{}, process: map[string]*policy.CatalogEntry{},
 		names: map[string]*policy.CatalogEntry{}, dataDirs: map[string][]dataDirRef{},
+		agentDeb: map[string]bool{},
 	}
 	if cat == nil {
 		return idx
+	}
+	for _, a := range cat.Agents {
+		for _, p := range a.Packages {
+			idx.agentDeb[p] = true
+		}
 	}
 	seenDir := map[string]bool{}
 	for i := range cat.Messengers {

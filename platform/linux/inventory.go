@@ -32,11 +32,12 @@ const maxDirEntries = 10000
 // scanMessengers appends every catalog messenger found under the host to
 // inv.Messengers, deduplicated (one item per id, source, user and
 // location) and sorted. Each source that fails adds a Problem; the others
-// still run.
-func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, users []policy.User, inv *policy.Inventory) {
+// still run. It returns its read of the dpkg database, which also picked
+// out the catalog's management-agent packages for the posture probes.
+func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, users []policy.User, inv *policy.Inventory) debFacts {
 	if cat == nil {
 		inv.Problems = append(inv.Problems, policy.Problem{Probe: "messengers", Message: "no messenger catalog; nothing matched"})
-		return
+		return debFacts{err: errDebNotRead}
 	}
 	c := &collector{idx: newCatalogIndex(cat), fsys: h.Root, maxEntries: maxDirEntries}
 	hs := c.homeViews(homes(h, users))
@@ -45,9 +46,10 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 	// side by side takes the wall time of the longer. Each half has its own
 	// collector; the catalog index and the root filesystem are only read.
 	pkgs := c.fork()
+	debs := debFacts{err: errDebNotRead}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		pkgs.run(ctx, pkgs.scanDpkg, func() { pkgs.scanRPM(ctx, h) }, pkgs.scanSnaps)
+		pkgs.run(ctx, func() { debs = pkgs.scanDpkg() }, func() { pkgs.scanRPM(ctx, h) }, pkgs.scanSnaps)
 	})
 	c.run(ctx,
 		func() { c.scanFlatpaks(ctx, hs) },
@@ -66,6 +68,7 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 	if ctx.Err() != nil {
 		inv.Problems = append(inv.Problems, policy.Problem{Probe: "messengers", Message: "scan cancelled, the inventory is incomplete: " + ctx.Err().Error()})
 	}
+	return debs
 }
 
 // run runs steps in order, stopping when ctx is done.

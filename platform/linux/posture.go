@@ -11,8 +11,9 @@ import (
 // disk encryption. It only reads files under h.Root (and, for a ZFS root,
 // runs `zfs get`); it never runs anything in a user's context and never
 // writes. What it could not read ends up as Unknown with a reason, and in
-// inv.Problems.
-func scanPosture(ctx context.Context, h *platform.Host, cat *policy.Catalog, users []policy.User, inv *policy.Inventory) policy.Posture {
+// inv.Problems. debs is the inventory's read of the dpkg database (see
+// readDebFacts), which holds the management agents' packages.
+func scanPosture(ctx context.Context, h *platform.Host, cat *policy.Catalog, users []policy.User, debs debFacts, inv *policy.Inventory) policy.Posture {
 	p := policy.Posture{Inspected: true, ScreenLock: []policy.ScreenLock{}}
 	sl := newScreenLockProbe(h)
 	for _, u := range users {
@@ -34,7 +35,7 @@ func scanPosture(ctx context.Context, h *platform.Host, cat *policy.Catalog, use
 	if cat != nil {
 		agents = cat.Agents
 	}
-	p.RemoteWipe = remoteWipe(h, agents, procs)
+	p.RemoteWipe = remoteWipe(h, agents, procs, debs)
 	p.Encryption = diskEncryption(ctx, h, users)
 	return p
 }

@@ -75,7 +75,7 @@ func TestHostileUserDatabases(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	inv := &policy.Inventory{}
-	p := scanPosture(ctx, h, nil, postureUsers(append([]string{"alice"}, names...)...), inv)
+	p := scanPosture(ctx, h, nil, postureUsers(append([]string{"alice"}, names...)...), debFacts{}, inv)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("scan took %v", d)
 	}

@@ -105,7 +105,7 @@ func TestScreenLockScenarios(t *testing.T) {
 		t.Run(tt.root, func(t *testing.T) {
 			h := postureHost(t, filepath.Join(postureTestdata, tt.root))
 			inv := &policy.Inventory{}
-			p := scanPosture(context.Background(), h, nil, postureUsers(tt.users...), inv)
+			p := scanPosture(context.Background(), h, nil, postureUsers(tt.users...), debFacts{}, inv)
 			if !p.Inspected {
 				t.Fatal("Inspected = false")
 			}
@@ -139,7 +139,7 @@ func TestScreenLockScenarios(t *testing.T) {
 func TestNoGraphicalDesktopIsNotApplicable(t *testing.T) {
 	root := t.TempDir()
 	h := postureHost(t, root)
-	p := scanPosture(context.Background(), h, nil, postureUsers("svc"), &policy.Inventory{})
+	p := scanPosture(context.Background(), h, nil, postureUsers("svc"), debFacts{}, &policy.Inventory{})
 	got := p.ScreenLock[0]
 	if got.Applicable != policy.No || got.Enabled != policy.Unknown || got.Reason == "" {
 		t.Errorf("server user: %+v; want Applicable=No with a reason", got)
@@ -154,7 +154,7 @@ func TestLogindRescuesGNOMEWithLockOff(t *testing.T) {
 	compileOrCopy(t, root)
 	postureWriteFile(t, root, "etc/systemd/logind.conf", "[Login]\nIdleAction=lock\nIdleActionSec=10min\n")
 	h := postureHost(t, root)
-	p := scanPosture(context.Background(), h, nil, postureUsers("bob"), &policy.Inventory{})
+	p := scanPosture(context.Background(), h, nil, postureUsers("bob"), debFacts{}, &policy.Inventory{})
 	got := p.ScreenLock[0]
 	if got.Enabled != policy.Yes || got.IdleSeconds == nil || *got.IdleSeconds != 600 || !strings.Contains(got.Source, "logind IdleAction=lock after 600 s (/etc/systemd/logind.conf)") {
 		t.Errorf("bob with logind lock: %+v (source %q)", summarize(got), got.Source)

@@ -20,10 +20,7 @@ import (
 // active, or a process on a live host). Everything is read through the root
 // filesystem; systemctl is not needed.
 
-const (
-	dpkgStatusFile = "var/lib/dpkg/status"
-	systemdRunUnit = "run/systemd/units"
-)
+const systemdRunUnit = "run/systemd/units"
 
 // systemdWantsDirs hold "<target>.wants/<unit>" enablement symlinks
 // (systemctl enable writes /etc; vendor presets may ship /usr/lib).
@@ -36,8 +33,9 @@ type wipeEvidence struct {
 	unitFiles []string
 }
 
-// remoteWipe decides remote-wipe capability from the catalog's agents.
-func remoteWipe(h *platform.Host, agents []policy.AgentSignature, procs []postureProc) policy.RemoteWipe {
+// remoteWipe decides remote-wipe capability from the catalog's agents; debs
+// holds the installed packages the scan's read of the dpkg database found.
+func remoteWipe(h *platform.Host, agents []policy.AgentSignature, procs []postureProc, debs debFacts) policy.RemoteWipe {
 	if len(agents) == 0 {
 		return policy.RemoteWipe{Capable: policy.Unknown, Reason: "the catalog lists no management agents to look for"}
 	}
@@ -47,25 +45,21 @@ func remoteWipe(h *platform.Host, agents []policy.AgentSignature, procs []postur
 			want[p] = true
 		}
 	}
-	debs := map[string]bool{}
+	installed := map[string]bool{}
 	var dpkgErr error
 	if len(want) > 0 {
-		// Stream the status file with the inventory's parser: it allocates
-		// only for the wanted packages, where reading the whole 4 MB file
-		// cost more than the rest of the scan together.
-		pkgs, err := readDebPackages(h.Root, func(n []byte) bool { return want[string(n)] })
-		switch {
+		switch err := debs.err; {
 		case err == nil:
-			for _, p := range pkgs {
-				debs[p.Name] = true
+			for _, p := range debs.pkgs {
+				installed[p.Name] = want[p.Name]
 			}
 		case !errors.Is(err, fs.ErrNotExist):
-			dpkgErr = fmt.Errorf("reading /%s: %w", dpkgStatusFile, err)
+			dpkgErr = fmt.Errorf("reading /%s: %w", dpkgStatus, err)
 		}
 	}
 	var partial []string
 	for _, a := range agents {
-		ev := agentEvidence(h, a, debs, procs)
+		ev := agentEvidence(h, a, installed, procs)
 		name := a.Name
 		if name == "" {
 			name = a.ID

@@ -1,12 +1,15 @@
 package linux
 
 import (
+	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -60,10 +63,49 @@ func TestRemoteWipe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := remoteWipe(postureHost(t, tt.root(t)), tt.agents, nil)
+			h := postureHost(t, tt.root(t))
+			debs := readDebFacts(h.Root, newCatalogIndex(&policy.Catalog{Agents: tt.agents}))
+			got := remoteWipe(h, tt.agents, nil, debs)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// opensCounter is a root that counts how often each file is opened.
+type opensCounter struct {
+	*platform.DirFS
+	mu    sync.Mutex
+	opens map[string]int
+}
+
+func (c *opensCounter) Open(name string) (fs.File, error) {
+	c.mu.Lock()
+	c.opens[name]++
+	c.mu.Unlock()
+	return c.DirFS.Open(name)
+}
+
+// TestScanReadsDpkgOnce: the inventory's read of the dpkg database also
+// serves the remote-wipe probe, which finds the Fleet agent's package in
+// it; the multi-megabyte file is opened once per scan.
+func TestScanReadsDpkgOnce(t *testing.T) {
+	h := postureHost(t, filepath.Join(postureTestdata, "root-gnome"))
+	root := &opensCounter{DirFS: h.Root.(*platform.DirFS), opens: map[string]int{}}
+	h.Root = root
+	cat := &policy.Catalog{
+		Messengers: []policy.CatalogEntry{{ID: "signal", Name: "Signal", Linux: policy.LinuxIDs{Deb: []string{"signal-desktop"}}}},
+		Agents:     []policy.AgentSignature{fleetAgent},
+	}
+	inv, err := Scan(context.Background(), h, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := inv.Posture.RemoteWipe; w.Capable != policy.Yes || w.Provider != "Fleet" {
+		t.Errorf("remote wipe = %+v; want Fleet, capable", w)
+	}
+	if n := root.opens[dpkgStatus]; n != 1 {
+		t.Errorf("%s opened %d times per scan; want 1", dpkgStatus, n)
 	}
 }

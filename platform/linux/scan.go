@@ -20,7 +20,7 @@ func Scan(ctx context.Context, h *platform.Host, cat *policy.Catalog) (*policy.I
 		return nil, err
 	}
 	users := scanUsers(h, inv)
-	scanMessengers(ctx, h, cat, users, inv)
-	inv.Posture = scanPosture(ctx, h, cat, users, inv)
+	debs := scanMessengers(ctx, h, cat, users, inv)
+	inv.Posture = scanPosture(ctx, h, cat, users, debs, inv)
 	return inv, nil
 }
