@@ -17,6 +17,7 @@ import (
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/localapi"
+	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/install"
@@ -127,10 +128,10 @@ func cmdAttest(ctx context.Context, e *env, args []string) int {
 	device := fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
 	list := fs.Bool("list", false, "list the recorded attestations instead")
 	jsonOut := fs.Bool("json", false, "with --list: print JSON")
-	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: record there instead of through the running service)")
+	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: record or list there instead of through the running service)")
 	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one; the running service checks against its own)")
 	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
-	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, which then records; empty: open the database")
+	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, which then records or lists; empty: open the database")
 	pos, code, ok := parseInterleaved(fs, args)
 	if !ok {
 		return code
@@ -140,7 +141,7 @@ func cmdAttest(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintln(e.stderr, "agent attest: --list takes no rule")
 			return exitUsage
 		}
-		return listRecords(e, "attest", *dbPath, *device, *jsonOut, e.lang(*lang))
+		return listRecords(ctx, e, "attest", *dbPath, serviceSocket(fs, *socket), *device, *jsonOut, e.lang(*lang))
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(e.stderr, "usage: agent attest RULE --by NAME [--note TEXT] [--until DATE] [--device ID]\n       agent attest --list [--json]")
@@ -284,68 +285,129 @@ func pick(lang, en, de string) string {
 }
 
 // listRecords prints the recorded attestations (verb attest) or local
-// exemptions (verb exempt) from a read-only database.
-func listRecords(e *env, verb, path, device string, asJSON bool, lang string) int {
+// exemptions (verb exempt): from the running service, which holds the
+// database (socket non-empty), else from the database read-only. Both
+// paths print the same.
+func listRecords(ctx context.Context, e *env, verb, path, socket, device string, asJSON bool, lang string) int {
+	if code, ok := readViaService(ctx, e, verb, socket, func(c *localapi.Client) (int, error) {
+		if verb == "attest" {
+			l, err := c.Attestations(ctx, device)
+			if err != nil {
+				return 0, err
+			}
+			return printAttestations(e, l, asJSON, lang), nil
+		}
+		l, err := c.Exemptions(ctx, device)
+		if err != nil {
+			return 0, err
+		}
+		return printExemptions(e, l, asJSON, lang), nil
+	}); ok {
+		return code
+	}
 	st, err := store.Open(path, store.Options{ReadOnly: true, Timeout: time.Second})
 	switch {
 	case errors.Is(err, store.ErrNoDatabase):
 		fmt.Fprintf(e.stderr, "agent %s: no database at %s; nothing recorded yet\n", verb, path)
 		return exitNoScan
 	case errors.Is(err, store.ErrLocked):
-		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, errServiceHoldsDB)
+		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, errServiceHoldsDBForRead)
 		return exitUsage
 	case err != nil:
 		fmt.Fprintf(e.stderr, "agent %s: %v\n%s", verb, err, dbHint(err))
 		return exitUsage
 	}
 	defer st.Close()
-	recs, err := compliance.List(st.DB(), device)
+	if verb == "attest" {
+		l, err := records.Attestations(st.DB(), device)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, err)
+			return exitUsage
+		}
+		return printAttestations(e, l, asJSON, lang)
+	}
+	l, err := records.Exemptions(st.DB(), device)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, err)
 		return exitUsage
 	}
-	now := e.clock()
+	return printExemptions(e, l, asJSON, lang)
+}
+
+// recordState is a record's state column.
+func recordState(expired bool, lang string) string {
+	if expired {
+		return pick(lang, "expired", "abgelaufen")
+	}
+	return pick(lang, "valid", "gültig")
+}
+
+// printAttestations prints `agent attest --list`; a redacted list shows
+// "(not shown)" for the names and no notes.
+func printAttestations(e *env, l *localapi.AttestationList, asJSON bool, lang string) int {
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if verb == "attest" {
-			return encodeOrFail(e, verb, enc.Encode(struct {
-				Attestations []compliance.Attestation `json:"attestations"`
-			}{recs.Attestations}))
-		}
-		return encodeOrFail(e, verb, enc.Encode(struct {
-			Exemptions []compliance.Exemption `json:"exemptions"`
-		}{recs.Exemptions}))
+		return encodeOrFail(e, "attest", enc.Encode(l))
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	state := func(expired bool) string {
-		if expired {
-			return pick(lang, "expired", "abgelaufen")
-		}
-		return pick(lang, "valid", "gültig")
-	}
-	if verb == "attest" {
-		if len(recs.Attestations) == 0 {
-			fmt.Fprintln(e.stdout, pick(lang, "no attestations recorded", "keine Bestätigungen erfasst"))
-			return 0
-		}
-		fmt.Fprintln(tw, pick(lang, "RULE\tDEVICE\tBY\tON\tUNTIL\tSTATE\tNOTE", "REGEL\tGERÄT\tVON\tAM\tBIS\tSTATUS\tNOTIZ"))
-		for _, a := range recs.Attestations {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Rule, a.Device, a.By, compliance.FormatDay(a.At.Add(time.Nanosecond), lang),
-				compliance.FormatDay(a.Until, lang), state(a.Expired(now)), a.Note)
-		}
-		return encodeOrFail(e, verb, tw.Flush())
-	}
-	if len(recs.Exemptions) == 0 {
-		fmt.Fprintln(e.stdout, pick(lang, "no local exemptions recorded (exemptions in the policy: 'agent explain RULE')", "keine lokalen Ausnahmen erfasst (Ausnahmen in der Richtlinie: 'agent explain REGEL')"))
+	if len(l.Attestations) == 0 {
+		fmt.Fprintln(e.stdout, pick(lang, "no attestations recorded", "keine Bestätigungen erfasst"))
 		return 0
 	}
-	fmt.Fprintln(tw, pick(lang, "RULE\tSUBJECT\tUSER\tDEVICE\tAPPROVER\tUNTIL\tSTATE\tREASON", "REGEL\tGEGENSTAND\tBENUTZER\tGERÄT\tGENEHMIGT VON\tBIS\tSTATUS\tBEGRÜNDUNG"))
-	for _, x := range recs.Exemptions {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Rule, orAny(x.Subject, lang), orAny(x.User, lang), x.Device, x.Approver,
-			compliance.FormatDay(x.Until, lang), state(x.Expired(now)), x.Reason)
+	now := e.clock()
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, pick(lang, "RULE\tDEVICE\tBY\tON\tUNTIL\tSTATE\tNOTE", "REGEL\tGERÄT\tVON\tAM\tBIS\tSTATUS\tNOTIZ"))
+	for _, a := range l.Attestations {
+		by := a.By
+		if l.Redacted {
+			by = withheld(lang)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Rule, a.Device, by, compliance.FormatDay(a.At.Add(time.Nanosecond), lang),
+			compliance.FormatDay(a.Until, lang), recordState(a.Expired(now), lang), a.Note)
 	}
-	return encodeOrFail(e, verb, tw.Flush())
+	if err := tw.Flush(); err != nil {
+		return encodeOrFail(e, "attest", err)
+	}
+	printRedacted(e, l.Redacted, lang)
+	return 0
+}
+
+// printExemptions prints `agent exempt --list`; a redacted list shows
+// "(not shown)" for the approvers and no reasons.
+func printExemptions(e *env, l *localapi.ExemptionList, asJSON bool, lang string) int {
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return encodeOrFail(e, "exempt", enc.Encode(l))
+	}
+	if len(l.Exemptions) == 0 {
+		fmt.Fprintln(e.stdout, pick(lang, "no local exemptions recorded (exemptions in the policy: 'agent explain RULE')", "keine lokalen Ausnahmen erfasst (Ausnahmen in der Richtlinie: 'agent explain REGEL')"))
+		printRedacted(e, l.Redacted, lang)
+		return 0
+	}
+	now := e.clock()
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, pick(lang, "RULE\tSUBJECT\tUSER\tDEVICE\tAPPROVER\tUNTIL\tSTATE\tREASON", "REGEL\tGEGENSTAND\tBENUTZER\tGERÄT\tGENEHMIGT VON\tBIS\tSTATUS\tBEGRÜNDUNG"))
+	for _, x := range l.Exemptions {
+		approver := x.Approver
+		if l.Redacted {
+			approver = withheld(lang)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Rule, orAny(x.Subject, lang), orAny(x.User, lang), x.Device, approver,
+			compliance.FormatDay(x.Until, lang), recordState(x.Expired(now), lang), x.Reason)
+	}
+	if err := tw.Flush(); err != nil {
+		return encodeOrFail(e, "exempt", err)
+	}
+	printRedacted(e, l.Redacted, lang)
+	return 0
+}
+
+// printRedacted adds the footnote of a redacted answer.
+func printRedacted(e *env, redacted bool, lang string) {
+	if redacted {
+		fmt.Fprint(e.stdout, "\n"+wrap(redactedNote(lang), 0, lineWidth))
+	}
 }
 
 func encodeOrFail(e *env, verb string, err error) int {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
+	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/store"
 )
 
@@ -25,67 +26,99 @@ func cmdBaseline(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	if args[0] == "show" {
-		return baselineShow(e, args[1:])
+		return baselineShow(ctx, e, args[1:])
 	}
 	return baselineAccept(ctx, e, args[1:])
 }
 
-func baselineShow(e *env, args []string) int {
+// baselineShow prints the drift baselines: from the running service,
+// which holds the database, else from the database read-only. Both paths
+// print the same.
+func baselineShow(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "baseline show")
-	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: read it instead of asking the running service)")
 	device := fs.String("device", "", "only this device `ID` (default: every device)")
 	jsonOut := fs.Bool("json", false, "print as JSON")
+	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, asked first; empty: read the database")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	if code, ok := readViaService(ctx, e, "baseline", serviceSocket(fs, *socket), func(c *localapi.Client) (int, error) {
+		l, err := c.Baselines(ctx, *device)
+		if err != nil {
+			return 0, err
+		}
+		return printBaselines(e, l, *dbPath, *jsonOut), nil
+	}); ok {
+		return code
+	}
 	st, err := store.Open(*dbPath, store.Options{ReadOnly: true, Timeout: time.Second})
-	if errors.Is(err, store.ErrNoDatabase) {
+	switch {
+	case errors.Is(err, store.ErrNoDatabase):
 		fmt.Fprintf(e.stderr, "agent baseline: no scan recorded yet in %s; run 'agent scan'\n", *dbPath)
 		return exitNoScan
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrLocked):
+		fmt.Fprintf(e.stderr, "agent baseline: %v\n", errServiceHoldsDBForRead)
+		return exitUsage
+	case err != nil:
 		fmt.Fprintf(e.stderr, "agent baseline: %v\n%s", err, dbHint(err))
 		return exitUsage
 	}
 	defer st.Close()
-	bs, err := drift.Baselines(st.DB(), *device)
+	l, err := records.Baselines(st.DB(), *device)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent baseline: %v\n", err)
 		return exitUsage
 	}
-	if len(bs) == 0 {
-		fmt.Fprintf(e.stderr, "agent baseline: no baseline recorded yet in %s; run 'agent scan'\n", *dbPath)
+	return printBaselines(e, l, *dbPath, *jsonOut)
+}
+
+// printBaselines prints `agent baseline show`: the JSON array of
+// baselines, or each for people. dbPath names the database in the "no
+// baseline" message.
+func printBaselines(e *env, l *localapi.BaselineList, dbPath string, asJSON bool) int {
+	if len(l.Baselines) == 0 {
+		fmt.Fprintf(e.stderr, "agent baseline: no baseline recorded yet in %s; run 'agent scan'\n", dbPath)
 		return exitNoScan
 	}
-	if *jsonOut {
+	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(bs); err != nil {
+		if err := enc.Encode(l.Baselines); err != nil {
 			fmt.Fprintf(e.stderr, "agent baseline: %v\n", err)
 			return exitUsage
 		}
+		if l.Redacted {
+			// The array has no room for the flag.
+			fmt.Fprint(e.stderr, wrap(redactedNote("en"), 0, lineWidth))
+		}
 		return 0
 	}
-	for i, b := range bs {
+	for i, b := range l.Baselines {
 		if i > 0 {
 			fmt.Fprintln(e.stdout)
 		}
-		printBaseline(e.stdout, b)
+		printBaseline(e.stdout, b, l.Redacted)
 	}
+	printRedacted(e, l.Redacted, "en")
 	return 0
 }
 
-func printBaseline(w io.Writer, b drift.Baseline) {
+// printBaseline prints one device's baseline; redacted, who accepted it and
+// why are not shown.
+func printBaseline(w io.Writer, b drift.Baseline, redacted bool) {
 	name := b.Device
 	if b.Hostname != "" {
 		name = b.Hostname + " (" + b.Device + ")"
 	}
 	fmt.Fprintf(w, "device %s\n", name)
 	at := b.Info.SetAt.Local().Format("2006-01-02 15:04")
-	switch b.Info.Reason {
-	case "accepted":
+	switch {
+	case b.Info.Reason == "accepted" && redacted:
+		fmt.Fprintf(w, "  baseline accepted %s by %s\n", at, withheld("en"))
+	case b.Info.Reason == "accepted":
 		fmt.Fprintf(w, "  baseline accepted %s by %s: %s\n", at, b.Info.By, b.Info.Why)
-	case "reset":
+	case b.Info.Reason == "reset":
 		fmt.Fprintf(w, "  baseline reset %s (database rebuilt or policy changed)\n", at)
 	default:
 		fmt.Fprintf(w, "  baseline set by the first scan, %s\n", at)

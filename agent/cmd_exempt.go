@@ -24,10 +24,10 @@ func cmdExempt(ctx context.Context, e *env, args []string) int {
 	device := fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
 	list := fs.Bool("list", false, "list the recorded local exemptions instead")
 	jsonOut := fs.Bool("json", false, "with --list: print JSON")
-	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: record there instead of through the running service)")
+	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: record or list there instead of through the running service)")
 	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one; the running service checks against its own)")
 	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
-	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, which then records; empty: open the database")
+	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, which then records or lists; empty: open the database")
 	pos, code, ok := parseInterleaved(fs, args)
 	if !ok {
 		return code
@@ -37,7 +37,7 @@ func cmdExempt(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintln(e.stderr, "agent exempt: --list takes no rule")
 			return exitUsage
 		}
-		return listRecords(e, "exempt", *dbPath, *device, *jsonOut, e.lang(*lang))
+		return listRecords(ctx, e, "exempt", *dbPath, serviceSocket(fs, *socket), *device, *jsonOut, e.lang(*lang))
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(e.stderr, "usage: agent exempt RULE [--subject S] [--user U] --reason TEXT --approver NAME --until DATE [--device ID]\n       agent exempt --list [--json]")

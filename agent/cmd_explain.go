@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -13,27 +14,18 @@ import (
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
+	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
 )
 
-// explanation is `agent explain --json`.
+// explanation is `agent explain --json`: the rule as the policy in force
+// describes it, and its findings and history on the device (from the
+// running service or the database).
 type explanation struct {
 	Rule policy.RuleInfo `json:"rule"`
-	// Device is the device the findings and history are about; empty when
-	// nothing was scanned yet.
-	Device string `json:"device,omitempty"`
-	// Platform selects the remediation steps shown.
-	Platform  string           `json:"platform,omitempty"`
-	ScannedAt time.Time        `json:"scanned_at,omitzero"`
-	Findings  []status.Finding `json:"findings"`
-	// Drift are the drift events about this rule on the device.
-	Drift []drift.Event `json:"drift"`
-	// Log is the compliance audit log for this rule on the device.
-	Log []compliance.LogEntry `json:"log"`
-	// Note says why device data is missing or incomplete.
-	Note string `json:"note,omitempty"`
+	localapi.RuleHistory
 }
 
 // cmdExplain is `agent explain RULE`: what the rule checks and why (from
@@ -43,11 +35,11 @@ type explanation struct {
 func cmdExplain(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "explain")
 	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one)")
-	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: read it instead of asking the running service)")
 	device := fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
 	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
 	jsonOut := fs.Bool("json", false, "print the explanation as JSON")
-	socket := fs.String("socket", e.paths().Socket, "local API `socket` of the running service, asked for the findings while it holds the database")
+	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, asked first for the findings and history; empty: read the database")
 	pos, code, ok := parseInterleaved(fs, args)
 	if !ok {
 		return code
@@ -70,7 +62,7 @@ func cmdExplain(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent explain: %v\n", p.UnknownRuleError(rule))
 		return exitUsage
 	}
-	x := deviceHistory(ctx, e, *dbPath, *device, *socket, rule)
+	x := explanation{RuleHistory: deviceHistory(ctx, e, *dbPath, *device, serviceSocket(fs, *socket), rule)}
 	if x.Platform == "" {
 		x.Platform = e.goos
 	}
@@ -81,70 +73,53 @@ func cmdExplain(ctx context.Context, e *env, args []string) int {
 		return encodeOrFail(e, "explain", enc.Encode(x))
 	}
 	writeExplanation(e.stdout, x, e.lang(*lang), e.clock())
+	printRedacted(e, x.Redacted, e.lang(*lang))
 	return 0
 }
 
-// deviceHistory reads the device's findings for rule and their history
-// from the database (read-only), or the findings alone from the running
-// service, which holds the database.
-func deviceHistory(ctx context.Context, e *env, path, device, socket, rule string) explanation {
-	x := explanation{Findings: []status.Finding{}, Drift: []drift.Event{}, Log: []compliance.LogEntry{}}
+// deviceHistory returns the device's findings for rule and their history:
+// from the running service, which holds the database, else from the
+// database read-only. What cannot be read is said in Note, the same way on
+// both paths.
+func deviceHistory(ctx context.Context, e *env, path, device, socket, rule string) localapi.RuleHistory {
+	h := localapi.RuleHistory{Findings: []status.Finding{}, Drift: []drift.Event{}, Log: []compliance.LogEntry{}}
+	var api *localapi.APIError
+	if _, ok := readViaService(ctx, e, "explain", socket, func(c *localapi.Client) (int, error) {
+		got, err := c.Explain(ctx, rule, device)
+		switch {
+		case err == nil:
+			h = *got
+		case errors.As(err, &api) && api.Code == http.StatusInternalServerError:
+			// The database's error, in the words the database path uses.
+			h.Note = api.Msg
+		case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
+			h.Note = "the running service cannot answer this (an older version?); " + errServiceHoldsDBForRead.Error()
+		default:
+			h.Note = err.Error()
+		}
+		return 0, nil
+	}); ok {
+		return h
+	}
 	st, err := store.Open(path, store.Options{ReadOnly: true, Timeout: time.Second})
 	switch {
 	case errors.Is(err, store.ErrNoDatabase):
-		x.Note = "no scan recorded yet"
-		return x
+		h.Note = "no scan recorded yet"
+		return h
 	case errors.Is(err, store.ErrLocked):
-		return fromService(ctx, socket, rule, x)
+		h.Note = errServiceHoldsDBForRead.Error()
+		return h
 	case err != nil:
-		x.Note = err.Error()
-		return x
+		h.Note = err.Error()
+		return h
 	}
 	defer st.Close()
-	r, err := st.Latest(device)
+	got, err := records.Explain(st.DB(), rule, device)
 	if err != nil {
-		x.Note = err.Error()
-		return x
+		h.Note = err.Error()
+		return h
 	}
-	x.Device, x.Platform, x.ScannedAt = r.Device.ID, r.Device.Platform, r.ScannedAt
-	x.Findings = findingsFor(r, rule)
-	if evs, err := drift.List(st.DB(), time.Time{}); err == nil {
-		for _, ev := range evs {
-			if ev.Rule == rule && ev.Device == r.Device.ID {
-				x.Drift = append(x.Drift, ev)
-			}
-		}
-	}
-	if log, err := compliance.History(st.DB(), r.Device.ID, rule); err == nil && log != nil {
-		x.Log = log
-	}
-	return x
-}
-
-func fromService(ctx context.Context, socket, rule string, x explanation) explanation {
-	x.Note = "the service holds the database: the history is shown when it is stopped"
-	c, err := localapi.Dial(ctx, socket)
-	if err != nil {
-		return x
-	}
-	defer c.Close()
-	r, err := c.Status(ctx)
-	if err != nil {
-		return x
-	}
-	x.Device, x.Platform, x.ScannedAt = r.Device.ID, r.Device.Platform, r.ScannedAt
-	x.Findings = findingsFor(r, rule)
-	return x
-}
-
-func findingsFor(r *status.Report, rule string) []status.Finding {
-	out := []status.Finding{}
-	for _, f := range r.Findings {
-		if f.Rule == rule {
-			out = append(out, f)
-		}
-	}
-	return out
+	return *got
 }
 
 // writeExplanation prints the explanation for people.
@@ -241,7 +216,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 		lines = append(lines, line{ev.Time, ev.Message})
 	}
 	for _, l := range x.Log {
-		lines = append(lines, line{l.Time, logText(l, lang)})
+		lines = append(lines, line{l.Time, logText(l, lang, x.Redacted)})
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].at.Before(lines[j].at) })
 	if len(lines) == 0 {
@@ -256,9 +231,17 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 	}
 }
 
-func logText(l compliance.LogEntry, lang string) string {
+// logText phrases an audit log entry; redacted (the service withheld who
+// and why), without the name and reason.
+func logText(l compliance.LogEntry, lang string, redacted bool) string {
 	tr := func(en, de string) string { return pick(lang, en, de) }
 	until := compliance.FormatDay(l.Until, lang)
+	if redacted {
+		l.By = withheld(lang)
+		if l.Kind == compliance.LogExempted {
+			return fmt.Sprintf(tr("exempted until %s, approved by %s", "ausgenommen bis %s, genehmigt von %s"), until, l.By)
+		}
+	}
 	switch l.Kind {
 	case compliance.LogAttested:
 		return fmt.Sprintf(tr("attested by %s, valid until %s", "bestätigt von %s, gültig bis %s"), l.By, until)

@@ -231,3 +231,60 @@ func flagSet(fs *flag.FlagSet, names ...string) bool {
 	})
 	return set
 }
+
+// serviceSocket is the socket a read verb asks first: none when --db was
+// given (read that file) or --socket is empty.
+func serviceSocket(fs *flag.FlagSet, socket string) string {
+	if flagSet(fs, "db") {
+		return ""
+	}
+	return socket
+}
+
+// readViaService lets the running service answer a read verb (attest
+// --list, exempt --list, baseline show, explain), since it holds the
+// database. handled is false when no service answers, so that the caller
+// reads the database itself; call prints the answer and returns the exit
+// code. The printing is the database path's, so both print the same.
+func readViaService(ctx context.Context, e *env, verb, socket string, call func(*localapi.Client) (int, error)) (code int, handled bool) {
+	if socket == "" {
+		return 0, false
+	}
+	c, err := localapi.Dial(ctx, socket)
+	if errors.Is(err, localapi.ErrNotRunning) {
+		return 0, false
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent %s: the service did not answer (%v); reading the database instead\n", verb, err)
+		return 0, false
+	}
+	defer c.Close()
+	code, err = call(c)
+	var api *localapi.APIError
+	switch {
+	case err == nil:
+		return code, true
+	case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
+		fmt.Fprintf(e.stderr, "agent %s: the running service cannot answer this (an older version?); %v\n", verb, errServiceHoldsDBForRead)
+	default:
+		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, err)
+	}
+	return exitUsage, true
+}
+
+// errServiceHoldsDBForRead says why a read verb cannot open the database:
+// the service holds it (and --db was given, or it cannot answer).
+var errServiceHoldsDBForRead = errors.New("the msgguard service is running and holds the database; ask it (leave out --db), or stop it ('agent stop') to read the database")
+
+// redactedNote is the line under a read verb's output when the service
+// withheld what only administrators see.
+func redactedNote(lang string) string {
+	return pick(lang, "(records about other users, and who recorded what and why, are shown to administrators only; run as root for the full view)",
+		"(Einträge zu anderen Benutzern sowie wer was warum erfasst hat, sehen nur Administratoren; als root ausführen für die vollständige Ansicht)")
+}
+
+// withheld stands in a table or sentence for a name or text the service
+// did not show.
+func withheld(lang string) string {
+	return pick(lang, "(not shown)", "(nicht angezeigt)")
+}

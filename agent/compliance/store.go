@@ -185,21 +185,30 @@ func List(db *bolt.DB, device string) (Records, error) {
 // for rule (every rule when empty), oldest first.
 func History(db *bolt.DB, device, rule string) ([]LogEntry, error) {
 	var out []LogEntry
-	err := db.View(func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketRoot)
-		if root == nil || root.Bucket(bucketLog) == nil {
-			return nil
+	err := db.View(func(tx *bolt.Tx) (err error) {
+		out, err = HistoryTx(tx, device, rule)
+		return err
+	})
+	return out, err
+}
+
+// HistoryTx is History inside the caller's transaction (agent/records reads
+// a rule's findings and history in one).
+func HistoryTx(tx *bolt.Tx, device, rule string) ([]LogEntry, error) {
+	var out []LogEntry
+	root := tx.Bucket(bucketRoot)
+	if root == nil || root.Bucket(bucketLog) == nil {
+		return nil, nil
+	}
+	err := root.Bucket(bucketLog).ForEach(func(k, v []byte) error {
+		var e LogEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return nil // a damaged entry is skipped, not fatal
 		}
-		return root.Bucket(bucketLog).ForEach(func(k, v []byte) error {
-			var e LogEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return nil // a damaged entry is skipped, not fatal
-			}
-			if (device == "" || e.Device == device) && (rule == "" || e.Rule == rule) {
-				out = append(out, e)
-			}
-			return nil
-		})
+		if (device == "" || e.Device == device) && (rule == "" || e.Rule == rule) {
+			out = append(out, e)
+		}
+		return nil
 	})
 	return out, err
 }

@@ -18,7 +18,10 @@ import (
 
 // AdminOptions let administrators record decisions through the local API
 // while the daemon holds the database: `agent attest`, `agent exempt` and
-// `agent baseline accept` would otherwise have to stop the service.
+// `agent baseline accept` would otherwise have to stop the service. The
+// read endpoints behind `agent attest --list`, `agent exempt --list`,
+// `agent baseline show` and `agent explain` read the same database
+// (reads.go); the API redacts them for users who are not administrators.
 type AdminOptions struct {
 	// DB is the open database (store.Store.DB()).
 	DB *bolt.DB

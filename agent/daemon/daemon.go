@@ -83,8 +83,8 @@ type Options struct {
 	// nil when there are no sinks.
 	SinkHealth func() []status.SinkHealth
 	// Admin, if set, lets administrators record attestations, exemptions
-	// and drift baselines through the local API; nil answers those
-	// requests with 501.
+	// and drift baselines through the local API, and every local user read
+	// them (redacted by the API); nil answers those requests with 501.
 	Admin *AdminOptions
 	Log   zerolog.Logger
 

@@ -459,24 +459,32 @@ func prune(evB *bolt.Bucket, n int, cfg Config, now time.Time) (int, error) {
 // both use it.
 func List(db *bolt.DB, since time.Time) ([]Event, error) {
 	var out []Event
-	err := db.View(func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketDrift)
-		if root == nil || root.Bucket(bucketEvents) == nil {
-			return nil
-		}
-		c := root.Bucket(bucketEvents).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var e Event
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("drift: decoding event %x: %w", k, err)
-			}
-			if !e.Time.Before(since) {
-				out = append(out, e)
-			}
-		}
-		return nil
+	err := db.View(func(tx *bolt.Tx) (err error) {
+		out, err = ListTx(tx, since)
+		return err
 	})
 	return out, err
+}
+
+// ListTx is List inside the caller's transaction (agent/records reads a
+// rule's findings and history in one).
+func ListTx(tx *bolt.Tx, since time.Time) ([]Event, error) {
+	var out []Event
+	root := tx.Bucket(bucketDrift)
+	if root == nil || root.Bucket(bucketEvents) == nil {
+		return nil, nil
+	}
+	c := root.Bucket(bucketEvents).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var e Event
+		if err := json.Unmarshal(v, &e); err != nil {
+			return nil, fmt.Errorf("drift: decoding event %x: %w", k, err)
+		}
+		if !e.Time.Before(since) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // Baseline is a device's baseline with what differs from it now.
@@ -640,20 +648,40 @@ func Query(db *bolt.DB, since time.Time) (View, error) {
 	return View{SchemaVersion: ViewSchemaVersion, Since: since, Events: evs}, nil
 }
 
-// Redact returns what a non-administrator may see: events about the
-// device as a whole or about user, without the names of who accepted a
-// baseline. It implements localapi.Redacter.
+// Redact returns what a non-administrator may see: the events RedactEvent
+// lets through. It implements localapi.Redacter.
 func (v View) Redact(user string) any {
 	out := View{SchemaVersion: v.SchemaVersion, Since: v.Since, Events: []Event{}, Redacted: true}
 	for _, e := range v.Events {
-		if e.User != "" && e.User != user {
-			continue
+		if e, ok := RedactEvent(e, user); ok {
+			out.Events = append(out.Events, e)
 		}
-		if e.Kind == KindMessengerChanged && e.Attribute == "user" && e.Before != "" && e.Before != user {
-			e.Before = "(another user)"
-		}
-		e.By = ""
-		out.Events = append(out.Events, e)
 	}
 	return out
+}
+
+// redactedBaselineMessage replaces an accepted baseline's message, which
+// names who accepted it and why.
+const redactedBaselineMessage = "baseline accepted"
+
+// RedactEvent returns e as the local user (empty: not resolved) may see it,
+// or false when it is about another user. Events about the device as a
+// whole or about user are kept, without another person's name: who
+// accepted a baseline and why (an administrator's record, free text that
+// can name people) is removed from By, Reason and the message, and a
+// messenger that moved from another user's account says "another user".
+func RedactEvent(e Event, user string) (Event, bool) {
+	if e.User != "" && e.User != user {
+		return Event{}, false
+	}
+	if e.Kind == KindMessengerChanged && e.Attribute == "user" && e.Before != "" && e.Before != user {
+		// The message pairUserMoves wrote: "... moved from user bob to ...".
+		e.Message = strings.Replace(e.Message, "from "+userOrSystem(e.Before)+" to ", "from another user to ", 1)
+		e.Before = "(another user)"
+	}
+	if e.Kind == KindBaselineAccepted {
+		e.Reason, e.Message = "", redactedBaselineMessage
+	}
+	e.By = ""
+	return e, true
 }

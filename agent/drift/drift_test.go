@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -749,20 +750,34 @@ func TestFromConfigMatchesDefaults(t *testing.T) {
 }
 
 func TestViewRedact(t *testing.T) {
+	// The move event as pairUserMoves phrases it.
+	moved, _ := pairUserMoves([]Event{
+		{Kind: KindMessengerGone, Subject: "whatsapp", User: "bob", Before: "consumer"},
+		{Kind: KindMessengerAppeared, Subject: "whatsapp", User: "alice", After: "consumer"},
+	}, map[int]string{})
+	if len(moved) != 1 || moved[0].Before != "bob" {
+		t.Fatalf("pairUserMoves = %+v; want one move from bob", moved)
+	}
+	moved[0].ID = "moved"
 	v := View{SchemaVersion: 1, Events: []Event{
 		{ID: "device", Kind: KindPostureChanged},
 		{ID: "alice", Kind: KindMessengerAppeared, User: "alice"},
 		{ID: "bob", Kind: KindMessengerAppeared, User: "bob"},
-		{ID: "moved", Kind: KindMessengerChanged, Attribute: "user", User: "alice", Before: "bob", After: "alice"},
-		{ID: "accept", Kind: KindBaselineAccepted, By: "Petra"},
+		moved[0],
+		{ID: "accept", Kind: KindBaselineAccepted, By: "Petra", Reason: "ticket 9 for Bob's laptop",
+			Message: "baseline accepted by Petra: ticket 9 for Bob's laptop"},
 	}}
 	got := v.Redact("alice").(View)
 	var ids []string
 	for _, e := range got.Events {
 		ids = append(ids, e.ID)
-		if e.By != "" || e.Before == "bob" {
+		if e.By != "" || e.Reason != "" || e.Before == "bob" || strings.Contains(e.Message, "bob") ||
+			strings.Contains(e.Message, "Bob") || strings.Contains(e.Message, "Petra") {
 			t.Errorf("redacted event leaks another person: %+v", e)
 		}
+	}
+	if got.Events[2].Message != "messenger whatsapp (consumer) moved from another user to user alice" {
+		t.Errorf("redacted move message = %q", got.Events[2].Message)
 	}
 	if diff := cmp.Diff([]string{"device", "alice", "moved", "accept"}, ids); diff != "" || !got.Redacted {
 		t.Errorf("Redact(alice) (-want +got):\n%s", diff)

@@ -4,7 +4,8 @@
 // (SO_PEERCRED, LOCAL_PEERCRED, the pipe client's token). Administrators see
 // everything, may trigger scans and record attestations, exemptions and
 // drift baselines; any other local user gets a redacted, read-only view
-// with device-level findings and their own.
+// with device-level findings and records and their own, without other
+// people's names (reads.go says exactly what).
 //
 // The design follows Tailscale's LocalAPI (ipn/localapi, safesocket): a fake
 // Host name, refusal of browser-originated requests (Origin/Referer) and a
@@ -198,6 +199,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) int {
 	switch r.URL.Path {
 	case PathAttest, PathExempt, PathBaselineAccept:
 		return s.serveRecord(w, r, peer)
+	case PathAttestations, PathExemptions, PathBaselines, PathExplain:
+		return s.serveRead(w, r, peer)
 	case PathStatus, PathFindings, PathInventory:
 		if !allow(w, r, http.MethodGet) {
 			return http.StatusMethodNotAllowed

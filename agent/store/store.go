@@ -309,7 +309,7 @@ func (s *Store) Record(r *status.Report, hooks ...Hook) (prev *status.Report, er
 				s.opts.Log.Warn().Err(err).Str("device", r.Device.ID).Msg("latest_report_unreadable")
 				prev = nil
 			} else {
-				s.applyLastScan(dev, prev)
+				applyLastScan(dev, prev)
 			}
 		}
 		carryHistory(prev, r)
@@ -467,7 +467,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 
 // applyLastScan sets the per-scan fields of a stored latest report from the
 // newest scan record (the report body is only rewritten when it changed).
-func (s *Store) applyLastScan(dev *bolt.Bucket, r *status.Report) {
+func applyLastScan(dev *bolt.Bucket, r *status.Report) {
 	k, v := dev.Bucket(bucketScans).Cursor().Last()
 	if k == nil {
 		return
@@ -486,30 +486,38 @@ func (s *Store) applyLastScan(dev *bolt.Bucket, r *status.Report) {
 // primary (computer) device.
 func (s *Store) Latest(id string) (*status.Report, error) {
 	var out *status.Report
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if id == "" {
-			if m := tx.Bucket(bucketMeta); m != nil {
-				id = string(m.Get(keyPrimary))
-			}
-		}
-		dev := deviceRead(tx, id)
-		if dev == nil {
-			return ErrNoScan
-		}
-		b := dev.Bucket(bucketLatest).Get(keyReport)
-		if b == nil {
-			return ErrNoScan
-		}
-		out = new(status.Report)
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("decoding latest report of %s: %w", id, err)
-		}
-		s.applyLastScan(dev, out)
-		return nil
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		out, err = LatestTx(tx, id)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// LatestTx is Latest inside the caller's transaction, so that a reader can
+// take a device's report and other packages' records from one consistent
+// view of the database (agent/records).
+func LatestTx(tx *bolt.Tx, id string) (*status.Report, error) {
+	if id == "" {
+		if m := tx.Bucket(bucketMeta); m != nil {
+			id = string(m.Get(keyPrimary))
+		}
+	}
+	dev := deviceRead(tx, id)
+	if dev == nil {
+		return nil, ErrNoScan
+	}
+	b := dev.Bucket(bucketLatest).Get(keyReport)
+	if b == nil {
+		return nil, ErrNoScan
+	}
+	out := new(status.Report)
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, fmt.Errorf("decoding latest report of %s: %w", id, err)
+	}
+	applyLastScan(dev, out)
 	return out, nil
 }
 
