@@ -107,8 +107,10 @@ type installedSession struct {
 type desktopEnv struct {
 	sessions  []loginSession
 	installed []installedSession
-	// shells maps a uid to desktop families of its running shells (live
-	// hosts only).
+	// procs are the running processes (live hosts only), read once for
+	// the desktop shells and the remote-wipe agents.
+	procs []postureProc
+	// shells maps a uid to desktop families of its running shells.
 	shells map[string][]string
 	probs  []policy.Problem
 }
@@ -128,7 +130,8 @@ func readDesktopEnv(h *platform.Host) *desktopEnv {
 	d.readSessions(h)
 	d.readInstalled(h)
 	if h.Live {
-		d.readShells(h)
+		d.procs = readPostureProcs(h)
+		d.readShells()
 	}
 	return d
 }
@@ -203,9 +206,9 @@ var shellProcesses = map[string]string{
 	"Hyprland":        "hyprland",
 }
 
-// readShells scans proc/<pid>/comm and status of the live system.
-func (d *desktopEnv) readShells(h *platform.Host) {
-	for _, p := range readPostureProcs(h) {
+// readShells picks the desktop shells out of the running processes.
+func (d *desktopEnv) readShells() {
+	for _, p := range d.procs {
 		if fam, ok := shellProcesses[p.comm]; ok && !containsString(d.shells[p.uid], fam) {
 			d.shells[p.uid] = append(d.shells[p.uid], fam)
 		}

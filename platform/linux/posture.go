@@ -27,15 +27,11 @@ func scanPosture(ctx context.Context, h *platform.Host, cat *policy.Catalog, use
 		p.ScreenLock = append(p.ScreenLock, lock)
 	}
 	inv.Problems = append(inv.Problems, sl.desk.probs...)
-	var procs []postureProc
-	if h.Live {
-		procs = readPostureProcs(h)
-	}
 	var agents []policy.AgentSignature
 	if cat != nil {
 		agents = cat.Agents
 	}
-	p.RemoteWipe = remoteWipe(h, agents, procs, debs)
+	p.RemoteWipe = remoteWipe(h, agents, sl.desk.procs, debs)
 	p.Encryption = diskEncryption(ctx, h, users)
 	return p
 }

@@ -211,3 +211,28 @@ func postureCopyTree(t testing.TB, src string) string {
 	}
 	return dst
 }
+
+// TestLiveProcesses: on a live host the process table, read once, decides
+// both a user's desktop (a running gnome-shell) and an agent's activity (a
+// running orbit whose service is not enabled).
+func TestLiveProcesses(t *testing.T) {
+	root := postureCopyTree(t, filepath.Join(postureTestdata, "root-gnome"))
+	if err := os.Remove(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/orbit.service")); err != nil {
+		t.Fatal(err)
+	}
+	postureWriteFile(t, root, "proc/4242/comm", "gnome-shell\n")
+	postureWriteFile(t, root, "proc/4242/status", "Name:\tgnome-shell\nUid:\t4000\t4000\t4000\t4000\n")
+	postureWriteFile(t, root, "proc/77/comm", "orbit\n")
+	postureWriteFile(t, root, "proc/77/status", "Name:\torbit\nUid:\t0\t0\t0\t0\n")
+	h := postureHost(t, root)
+	h.Live = true
+	cat := &policy.Catalog{Agents: []policy.AgentSignature{fleetAgent}}
+	users := []policy.User{{Name: "zoe", UID: "4000", Home: "/home/zoe"}}
+	p := scanPosture(context.Background(), h, cat, users, readDebFacts(h.Root, newCatalogIndex(cat)), &policy.Inventory{})
+	if l := p.ScreenLock[0]; l.Desktop != desktopGNOME || !strings.Contains(l.Source, "desktop from running desktop shell") {
+		t.Errorf("zoe's screen lock: desktop %q, source %q; want GNOME from the running shell", l.Desktop, l.Source)
+	}
+	if w := p.RemoteWipe; w.Capable != policy.Yes || !strings.Contains(w.Source, "process orbit running") {
+		t.Errorf("remote wipe = %+v; want capable through the running orbit process", w)
+	}
+}
