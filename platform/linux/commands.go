@@ -13,7 +13,9 @@ func Commands() map[string][]string {
 		// rpm queries the RPM database when one exists under the root
 		// (rpm.go); Debian ships it in /usr/bin, Fedora/openSUSE too.
 		"rpm": {"/usr/bin/rpm", "/bin/rpm"},
-		// systemctl is used by the posture probes.
-		"systemctl": {"/usr/bin/systemctl", "/bin/systemctl"},
+		// zfs reads a ZFS root's encryption property (encryption.go);
+		// Debian's and Ubuntu's zfsutils-linux install it in /sbin, which
+		// is /usr/sbin on usrmerge systems.
+		"zfs": {"/usr/sbin/zfs", "/sbin/zfs"},
 	}
 }
