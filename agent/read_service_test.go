@@ -24,7 +24,7 @@ func TestReadThroughRunningService(t *testing.T) {
 		// The service redacts for anyone but root, the database does not:
 		// the outputs differ by design. Check the redacted one.
 		e, out, errb := testEnv(t)
-		if code := runCLI(t, e, "baseline", "show", "--socket", sock); code != 0 || !strings.Contains(out.String(), "shown to administrators only") {
+		if code := runCLI(t, e, "baseline", "show", "--socket", sock); code != 0 || !strings.Contains(out.String(), "administrators only; run as root") {
 			t.Errorf("baseline show as uid %d through the service: exit %d, %q %q; want the redacted view", os.Geteuid(), code, out, errb)
 		}
 		return

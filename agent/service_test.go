@@ -465,6 +465,52 @@ func TestService(t *testing.T) {
 		}
 	})
 
+	t.Run("attest --list through the service as root and as nobody", func(t *testing.T) {
+		const rule = "attestation.telegram.secret-chats-only"
+		out, err := a.asRoot("attest", "--list", "--socket", a.socket)
+		if err != nil {
+			t.Fatalf("agent attest --list as root: %v\n%s", err, out)
+		}
+		for _, want := range []string{rule, "IT Ops", "ticket 41"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("attest --list as root lacks %q:\n%s", want, out)
+			}
+		}
+		out, errOut, code := a.asNobody("attest", "--list", "--socket", a.socket)
+		if code != 0 {
+			t.Fatalf("attest --list as nobody: exit %d: %s", code, errOut)
+		}
+		if !strings.Contains(out, rule) || !strings.Contains(out, "(not shown)") || !strings.Contains(out, "administrators only; run as root") {
+			t.Errorf("attest --list as nobody is not the redacted list:\n%s", out)
+		}
+		for _, secret := range []string{"IT Ops", "ticket 41"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("attest --list as nobody shows %q:\n%s", secret, out)
+			}
+		}
+		// explain keeps to the device's findings for nobody, whose account
+		// the inventory does not know.
+		out, errOut, code = a.asNobody("explain", "messenger.whatsapp", "--socket", a.socket, "--json")
+		if code != 0 {
+			t.Fatalf("explain as nobody: exit %d: %s", code, errOut)
+		}
+		var x struct {
+			Findings []status.Finding `json:"findings"`
+			Redacted bool             `json:"redacted"`
+		}
+		if err := json.Unmarshal([]byte(out), &x); err != nil {
+			t.Fatalf("explain --json as nobody: %v\n%s", err, out)
+		}
+		if !x.Redacted {
+			t.Error("explain as nobody is not marked redacted")
+		}
+		for _, f := range x.Findings {
+			if f.User != "" {
+				t.Errorf("explain as nobody shows %s's finding", f.User)
+			}
+		}
+	})
+
 	t.Run("baseline accept through the service", func(t *testing.T) {
 		out, err := a.asRoot("baseline", "accept", "--by", "IT Ops", "--why", "ticket 42", "--socket", a.socket)
 		if err != nil || !strings.HasPrefix(out, "accepted the current state of ") {
