@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
@@ -445,4 +448,32 @@ func FuzzReadQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkReadRoundTrip measures GET /v1/explain through the socket
+// (query checks, peer lookup, redaction for a non-administrator, JSON both
+// ways) against a backend that answers at once: the API's own cost on top
+// of the database read.
+func BenchmarkReadRoundTrip(b *testing.B) {
+	dir, err := os.MkdirTemp("", "mgla") // sun_path is short
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	l, err := Listen(dir + "/a.sock")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := NewServer(&fakeReader{}, zerolog.Nop())
+	s.identify = func(net.Conn) (Peer, error) { return Peer{UID: 1000, User: "alice"}, nil }
+	go s.Serve(l)
+	defer s.Shutdown(context.Background())
+	c := NewClient(dir + "/a.sock")
+	defer c.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Explain(context.Background(), "messenger.consumer", "dev1"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

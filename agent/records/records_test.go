@@ -38,7 +38,7 @@ func phone(context.Context, *policy.Catalog) (*policy.Inventory, error) {
 // world is a database with the phone scanned, attested, exempted and
 // scanned again through the real scan cycle, compliance workflow and drift
 // hook.
-func world(t *testing.T) *store.Store {
+func world(t testing.TB) *store.Store {
 	t.Helper()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
@@ -166,5 +166,17 @@ func TestExplain(t *testing.T) {
 	none, err := records.Explain(db, consent, "phone-2")
 	if err != nil || none.Device != "" || none.Note != store.ErrNoScan.Error() || len(none.Findings)+len(none.Log)+len(none.Drift) != 0 {
 		t.Errorf("Explain on an unknown device = %+v, %v; want its note only", none, err)
+	}
+}
+
+// BenchmarkExplain measures one `agent explain` read (latest report, drift
+// events and audit log in one read transaction) on a scanned database.
+func BenchmarkExplain(b *testing.B) {
+	db := world(b).DB()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := records.Explain(db, consent, "phone-1"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
