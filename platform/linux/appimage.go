@@ -30,7 +30,10 @@ func (c *collector) scanAppImages(ctx context.Context, hs []*homeView) {
 			dir := v.rel
 			if d != "." {
 				dir += "/" + d
-				if v.plainDir(dir) != nil {
+				if err := v.plainDir(dir); err != nil {
+					if unreadable(err) {
+						c.problem("appimage", dir, "directory not read: "+describeErr(err))
+					}
 					continue // missing, or a linked ~/Downloads: not followed
 				}
 			}

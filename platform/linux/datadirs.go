@@ -12,7 +12,9 @@ import (
 // opened or read, and a data directory that is a symbolic link counts as
 // present but is not followed. A parent that
 // is a link (~/.config → elsewhere) is not looked through, so another
-// user's files cannot be attributed to this one.
+// user's files cannot be attributed to this one. A parent or data path that
+// cannot be read at all (permission denied, an I/O error) is a Problem: its
+// messengers are not known to be absent.
 func (c *collector) scanDataDirs(ctx context.Context, hs []*homeView) {
 	for _, v := range hs {
 		if ctx.Err() != nil {
@@ -23,14 +25,24 @@ func (c *collector) scanDataDirs(ctx context.Context, hs []*homeView) {
 			if parent != "." {
 				dir += "/" + parent
 			}
-			if v.plainDir(dir) != nil {
+			err := v.plainDir(dir)
+			if err == nil {
+				// One listing of the parent answers for all its children.
+				_, _, err = v.list(dir)
+			}
+			if unreadable(err) {
+				c.problem("data-dir", dir, "directory not read, its messengers' data directories are unknown: "+describeErr(err))
 				continue
 			}
-			// One listing of the parent answers for all its children.
-			v.list(dir)
+			if err != nil {
+				continue // missing, or a linked ~/.config: not followed
+			}
 			for _, ref := range c.idx.dataDirs[parent] {
 				p := v.rel + "/" + ref.rel
-				if m, ok := v.stat(p); ok && evidenceMode(m) {
+				m, err := v.stat(p)
+				if unreadable(err) {
+					c.problem("data-dir", p, "not looked at: "+describeErr(err))
+				} else if err == nil && evidenceMode(m) {
 					c.add(ref.entry, sourceDataDir, v.user, "", "/"+p)
 				}
 			}

@@ -29,6 +29,10 @@ type homeView struct {
 	// and absent records paths known not to exist.
 	kinds  map[string]fs.FileMode
 	absent map[string]bool
+	// failed records paths whose Lstat failed otherwise (permission
+	// denied on a root-squashed NFS home, an I/O error): not absent, but
+	// unreadable. Allocated on first use.
+	failed map[string]error
 	lists  map[string]listing
 }
 
@@ -46,26 +50,47 @@ func newHomeView(fsys fs.FS, h homeDir, max int) *homeView {
 }
 
 // stat returns the type of rel (root-relative, below the home) without
-// following a final link; ok is false when it does not exist.
-func (v *homeView) stat(rel string) (mode fs.FileMode, ok bool) {
+// following a final link. The error is fs.ErrNotExist itself when rel does
+// not exist (no PathError: absent paths are the common case and callers
+// skip them silently); any other error means it could not be looked at.
+func (v *homeView) stat(rel string) (fs.FileMode, error) {
 	if m, ok := v.kinds[rel]; ok {
-		return m, true
+		return m, nil
 	}
 	if v.absent[rel] {
-		return 0, false
+		return 0, fs.ErrNotExist
+	}
+	if err, ok := v.failed[rel]; ok {
+		return 0, err
 	}
 	// A complete listing of the parent answers without a system call.
 	if l, ok := v.lists[path.Dir(rel)]; ok && l.err == nil && !l.truncated {
 		v.absent[rel] = true
-		return 0, false
+		return 0, fs.ErrNotExist
 	}
 	st, err := platform.Lstat(v.fsys, rel)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		v.absent[rel] = true
-		return 0, false
+		return 0, err
+	case err != nil:
+		if v.failed == nil {
+			v.failed = map[string]error{}
+		}
+		v.failed[rel] = err
+		return 0, err
 	}
 	v.kinds[rel] = st.Mode().Type()
-	return st.Mode().Type(), true
+	return st.Mode().Type(), nil
+}
+
+// unreadable reports whether err, from plainDir, stat or list, means a
+// path could not be read (permission denied, an I/O error), rather than
+// that it is absent, a link that is not followed, or a file where a
+// directory was expected. Such a path hides what it holds: the probes
+// report it instead of treating it as empty.
+func unreadable(err error) bool {
+	return err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, platform.ErrSymlink) && !errors.Is(err, errNotDir)
 }
 
 // plainDir reports, as an error, why rel is not a directory reached from
@@ -81,10 +106,10 @@ func (v *homeView) plainDir(rel string) error {
 	cur := v.rel
 	for part := range strings.SplitSeq(below, "/") {
 		cur += "/" + part
-		m, ok := v.stat(cur)
+		m, err := v.stat(cur)
 		switch {
-		case !ok:
-			return &fs.PathError{Op: "read", Path: cur, Err: fs.ErrNotExist}
+		case err != nil:
+			return err
 		case m&fs.ModeSymlink != 0:
 			return &fs.PathError{Op: "read", Path: cur, Err: platform.ErrSymlink}
 		case !m.IsDir():

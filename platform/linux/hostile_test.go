@@ -3,6 +3,7 @@ package linux
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -351,5 +353,101 @@ func TestScanCancelled(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("cancelled scan reported no Problem: %+v", inv.Problems)
+	}
+}
+
+// deniedFS is a root on which one directory can be stat'ed but neither
+// listed nor looked into: root on a mode-0700 home exported over NFS with
+// root_squash gets "permission denied" there.
+type deniedFS struct {
+	*platform.DirFS
+	dir string
+}
+
+func (d deniedFS) denied(name string, self bool) error {
+	if (self && name == d.dir) || strings.HasPrefix(name, d.dir+"/") {
+		return &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return nil
+}
+
+func (d deniedFS) Open(name string) (fs.File, error) {
+	if err := d.denied(name, true); err != nil {
+		return nil, err
+	}
+	return d.DirFS.Open(name)
+}
+
+func (d deniedFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if err := d.denied(name, true); err != nil {
+		return nil, err
+	}
+	return d.DirFS.ReadDir(name)
+}
+
+func (d deniedFS) Lstat(name string) (fs.FileInfo, error) {
+	if err := d.denied(name, false); err != nil {
+		return nil, err
+	}
+	return d.DirFS.Lstat(name)
+}
+
+func (d deniedFS) Stat(name string) (fs.FileInfo, error) {
+	if err := d.denied(name, false); err != nil {
+		return nil, err
+	}
+	return d.DirFS.Stat(name)
+}
+
+// TestUnreadableDirInHomeIsAProblem: a directory below a readable home
+// that cannot be looked into is reported by the probe that needed it.
+func TestUnreadableDirInHomeIsAProblem(t *testing.T) {
+	root, home := hostileRoot(t)
+	mkdir(t, filepath.Join(home, ".config", "Signal"))
+	mkdir(t, filepath.Join(home, ".local", "share", "TelegramDesktop"))
+	h := &platform.Host{GOOS: "linux", Root: deniedFS{DirFS: platform.NewDirFS(root), dir: "home/alice/.config"}, RootDir: root}
+	inv, err := Scan(context.Background(), h, testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := problemFor(inv, "/home/alice/.config")
+	if !ok || p.Probe != "data-dir" || !strings.Contains(p.Message, "permission denied") {
+		t.Errorf("problem for ~/.config = %+v, %v; want a data-dir problem saying permission denied", p, ok)
+	}
+	if hasMessenger(inv, "signal", sourceDataDir, "") {
+		t.Errorf("Signal found behind an unreadable ~/.config: %+v", inv.Messengers)
+	}
+	if !hasMessenger(inv, "telegram", sourceDataDir, "/home/alice/.local/share/TelegramDesktop") {
+		t.Errorf("Telegram's readable data directory not found: %+v", inv.Messengers)
+	}
+}
+
+// TestUnreadableHomeIsAProblem: a home that cannot be looked into hides
+// the messengers in it; it is reported once instead of every directory in
+// it being taken for absent.
+func TestUnreadableHomeIsAProblem(t *testing.T) {
+	root, home := hostileRoot(t)
+	mkdir(t, filepath.Join(home, ".config", "Signal"))
+	h := &platform.Host{GOOS: "linux", Root: deniedFS{DirFS: platform.NewDirFS(root), dir: "home/alice"}, RootDir: root}
+	inv, err := Scan(context.Background(), h, testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var homeProblems []policy.Problem
+	for _, p := range inv.Problems {
+		if strings.HasPrefix(p.Path, "/home/alice") {
+			homeProblems = append(homeProblems, p)
+		}
+	}
+	want := []policy.Problem{{Probe: "home", Path: "/home/alice", Message: "home not read, the messengers in it are unknown: permission denied"}}
+	if diff := cmp.Diff(want, homeProblems); diff != "" {
+		t.Errorf("problems for the unreadable home (-want +got):\n%s", diff)
+	}
+	if hasMessenger(inv, "signal", sourceDataDir, "") {
+		t.Errorf("messenger found behind an unreadable home: %+v", inv.Messengers)
+	}
+	// The other sources still scan.
+	if !hasMessenger(inv, "slack", sourceDesktop, "") {
+		t.Errorf("system .desktop files not scanned: %+v", inv.Messengers)
 	}
 }

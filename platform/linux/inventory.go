@@ -175,11 +175,20 @@ func listDir(fsys fs.FS, dir string, max int) (entries []fs.DirEntry, truncated 
 	return entries, len(extra) > 0, nil
 }
 
-// homeViews wraps each home for the per-user probes.
+// homeViews wraps each home for the per-user probes. A home that cannot be
+// listed (root on a mode-0700 NFS home exported with root_squash gets
+// "permission denied") is one Problem, and its per-user sources are
+// skipped, instead of every directory in it reading as absent. The
+// listing is kept: the AppImage and data-directory probes use it.
 func (c *collector) homeViews(hs []homeDir) []*homeView {
-	out := make([]*homeView, len(hs))
-	for i, h := range hs {
-		out[i] = newHomeView(c.fsys, h, c.maxEntries)
+	out := make([]*homeView, 0, len(hs))
+	for _, h := range hs {
+		v := newHomeView(c.fsys, h, c.maxEntries)
+		if _, _, err := v.list(v.rel); unreadable(err) {
+			c.problem("home", v.rel, "home not read, the messengers in it are unknown: "+describeErr(err))
+			continue
+		}
+		out = append(out, v)
 	}
 	return out
 }
