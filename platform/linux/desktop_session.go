@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,16 +114,16 @@ type desktopEnv struct {
 	// shells maps a uid to desktop families of its running shells.
 	shells map[string][]string
 	probs  []policy.Problem
+	// unread lists the session records and files that could not be read:
+	// without them "no graphical desktop" cannot be told.
+	unread []string
 }
 
+// problem records a read error (the platform readers' errors carry only the
+// path and the reason, never file content) and notes rel as unread.
 func (d *desktopEnv) problem(rel string, err error) {
-	d.probs = append(d.probs, policy.Problem{Probe: "screen_lock", Path: rel, Message: describePostureErr(err)})
-}
-
-// describePostureErr renders a read error without file content (the
-// platform readers' errors carry only the path and the reason).
-func describePostureErr(err error) string {
-	return err.Error()
+	d.probs = append(d.probs, policy.Problem{Probe: "screen_lock", Path: rel, Message: err.Error()})
+	d.unread = append(d.unread, "/"+rel)
 }
 
 func readDesktopEnv(h *platform.Host) *desktopEnv {
@@ -164,6 +165,9 @@ func (d *desktopEnv) readInstalled(h *platform.Host) {
 	for _, dir := range sessionDirs {
 		entries, err := fs.ReadDir(h.Root, dir)
 		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				d.problem(dir, err)
+			}
 			continue
 		}
 		for _, e := range entries {
@@ -276,6 +280,9 @@ type userDesktops struct {
 	// guessed is true when the user has no recorded session and names are
 	// all installed desktops.
 	guessed bool
+	// unread lists what could not be read; with no names it means the
+	// user's desktop is unknown rather than absent.
+	unread []string
 }
 
 // desktopsFor decides which desktop a user uses: a live graphical session
@@ -300,7 +307,12 @@ func (d *desktopEnv) desktopsFor(h *platform.Host, u policy.User) userDesktops {
 	if shells := d.shells[u.UID]; u.UID != "" && len(shells) > 0 {
 		return userDesktops{names: shells, from: "running desktop shell"}
 	}
-	if name, rel, ok := d.accountsServiceSession(h, u.Name); ok {
+	unread := d.unread
+	name, rel, err := d.accountsServiceSession(h, u.Name)
+	switch {
+	case err != nil:
+		unread = append(slices.Clip(unread), "/"+rel)
+	case name != "":
 		return userDesktops{names: appendFamily(nil, d.resolveSessionName(name)), from: "/" + rel}
 	}
 	var all []string
@@ -308,7 +320,7 @@ func (d *desktopEnv) desktopsFor(h *platform.Host, u policy.User) userDesktops {
 		all = appendFamily(all, s.desktop)
 	}
 	sort.Strings(all)
-	return userDesktops{names: all, from: "installed sessions", guessed: true}
+	return userDesktops{names: all, from: "installed sessions", guessed: true, unread: unread}
 }
 
 func appendFamily(list []string, name string) []string {
@@ -322,26 +334,29 @@ func appendFamily(list []string, name string) []string {
 	return append(list, fam)
 }
 
-// accountsServiceSession returns the user's chosen session name.
-func (d *desktopEnv) accountsServiceSession(h *platform.Host, user string) (name, rel string, ok bool) {
+// accountsServiceSession returns the user's chosen session name, "" when
+// there is none, and an error (also recorded as a Problem) when the
+// record exists but cannot be read.
+func (d *desktopEnv) accountsServiceSession(h *platform.Host, user string) (name, rel string, err error) {
 	if user == "" || strings.ContainsAny(user, "/\x00") || user == "." || user == ".." {
-		return "", "", false
+		return "", "", nil
 	}
 	rel = path.Join(accountsServiceDir, user)
 	b, err := platform.ReadFile(h.Root, rel, platform.MaxConfigSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", rel, nil
+	}
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			d.problem(rel, err)
-		}
-		return "", "", false
+		d.probs = append(d.probs, policy.Problem{Probe: "screen_lock", Path: rel, Message: err.Error()})
+		return "", rel, err
 	}
 	kf := parseIniFile(b)
 	for _, key := range []string{"Session", "XSession"} {
 		if v, _ := kf.get("User", key); v != "" {
-			return v, rel, true
+			return v, rel, nil
 		}
 	}
-	return "", "", false
+	return "", rel, nil
 }
 
 // resolveSessionName maps a session name to its session file's

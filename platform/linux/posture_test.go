@@ -236,3 +236,37 @@ func TestLiveProcesses(t *testing.T) {
 		t.Errorf("remote wipe = %+v; want capable through the running orbit process", w)
 	}
 }
+
+// TestUnreadableSessionRecordsAreNotNotApplicable: "no graphical desktop"
+// (not applicable) needs the session records; when one could not be read
+// the answer is unknown, with the reason.
+func TestUnreadableSessionRecordsAreNotNotApplicable(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(root string) *platform.Host
+		reason string
+	}{
+		{"session directory not listable", func(root string) *platform.Host {
+			postureWriteFile(t, root, "usr/share/xsessions/gnome.desktop", "[Desktop Entry]\nName=GNOME\n")
+			h := postureHost(t, root)
+			h.Root = deniedFS{DirFS: h.Root.(*platform.DirFS), dir: "usr/share/xsessions"}
+			return h
+		}, "/usr/share/xsessions could not be read"},
+		{"AccountsService record not a file", func(root string) *platform.Host {
+			if err := os.MkdirAll(filepath.Join(root, accountsServiceDir, "svc"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return postureHost(t, root)
+		}, "/" + accountsServiceDir + "/svc could not be read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.setup(t.TempDir())
+			p := scanPosture(context.Background(), h, nil, postureUsers("svc"), debFacts{}, &policy.Inventory{})
+			got := p.ScreenLock[0]
+			if got.Applicable != policy.Unknown || got.Enabled != policy.Unknown || !strings.Contains(got.Reason, tt.reason) {
+				t.Errorf("screen lock = %+v; want applicable and enabled unknown, reason containing %q", got, tt.reason)
+			}
+		})
+	}
+}

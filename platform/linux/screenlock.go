@@ -57,6 +57,11 @@ func newScreenLockProbe(h *platform.Host) *screenLockProbe {
 func (p *screenLockProbe) forUser(u policy.User) policy.ScreenLock {
 	out := policy.ScreenLock{User: u.Name}
 	ds := p.desk.desktopsFor(p.h, u)
+	if len(ds.names) == 0 && len(ds.unread) > 0 {
+		out.Applicable = policy.Unknown
+		out.Reason = "no graphical desktop found, but " + strings.Join(ds.unread, ", ") + " could not be read"
+		return out
+	}
 	if len(ds.names) == 0 {
 		out.Applicable = policy.No
 		out.Reason = "no graphical desktop: no live graphical session, no recorded session and no session files in /usr/share/xsessions or /usr/share/wayland-sessions"
