@@ -65,11 +65,11 @@ func readLogind(h *platform.Host) logindIdle {
 		files = append(files, byName[n])
 	}
 	for _, f := range files {
+		if masked(h.Root, f) {
+			continue // a drop-in linked to /dev/null masks its namesakes; nothing to read
+		}
 		b, err := platform.ReadFile(h.Root, f, platform.MaxConfigSize)
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // a drop-in symlinked to /dev/null masks; nothing to read
-			}
 			out.err = fmt.Errorf("reading %s: %w", f, err)
 			return out
 		}
@@ -79,6 +79,18 @@ func readLogind(h *platform.Host) logindIdle {
 		}
 	}
 	return out
+}
+
+// masked reports whether f is a symbolic link to /dev/null, systemd's way of
+// masking a unit file or drop-in (systemd.unit(5)). The link is read, never
+// followed.
+func masked(fsys fs.FS, f string) bool {
+	st, err := platform.Lstat(fsys, f)
+	if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		return false
+	}
+	target, err := fs.ReadLink(fsys, f)
+	return err == nil && target == "/dev/null"
 }
 
 func (l *logindIdle) apply(kf iniFile, src string) error {

@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,6 +55,26 @@ func TestReadLogindDropIns(t *testing.T) {
 	}
 	if !got.locks() {
 		t.Error("locks() = false")
+	}
+
+	// A drop-in linked to /dev/null masks its namesakes (systemd.unit(5));
+	// a link anywhere else is refused, not followed.
+	if err := os.Remove(filepath.Join(root, "etc/systemd/logind.conf.d/10-vendor.conf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/null", filepath.Join(root, "etc/systemd/logind.conf.d/10-vendor.conf")); err != nil {
+		t.Fatal(err)
+	}
+	got = readLogind(postureHost(t, root))
+	want = logindIdle{action: "lock", actionSource: "/run/systemd/logind.conf.d/50-run.conf", seconds: 1800, secondsSource: "default"}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(logindIdle{})); diff != "" {
+		t.Errorf("masked vendor drop-in (-want +got):\n%s", diff)
+	}
+	if err := os.Symlink("/etc/shadow", filepath.Join(root, "etc/systemd/logind.conf.d/20-link.conf")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readLogind(postureHost(t, root)); got.err == nil || got.locks() {
+		t.Errorf("drop-in linked to /etc/shadow: %+v; want an error and no lock", got)
 	}
 }
 
