@@ -399,6 +399,21 @@ func (d deniedFS) Stat(name string) (fs.FileInfo, error) {
 	return d.DirFS.Stat(name)
 }
 
+// TestUnreadableSnapDirIsAProblem: /snap that exists but cannot be listed
+// hides the installed snaps; it is reported.
+func TestUnreadableSnapDirIsAProblem(t *testing.T) {
+	root, _ := hostileRoot(t)
+	mkdir(t, filepath.Join(root, "snap", "signal-desktop"))
+	h := &platform.Host{GOOS: "linux", Root: deniedFS{DirFS: platform.NewDirFS(root), dir: "snap"}, RootDir: root}
+	inv, err := Scan(context.Background(), h, testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := problemFor(inv, "/snap"); !ok || p.Probe != "snap" || !strings.Contains(p.Message, "permission denied") {
+		t.Errorf("problem for /snap = %+v, %v; want a snap problem saying permission denied", p, ok)
+	}
+}
+
 // TestUnreadableDirInHomeIsAProblem: a directory below a readable home
 // that cannot be looked into is reported by the probe that needed it.
 func TestUnreadableDirInHomeIsAProblem(t *testing.T) {

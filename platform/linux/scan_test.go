@@ -100,7 +100,7 @@ func inventoryProblems(inv *policy.Inventory) []policy.Problem {
 	var out []policy.Problem
 	for _, p := range inv.Problems {
 		switch p.Probe {
-		case "identify", "users", "messengers", "dpkg", "rpm", "snap", "flatpak", "desktop", "appimage", "data-dir", "process":
+		case "identify", "users", "home", "messengers", "dpkg", "rpm", "snap", "flatpak", "desktop", "appimage", "data-dir", "process":
 			out = append(out, p)
 		}
 	}

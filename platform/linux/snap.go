@@ -1,14 +1,14 @@
 package linux
 
 import (
+	"errors"
 	"io/fs"
 	"path"
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/msgguard/msgguard/platform"
+	"go.yaml.in/yaml/v3"
 )
 
 const (
@@ -23,10 +23,14 @@ const (
 // (snapd's "snap mount dir"); the version is in that revision's
 // meta/snap.yaml. When /snap is not mounted (an offline root) the
 // downloaded blobs /var/lib/snapd/snaps/<name>_<revision>.snap still show
-// the snap, without a version.
+// the snap, without a version. A directory that exists but cannot be
+// listed is a Problem.
 func (c *collector) scanSnaps() {
 	found := map[string]bool{}
 	entries, _, err := c.list(snapMountDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		c.problem("snap", snapMountDir, "snap mount directory not read: "+describeErr(err))
+	}
 	if err == nil {
 		for _, de := range entries {
 			if !de.IsDir() {
@@ -66,6 +70,9 @@ func (c *collector) snapVersion(instance string) string {
 func (c *collector) scanSnapBlobs(found map[string]bool) {
 	entries, _, err := c.list(snapBlobDir)
 	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.problem("snap", snapBlobDir, "snap blob directory not read: "+describeErr(err))
+		}
 		return
 	}
 	best := map[string]string{} // instance → file name
