@@ -31,9 +31,14 @@ const (
 	maxRecordPlistSize = 1 << 20
 )
 
+// Errors of decodePlist. Their messages never quote the document: the
+// parsers' own errors can (encoding/xml names the offending elements,
+// howett.net/plist passes on strconv and time errors with the value), and a
+// dslocal record or an nvram dump holds personal data.
 var (
 	errPlistFormat = errors.New("not an XML or binary property list")
 	errPlistDepth  = errors.New("property list nested too deeply")
+	errPlistValue  = errors.New("property list has a malformed value or one of an unexpected type")
 )
 
 // decodePlist checks b with checkPlist and decodes it into v. Only the binary
@@ -48,11 +53,11 @@ func decodePlist(b []byte, v any) (err error) {
 	// malformed bplist); a probe must never take the agent down.
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("decoding property list: parser panic: %v", r)
+			err = fmt.Errorf("decoding property list: parser panic: %w", errPlistValue)
 		}
 	}()
 	if _, err := plist.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decoding property list: %w", err)
+		return fmt.Errorf("decoding property list: %w", errPlistValue)
 	}
 	return nil
 }
@@ -77,14 +82,21 @@ func checkXMLPlist(b []byte) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", errPlistFormat, err)
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return fmt.Errorf("%w: XML syntax error on line %d", errPlistFormat, se.Line)
+			}
+			return errPlistFormat
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if depth == 0 {
 				roots++
-				if t.Name.Local != "plist" || roots > 1 {
-					return fmt.Errorf("%w: root element %q", errPlistFormat, t.Name.Local)
+				if t.Name.Local != "plist" {
+					return fmt.Errorf("%w: the root element is not <plist>", errPlistFormat)
+				}
+				if roots > 1 {
+					return fmt.Errorf("%w: more than one root element", errPlistFormat)
 				}
 			}
 			depth++

@@ -103,6 +103,35 @@ func TestDecodePlistRejectsHostileInput(t *testing.T) {
 	}
 }
 
+// TestDecodePlistErrorsQuoteNoContent: the parsers' own messages name
+// elements and quote values; decodePlist's errors must not carry them (a
+// dslocal record or an nvram dump holds personal data).
+func TestDecodePlistErrorsQuoteNoContent(t *testing.T) {
+	const secret = "alice.secret"
+	tests := []struct {
+		name string
+		in   string
+		want error
+	}{
+		{"date", `<plist><dict><key>idleTime</key><date>` + secret + `</date></dict></plist>`, errPlistValue},
+		{"integer", `<plist><dict><key>idleTime</key><integer>` + secret + `</integer></dict></plist>`, errPlistValue},
+		{"mismatched tags", `<plist><dict><` + secret + `>x</bob></dict></plist>`, errPlistFormat},
+		{"root element", `<` + secret + `/>`, errPlistFormat},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var v byHostScreensaver
+			err := decodePlist([]byte(tc.in), &v)
+			if !errors.Is(err, tc.want) {
+				t.Errorf("decodePlist error = %v; want %v", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("decodePlist error %q quotes the document", err)
+			}
+		})
+	}
+}
+
 // TestCheckBinaryPlistAcceptsSharedObjects: a DAG (one object referenced
 // from many places, as CoreFoundation writes repeated strings) is fine.
 func TestCheckBinaryPlistAcceptsSharedObjects(t *testing.T) {
