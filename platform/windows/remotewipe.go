@@ -84,13 +84,18 @@ func (s *scanner) remoteWipe() policy.RemoteWipe {
 }
 
 // enrollments returns the enrollments that pass the filter, best first,
-// and how many keys were ignored.
+// and how many keys were ignored. The error reports enrollment keys that
+// could not be read (or listed): without an active enrollment among the
+// others, one of those might have been it.
 func (s *scanner) enrollments() ([]enrollment, int, error) {
-	subs, err := s.reg.SubKeys(keyEnrollments)
-	if err != nil && !isNotExist(err) {
-		s.probs.add("remote-wipe", keyEnrollments, err)
+	subs, readErr := s.reg.SubKeys(keyEnrollments)
+	if isNotExist(readErr) {
+		readErr = nil
+	}
+	if readErr != nil {
+		s.probs.add("remote-wipe", keyEnrollments, readErr)
 		if len(subs) == 0 {
-			return nil, 0, err
+			return nil, 0, readErr
 		}
 	}
 	var out []enrollment
@@ -100,6 +105,9 @@ func (s *scanner) enrollments() ([]enrollment, int, error) {
 		vals, err := s.reg.Values(key)
 		if err != nil {
 			s.probs.add("remote-wipe", key, err)
+			if isGUID(sub) && readErr == nil { // not Context, Status, Ownership, ...
+				readErr = err
+			}
 			continue
 		}
 		if e, ok := s.enrollment(key, vals); ok {
@@ -109,7 +117,7 @@ func (s *scanner) enrollments() ([]enrollment, int, error) {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i].url) > len(out[j].url) })
-	return out, ignored, nil
+	return out, ignored, readErr
 }
 
 func (s *scanner) enrollment(key string, vals map[string]Value) (enrollment, bool) {

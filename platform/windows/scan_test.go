@@ -438,3 +438,36 @@ func TestScanEntraJoinWithoutMDM(t *testing.T) {
 		t.Errorf("RemoteWipe mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// valuesFail makes Values of one key fail, like a key the service may not
+// read.
+type valuesFail struct {
+	Registry
+	key string
+}
+
+func (r valuesFail) Values(path string) (map[string]Value, error) {
+	if strings.EqualFold(path, r.key) {
+		return nil, fmt.Errorf("%s: %w", path, errors.New("Access is denied."))
+	}
+	return r.Registry.Values(path)
+}
+
+// TestScanUnreadableEnrollmentIsUnknown: an enrollment key that cannot be
+// read might be the active one: without another active enrollment, remote
+// wipe is unknown, not "no MDM".
+func TestScanUnreadableEnrollmentIsUnknown(t *testing.T) {
+	f := loadFixture(t, "office")
+	const key = `HKLM\SOFTWARE\Microsoft\Enrollments\7E1C8C5E-3B0F-4D2E-A1D6-2C7F9B4E8A10`
+	inv, err := Scan(context.Background(), f.h, valuesFail{f.reg, key}, defaultCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := inv.Posture.RemoteWipe
+	if got.Capable != policy.Unknown || !strings.Contains(got.Reason, "MDM enrollments unreadable") || !strings.Contains(got.Reason, "Access is denied.") {
+		t.Errorf("RemoteWipe = %+v; want Unknown naming the unreadable enrollment", got)
+	}
+	if !hasProblem(inv, "remote-wipe", "Access is denied.") {
+		t.Errorf("Problems = %v; want the unreadable enrollment listed", inv.Problems)
+	}
+}
