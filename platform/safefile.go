@@ -87,13 +87,20 @@ func checkRegular(fsys fs.FS, name string, limit int64) error {
 	return nil
 }
 
-// NoLinksBelow reports an error if any component of name below the prefix
-// base is a symbolic link. Use it for paths inside users' homes, where a user
-// could point ~/.config at another user's directory.
+// NoLinksBelow reports an error if any component of name below the
+// directory base is a symbolic link, or a junction or other reparse point
+// (which Go reports on Windows as an irregular file). Use it for paths
+// inside users' homes, where a user could point ~/.config at another user's
+// directory.
 func NoLinksBelow(fsys fs.FS, base, name string) error {
-	rel := strings.TrimPrefix(name, base)
-	rel = strings.TrimPrefix(rel, "/")
-	if rel == name && base != "" {
+	rel, ok := strings.CutPrefix(name, base+"/")
+	switch {
+	case base == "":
+		rel, ok = name, true
+	case name == base:
+		rel, ok = "", true
+	}
+	if !ok {
 		return fmt.Errorf("%s is not below %s", name, base)
 	}
 	cur := base
@@ -106,7 +113,7 @@ func NoLinksBelow(fsys fs.FS, base, name string) error {
 		if err != nil {
 			return err
 		}
-		if st.Mode()&fs.ModeSymlink != 0 {
+		if st.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
 			return &fs.PathError{Op: "read", Path: cur, Err: ErrSymlink}
 		}
 	}
