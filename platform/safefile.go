@@ -31,27 +31,11 @@ var (
 // files, so that a hostile file in a user's home is refused instead of
 // followed, blocked on or slurped.
 func ReadFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
-	if err := checkRegular(fsys, name, limit); err != nil {
-		return nil, err
-	}
-	f, err := fsys.Open(name)
+	f, _, err := openChecked(fsys, name, limit, "read")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	// Check again on the open file: the path may have been swapped between
-	// the Lstat above and the open (DirFS opens with O_NOFOLLOW|O_NONBLOCK,
-	// so a swapped-in FIFO or link does not block or redirect us).
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
-	}
-	if st.Size() > limit {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes > %d)", ErrTooLarge, st.Size(), limit)}
-	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
@@ -71,18 +55,51 @@ func Lstat(fsys fs.FS, name string) (fs.FileInfo, error) {
 	return fs.Stat(fsys, name)
 }
 
-func checkRegular(fsys fs.FS, name string, limit int64) error {
+// OpenFile opens name for streaming with ReadFile's checks, for a file too
+// big to read whole (a multi-megabyte package database) or read into a
+// reused buffer. It returns the open file's info; the caller closes the
+// file and must still read at most limit bytes (it may have grown).
+func OpenFile(fsys fs.FS, name string, limit int64) (fs.File, fs.FileInfo, error) {
+	return openChecked(fsys, name, limit, "open")
+}
+
+// openChecked opens name after checking it with Lstat, and checks the open
+// file again: the path may have been swapped between the Lstat and the
+// open (DirFS opens with O_NOFOLLOW|O_NONBLOCK, so a swapped-in FIFO or
+// link does not block or redirect us). op names the operation in errors.
+func openChecked(fsys fs.FS, name string, limit int64, op string) (fs.File, fs.FileInfo, error) {
 	st, err := Lstat(fsys, name)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	if err := checkRegular(op, name, st, limit); err != nil {
+		return nil, nil, err
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err = f.Stat()
+	if err == nil {
+		err = checkRegular(op, name, st, limit)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}
+
+// checkRegular refuses a symbolic link, anything that is not a regular file
+// and a file larger than limit.
+func checkRegular(op, name string, st fs.FileInfo, limit int64) error {
 	switch {
 	case st.Mode()&fs.ModeSymlink != 0:
-		return &fs.PathError{Op: "read", Path: name, Err: ErrSymlink}
+		return &fs.PathError{Op: op, Path: name, Err: ErrSymlink}
 	case !st.Mode().IsRegular():
-		return &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
+		return &fs.PathError{Op: op, Path: name, Err: ErrNotRegular}
 	case st.Size() > limit:
-		return &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes > %d)", ErrTooLarge, st.Size(), limit)}
+		return &fs.PathError{Op: op, Path: name, Err: fmt.Errorf("%w (%d bytes > %d)", ErrTooLarge, st.Size(), limit)}
 	}
 	return nil
 }

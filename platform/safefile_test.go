@@ -48,6 +48,17 @@ func TestReadFileRefusesHostileFiles(t *testing.T) {
 		if time.Since(start) > time.Second {
 			t.Errorf("ReadFile(%s) took %v", name, time.Since(start))
 		}
+		if f, _, err := OpenFile(fsys, name, MaxConfigSize); !errors.Is(err, want) {
+			if err == nil {
+				f.Close()
+			}
+			t.Errorf("OpenFile(%s) = %v; want %v", name, err, want)
+		}
+	}
+	if f, st, err := OpenFile(fsys, "home/alice/ok", 100); err != nil || st.Size() != 4 {
+		t.Errorf("OpenFile(ok) = %v, %v", st, err)
+	} else {
+		f.Close()
 	}
 	if _, err := ReadUserFile(fsys, "home/alice", "home/alice/linkdir/passwd", MaxConfigSize); !errors.Is(err, ErrSymlink) {
 		t.Errorf("ReadUserFile through a linked directory = %v; want ErrSymlink", err)

@@ -86,7 +86,7 @@ func isDpkgSyntaxError(err error) bool {
 // instead of whole; a scan reads it once (readDebFacts). A malformed file
 // gives a *dpkgSyntaxError with the packages read before it.
 func readDebPackages(fsys fs.FS, want func(name []byte) bool) ([]debPackage, error) {
-	f, _, err := openRegular(fsys, dpkgStatus, platform.MaxDatabaseSize)
+	f, _, err := platform.OpenFile(fsys, dpkgStatus, platform.MaxDatabaseSize)
 	if err != nil {
 		return nil, err
 	}
