@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -179,26 +177,9 @@ func readDirCapped(fsys fs.FS, dir string, max int) ([]fs.DirEntry, bool, error)
 	if !st.IsDir() {
 		return nil, false, &fs.PathError{Op: "readdir", Path: dir, Err: platform.ErrNotRegular}
 	}
-	f, err := fsys.Open(dir)
+	entries, truncated, err := platform.ReadDir(fsys, dir, max)
 	if err != nil {
 		return nil, false, err
-	}
-	defer f.Close()
-	var entries []fs.DirEntry
-	if rd, ok := f.(fs.ReadDirFile); ok {
-		entries, err = rd.ReadDir(max + 1)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, false, err
-		}
-	} else {
-		entries, err = fs.ReadDir(fsys, dir)
-		if err != nil {
-			return nil, false, err
-		}
-	}
-	truncated := len(entries) > max
-	if truncated {
-		entries = entries[:max]
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	return entries, truncated, nil

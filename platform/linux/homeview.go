@@ -125,7 +125,7 @@ func (v *homeView) list(rel string) ([]fs.DirEntry, bool, error) {
 	if l, ok := v.lists[rel]; ok {
 		return l.entries, l.truncated, l.err
 	}
-	entries, truncated, err := listDir(v.fsys, rel, v.max)
+	entries, truncated, err := platform.ReadDir(v.fsys, rel, v.max)
 	for _, de := range entries {
 		v.kinds[rel+"/"+de.Name()] = de.Type()
 	}

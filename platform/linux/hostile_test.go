@@ -334,9 +334,9 @@ func TestHostileManyEntries(t *testing.T) {
 	if !found {
 		t.Errorf("no truncation Problem: %+v", c.problems)
 	}
-	entries, truncated, err := listDir(platform.NewDirFS(root), "home/alice/Downloads", 30)
+	entries, truncated, err := platform.ReadDir(platform.NewDirFS(root), "home/alice/Downloads", 30)
 	if err != nil || truncated || len(entries) != 30 {
-		t.Errorf("listDir(exactly max) = %d entries, truncated %v, %v; want 30, false, nil", len(entries), truncated, err)
+		t.Errorf("ReadDir(exactly max) = %d entries, truncated %v, %v; want 30, false, nil", len(entries), truncated, err)
 	}
 }
 

@@ -3,8 +3,6 @@ package linux
 import (
 	"cmp"
 	"context"
-	"errors"
-	"io"
 	"io/fs"
 	"slices"
 	"sync"
@@ -102,7 +100,7 @@ type collector struct {
 
 // list reads at most c.maxEntries entries of dir.
 func (c *collector) list(dir string) ([]fs.DirEntry, bool, error) {
-	return listDir(c.fsys, dir, c.maxEntries)
+	return platform.ReadDir(c.fsys, dir, c.maxEntries)
 }
 
 func (c *collector) add(e *policy.CatalogEntry, source, user, version, location string) {
@@ -135,44 +133,6 @@ func dedupMessengers(items []policy.Messenger) []policy.Messenger {
 	return slices.CompactFunc(items, func(a, b policy.Messenger) bool {
 		return a.ID == b.ID && a.Source == b.Source && a.User == b.User && a.Location == b.Location
 	})
-}
-
-// listDir reads up to max entries of dir without sorting them (os.ReadDir
-// would read and sort everything first). truncated reports whether more
-// entries were left unread.
-func listDir(fsys fs.FS, dir string, max int) (entries []fs.DirEntry, truncated bool, err error) {
-	f, err := fsys.Open(dir)
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	rd, ok := f.(fs.ReadDirFile)
-	if !ok {
-		all, err := fs.ReadDir(fsys, dir)
-		if len(all) > max {
-			return all[:max], true, err
-		}
-		return all, false, err
-	}
-	for len(entries) < max {
-		n := min(256, max-len(entries))
-		batch, err := rd.ReadDir(n)
-		entries = append(entries, batch...)
-		if errors.Is(err, io.EOF) {
-			return entries, false, nil
-		}
-		if err != nil {
-			return entries, false, err
-		}
-		// os.File fills a batch until the directory ends, so a short
-		// batch is the end: no second getdents call just to see EOF.
-		if len(batch) < n {
-			return entries, false, nil
-		}
-	}
-	// Probe for one more entry to tell "exactly max" from "more".
-	extra, _ := rd.ReadDir(1)
-	return entries, len(extra) > 0, nil
 }
 
 // homeViews wraps each home for the per-user probes. A home that cannot be

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -318,32 +319,18 @@ func (s *scanner) scanWindowsApps(seen map[string]bool) {
 }
 
 // readDirNames lists at most max names of dir, sorted; more returns the
-// first max and an error.
+// first max and an error, as does a listing cut short by a read error.
 func readDirNames(fsys fs.FS, dir string, max int) ([]string, error) {
-	f, err := fsys.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rd, ok := f.(fs.ReadDirFile)
-	if !ok {
-		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: errors.New("not a directory")}
-	}
-	var names []string
-	for len(names) <= max {
-		entries, err := rd.ReadDir(256)
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		if err != nil || len(entries) == 0 {
-			break
-		}
+	entries, truncated, err := platform.ReadDir(fsys, dir, max)
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
 	}
 	sort.Strings(names)
-	if len(names) > max {
-		return names[:max], &fs.PathError{Op: "readdir", Path: dir, Err: errors.New("too many entries")}
+	if err == nil && truncated {
+		err = &fs.PathError{Op: "readdir", Path: dir, Err: errors.New("too many entries")}
 	}
-	return names, nil
+	return names, err
 }
 
 // scanDataDirs finds per-user installs that exist only on disk (Signal's
