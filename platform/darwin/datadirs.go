@@ -61,7 +61,10 @@ type dirCache struct {
 // find returns the root-relative path of the first entry matching rel
 // (relative to the home; its last element may be a path.Match pattern such
 // as "*.ru.keepcoder.Telegram"), or "". A literal name is checked with one
-// Lstat; only a pattern lists its folder.
+// Lstat; only a pattern lists its folder. A path that cannot be looked at
+// is a problem, not an absent folder: without Full Disk Access, macOS
+// privacy protection (TCC) answers "operation not permitted" for other
+// apps' containers.
 func (c *dirCache) find(rel string) string {
 	rel = strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(rel, "~/")), "/")
 	if rel == "" || rel == "." {
@@ -75,6 +78,9 @@ func (c *dirCache) find(rel string) string {
 	if !strings.ContainsAny(pattern, `*?[\`) {
 		p := path.Join(parent, pattern)
 		st, err := platform.Lstat(c.s.h.Root, p)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			c.s.problem("data-dirs", "/"+p, "cannot look at folder: "+err.Error())
+		}
 		if err != nil || st.Mode()&fs.ModeSymlink != 0 {
 			return ""
 		}

@@ -2,10 +2,11 @@ package darwin
 
 import (
 	"context"
+	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
@@ -132,5 +133,41 @@ func BenchmarkScanHostileBundles(b *testing.B) {
 		if _, err := Scan(context.Background(), h, cat); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// lstatDenied answers Lstat of one path with "operation not permitted", as
+// macOS privacy protection does for another app's container when the agent
+// lacks Full Disk Access.
+type lstatDenied struct {
+	*platform.DirFS
+	path string
+}
+
+func (d lstatDenied) Lstat(name string) (fs.FileInfo, error) {
+	if name == d.path {
+		return nil, &fs.PathError{Op: "lstat", Path: name, Err: fs.ErrPermission}
+	}
+	return d.DirFS.Lstat(name)
+}
+
+// TestDataDirNotPermitted: a data folder that cannot be looked at is a
+// problem, not an absent folder.
+func TestDataDirNotPermitted(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "Users/erin/Library/Containers/net.whatsapp.WhatsApp/Data/.keep", nil)
+	const denied = "Users/erin/Library/Containers/net.whatsapp.WhatsApp"
+	cat := &policy.Catalog{Messengers: []policy.CatalogEntry{{
+		ID: "whatsapp", Name: "WhatsApp", Variant: policy.VariantPrivate,
+		Darwin: policy.DarwinIDs{DataDirs: []string{"Library/Containers/net.whatsapp.WhatsApp"}},
+	}}}
+	s := newTestScan(&platform.Host{Root: lstatDenied{platform.NewDirFS(root), denied}})
+	s.cat = cat
+	scanDataDirs(s, policy.User{Name: "erin", UID: "505", Home: "/Users/erin"})
+	if len(s.inv.Messengers) != 0 {
+		t.Errorf("messengers = %+v; want none from a folder that could not be looked at", s.inv.Messengers)
+	}
+	if len(s.inv.Problems) != 1 || s.inv.Problems[0].Path != "/"+denied || !strings.Contains(s.inv.Problems[0].Message, "permission denied") {
+		t.Errorf("problems = %+v; want one for /%s saying permission denied", s.inv.Problems, denied)
 	}
 }
