@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/msgguard/msgguard/platform/phone"
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -96,7 +96,7 @@ func parsePackageDump(b []byte, pkg string) (pkgInfo, error) {
 		}
 		switch {
 		case strings.HasPrefix(line, "versionName=") && info.Version == "":
-			info.Version = phone.Printable(strings.TrimPrefix(line, "versionName="), 64)
+			info.Version = platform.Printable(strings.TrimPrefix(line, "versionName="), 64)
 		case line == "requested permissions:":
 			inRequested, inRuntime, user, listIndent = true, false, -1, indent
 		case line == "runtime permissions:" && user >= 0:

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/msgguard/msgguard/platform/phone"
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -91,7 +91,7 @@ func parseLockSettings(b []byte) (map[int]lockState, error) {
 		case "CredentialType":
 			st.Credential, st.Secure = credentialType(val)
 			if st.Credential == "" {
-				st.Raw = phone.Printable(val, 32)
+				st.Raw = platform.Printable(val, 32)
 			}
 		case "SeparateChallenge":
 			st.Separate = boolTri(val)

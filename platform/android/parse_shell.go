@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/msgguard/msgguard/platform/phone"
+	"github.com/msgguard/msgguard/platform"
 )
 
 // Limits on what a phone's output may make us keep.
@@ -47,7 +47,7 @@ func parseGetprop(b []byte) (props, error) {
 		if dst == nil {
 			continue
 		}
-		*dst = phone.Printable(val, 96)
+		*dst = platform.Printable(val, 96)
 		found = true
 	}
 	if err := sc.Err(); err != nil {

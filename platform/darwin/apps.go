@@ -183,7 +183,7 @@ func readBundle(s *scan, d appDir, bundle string, byBundle map[string]*policy.Ca
 	}
 	s.inv.Messengers = append(s.inv.Messengers, policy.Messenger{
 		ID: e.ID, Name: e.Name, Variant: e.Variant, Source: sourceAppBundle,
-		User: d.user, Version: string(info.Version), Location: loc,
+		User: d.user, Version: platform.Printable(string(info.Version), platform.MaxVersionLen), Location: loc,
 	})
 }
 

@@ -171,3 +171,25 @@ func TestDataDirNotPermitted(t *testing.T) {
 		t.Errorf("problems = %+v; want one for /%s saying permission denied", s.inv.Problems, denied)
 	}
 }
+
+// TestBundleVersionIsCleaned: an Info.plist in ~/Applications is the user's
+// to write; its version enters the inventory capped and without control
+// characters.
+func TestBundleVersionIsCleaned(t *testing.T) {
+	root := t.TempDir()
+	version := "7.4.0\n\t" + strings.Repeat("9", 200) // XML allows no other control characters
+	writeFile(t, root, "Users/carol/Applications/Signal.app/Contents/Info.plist", []byte(
+		`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict>`+
+			`<key>CFBundleIdentifier</key><string>org.whispersystems.signal-desktop</string>`+
+			`<key>CFBundleShortVersionString</key><string>`+version+`</string></dict></plist>`))
+	s := newTestScan(&platform.Host{Root: platform.NewDirFS(root)})
+	s.cat = defaultCatalog(t)
+	scanApps(s, []policy.User{{Name: "carol", UID: "503", Home: "/Users/carol"}}, bundleIndex(s.cat))
+	if len(s.inv.Messengers) != 1 {
+		t.Fatalf("messengers = %+v; want Signal", s.inv.Messengers)
+	}
+	want := platform.Printable(version, platform.MaxVersionLen)
+	if got := s.inv.Messengers[0].Version; got != want || len(got) > platform.MaxVersionLen || strings.ContainsAny(got, "\n\t") {
+		t.Errorf("Version = %q; want %q", got, want)
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/msgguard/msgguard/platform/phone"
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -44,7 +44,7 @@ func parseValue(b []byte) (string, bool) {
 	if s == "" || strings.ContainsAny(s, "\n\r") || len(s) > 128 {
 		return "", false
 	}
-	v := phone.Printable(s, 128)
+	v := platform.Printable(s, 128)
 	return v, v != ""
 }
 
@@ -153,7 +153,7 @@ func splitQuoted(s string) []string {
 			col = strings.TrimSpace(col)
 			s = "," + s
 		}
-		cols = append(cols, phone.Printable(col, 64))
+		cols = append(cols, platform.Printable(col, 64))
 		var ok bool
 		if s, ok = strings.CutPrefix(strings.TrimLeft(s, " "), ","); !ok {
 			return cols

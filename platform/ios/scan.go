@@ -102,12 +102,12 @@ func identify(ctx context.Context, s *session, inv *policy.Inventory) {
 	if out, cmd, err := s.info(ctx, "", "ProductVersion"); err != nil {
 		s.Problem(probeIdentify, cmd, err)
 	} else if v, ok := parseValue(out); ok {
-		inv.Device.OSVersion = "iOS " + phone.Printable(v, 32)
+		inv.Device.OSVersion = "iOS " + platform.Printable(v, 32)
 	}
 	if out, cmd, err := s.info(ctx, "", "ProductType"); err != nil {
 		s.Problem(probeIdentify, cmd, err)
 	} else if v, ok := parseValue(out); ok {
-		inv.Device.Model = phone.Printable(v, 64)
+		inv.Device.Model = platform.Printable(v, 64)
 	}
 }
 

@@ -103,10 +103,12 @@ func (c *collector) list(dir string) ([]fs.DirEntry, bool, error) {
 	return platform.ReadDir(c.fsys, dir, c.maxEntries)
 }
 
+// add records one piece of evidence. The version is capped and cleaned:
+// a per-user Flatpak's metainfo is the user's to write.
 func (c *collector) add(e *policy.CatalogEntry, source, user, version, location string) {
 	c.items = append(c.items, policy.Messenger{
 		ID: e.ID, Name: e.Name, Variant: e.Variant, Source: source,
-		User: user, Version: version, Location: location,
+		User: user, Version: platform.Printable(version, platform.MaxVersionLen), Location: location,
 	})
 }
 

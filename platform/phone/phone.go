@@ -170,18 +170,3 @@ func firstLine(b []byte) string {
 	}
 	return strings.ToValidUTF8(string(b), "?")
 }
-
-// Printable keeps s short (at most max bytes) and free of control
-// characters, for values read from a phone that end up in the inventory.
-func Printable(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, ""))
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "")
-	}
-	return strings.TrimSpace(s)
-}

@@ -130,8 +130,11 @@ func (m *matcher) matchUninstall(name, pub string) *policy.CatalogEntry {
 	return nil
 }
 
+// messenger builds one piece of evidence. The version is capped and
+// cleaned: an HKCU uninstall key is the user's to write.
 func messenger(e *policy.CatalogEntry, source, user, version, location string) policy.Messenger {
-	return policy.Messenger{ID: e.ID, Name: e.Name, Variant: e.Variant, Source: source, User: user, Version: version, Location: location}
+	return policy.Messenger{ID: e.ID, Name: e.Name, Variant: e.Variant, Source: source, User: user,
+		Version: platform.Printable(version, platform.MaxVersionLen), Location: location}
 }
 
 // scanUninstall matches every subkey of an Uninstall key. key is where it

@@ -3,10 +3,11 @@ package windows
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -226,5 +227,16 @@ func TestIsGUID(t *testing.T) {
 		if got := isGUID(s); got != want {
 			t.Errorf("isGUID(%q) = %v; want %v", s, got, want)
 		}
+	}
+}
+
+// TestMessengerVersionIsCleaned: an HKCU uninstall key is the user's to
+// write; its DisplayVersion enters the inventory capped and without control
+// characters.
+func TestMessengerVersionIsCleaned(t *testing.T) {
+	e := &policy.CatalogEntry{ID: "signal", Name: "Signal"}
+	got := messenger(e, sourceUninstall, "alice", "7.45.1\r\n"+strings.Repeat("9", 70000), `HKU\S-1\x`).Version
+	if len(got) != platform.MaxVersionLen || !strings.HasPrefix(got, "7.45.1999") {
+		t.Errorf("Version = %q (%d bytes); want 7.45.1 and nines, capped at %d bytes", got, len(got), platform.MaxVersionLen)
 	}
 }
