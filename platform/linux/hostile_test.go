@@ -466,3 +466,23 @@ func TestUnreadableHomeIsAProblem(t *testing.T) {
 		t.Errorf("system .desktop files not scanned: %+v", inv.Messengers)
 	}
 }
+
+// TestUnstatableHomeIsAProblem: a home whose very directory cannot be looked
+// at (its parent is closed to root) is reported, while a missing home is
+// skipped silently.
+func TestUnstatableHomeIsAProblem(t *testing.T) {
+	root, _ := hostileRoot(t)
+	writeFile(t, filepath.Join(root, "etc", "passwd"), "alice:x:1000:1000::/home/alice:/bin/bash\nsvc:x:1001:1001::/nonexistent:/bin/sh\n")
+	h := &platform.Host{GOOS: "linux", Root: deniedFS{DirFS: platform.NewDirFS(root), dir: "home"}, RootDir: root}
+	inv, err := Scan(context.Background(), h, testCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := problemFor(inv, "/home/alice")
+	if !ok || p.Probe != "home" || !strings.Contains(p.Message, "permission denied") {
+		t.Errorf("problem for /home/alice = %+v, %v; want a home problem saying permission denied", p, ok)
+	}
+	if p, ok := problemFor(inv, "/nonexistent"); ok {
+		t.Errorf("missing home reported: %+v", p)
+	}
+}

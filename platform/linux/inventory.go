@@ -38,7 +38,7 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 		return debFacts{err: errDebNotRead}
 	}
 	c := &collector{idx: newCatalogIndex(cat), fsys: h.Root, maxEntries: maxDirEntries}
-	hs := c.homeViews(homes(h, users))
+	hs := c.homeViews(c.homes(users))
 	// The package databases (one big sequential read) and the per-user file
 	// probes (many small reads) are independent: on two cores running them
 	// side by side takes the wall time of the longer. Each half has its own

@@ -2,11 +2,13 @@ package linux
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
@@ -170,7 +172,9 @@ type homeDir struct {
 
 // homes returns the homes worth scanning: absolute, not "/", existing
 // directories. Two accounts sharing a home are scanned once, for the first.
-func homes(h *platform.Host, users []policy.User) []homeDir {
+// A missing home (a service account's /nonexistent) is skipped silently; one
+// that cannot be looked at is a Problem, since its messengers are unknown.
+func (c *collector) homes(users []policy.User) []homeDir {
 	var out []homeDir
 	seen := map[string]bool{}
 	for _, u := range users {
@@ -182,7 +186,11 @@ func homes(h *platform.Host, users []policy.User) []homeDir {
 			continue
 		}
 		seen[rel] = true
-		if st, err := fs.Stat(h.Root, rel); err != nil || !st.IsDir() {
+		st, err := fs.Stat(c.fsys, rel)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			c.problem("home", rel, "home not read, the messengers in it are unknown: "+describeErr(err))
+		}
+		if err != nil || !st.IsDir() {
 			continue
 		}
 		out = append(out, homeDir{user: u.Name, rel: rel, abs: "/" + rel})
