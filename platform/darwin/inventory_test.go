@@ -86,8 +86,8 @@ func TestDataDirPatterns(t *testing.T) {
 	if diff := cmp.Diff(want, s.inv.Messengers); diff != "" {
 		t.Errorf("scanDataDirs(pattern) mismatch (-want +got):\n%s", diff)
 	}
-	if len(s.inv.Problems) != 0 {
-		t.Errorf("problems = %+v; want none", s.inv.Problems)
+	if probs := s.probs.List(); len(probs) != 0 {
+		t.Errorf("problems = %+v; want none", probs)
 	}
 }
 
@@ -167,8 +167,8 @@ func TestDataDirNotPermitted(t *testing.T) {
 	if len(s.inv.Messengers) != 0 {
 		t.Errorf("messengers = %+v; want none from a folder that could not be looked at", s.inv.Messengers)
 	}
-	if len(s.inv.Problems) != 1 || s.inv.Problems[0].Path != "/"+denied || !strings.Contains(s.inv.Problems[0].Message, "permission denied") {
-		t.Errorf("problems = %+v; want one for /%s saying permission denied", s.inv.Problems, denied)
+	if probs := s.probs.List(); len(probs) != 1 || probs[0].Path != "/"+denied || !strings.Contains(probs[0].Message, "permission denied") {
+		t.Errorf("problems = %+v; want one for /%s saying permission denied", probs, denied)
 	}
 }
 

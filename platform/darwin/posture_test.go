@@ -15,7 +15,7 @@ import (
 
 func newTestScan(h *platform.Host) *scan {
 	return &scan{ctx: context.Background(), h: h, cat: &policy.Catalog{}, inv: &policy.Inventory{},
-		problems: map[string]int{}, seen: map[string]bool{}}
+		probs: platform.Problems{Max: maxProblemsPerProbe}}
 }
 
 var (

@@ -56,7 +56,7 @@ func Scan(ctx context.Context, h *platform.Host, cat *policy.Catalog) (*policy.I
 	}
 	s := &scan{ctx: ctx, h: h, cat: cat, inv: &policy.Inventory{
 		Device: policy.Device{Kind: "computer", Platform: "darwin"},
-	}, problems: map[string]int{}, seen: map[string]bool{}}
+	}, probs: platform.Problems{Max: maxProblemsPerProbe}}
 	uuid := identify(s)
 	users := scanUsers(s)
 	s.inv.Users = users
@@ -68,45 +68,26 @@ func Scan(ctx context.Context, h *platform.Host, cat *policy.Catalog) (*policy.I
 
 // scan carries one inventory run.
 type scan struct {
-	ctx      context.Context
-	h        *platform.Host
-	cat      *policy.Catalog
-	inv      *policy.Inventory
-	problems map[string]int
-	seen     map[string]bool
+	ctx   context.Context
+	h     *platform.Host
+	cat   *policy.Catalog
+	inv   *policy.Inventory
+	probs platform.Problems
 	// plistBytes counts Info.plist bytes read, against maxPlistBytesPerScan.
 	plistBytes int64
 }
 
 // problem records something the scan could not read or refused to read.
 // The same problem (e.g. one symlinked ~/Library met by several catalog
-// paths) is recorded once.
+// paths) is recorded once (see platform.Problems).
 func (s *scan) problem(probe, path, msg string) {
-	key := probe + "\x00" + path + "\x00" + msg
-	if s.seen[key] {
-		return
-	}
-	s.seen[key] = true
-	s.problems[probe]++
-	if s.problems[probe] > maxProblemsPerProbe {
-		return
-	}
-	s.inv.Problems = append(s.inv.Problems, policy.Problem{Probe: probe, Path: path, Message: msg})
+	s.probs.Add(probe, path, msg)
 }
 
-// finish adds a summary for capped problem lists and sorts the evidence.
+// finish lists the problems (with a summary for capped probes) and sorts
+// the evidence.
 func (s *scan) finish() {
-	probes := make([]string, 0, len(s.problems))
-	for p := range s.problems {
-		probes = append(probes, p)
-	}
-	sort.Strings(probes)
-	for _, p := range probes {
-		if n := s.problems[p]; n > maxProblemsPerProbe {
-			s.inv.Problems = append(s.inv.Problems, policy.Problem{Probe: p,
-				Message: fmt.Sprintf("%d more problems of this probe were not listed", n-maxProblemsPerProbe)})
-		}
-	}
+	s.inv.Problems = s.probs.List()
 	m := s.inv.Messengers
 	sort.SliceStable(m, func(i, j int) bool {
 		a, b := m[i], m[j]

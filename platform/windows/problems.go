@@ -2,8 +2,8 @@ package windows
 
 import (
 	"fmt"
-	"sort"
 
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -12,52 +12,25 @@ import (
 // count instead of 10,000 entries.
 const maxProblemsPerProbe = 20
 
-// problems collects what a scan could not read, per probe, bounded.
+// problems collects what a scan could not read, per probe, bounded (see
+// platform.Problems).
 type problems struct {
-	list    []policy.Problem
-	counts  map[string]int
-	dropped map[string]int
-	seen    map[string]bool
+	platform.Problems
 }
 
 func newProblems() *problems {
-	return &problems{counts: map[string]int{}, dropped: map[string]int{}, seen: map[string]bool{}}
+	return &problems{platform.Problems{Max: maxProblemsPerProbe}}
 }
 
 // add records err for probe at path (a registry or file path).
 func (p *problems) add(probe, path string, err error) {
-	p.addMsg(probe, path, err.Error())
+	p.Add(probe, path, err.Error())
 }
 
 func (p *problems) addf(probe, path, format string, args ...any) {
-	p.addMsg(probe, path, fmt.Sprintf(format, args...))
-}
-
-func (p *problems) addMsg(probe, path, msg string) {
-	key := probe + "\x00" + path + "\x00" + msg
-	if p.seen[key] {
-		return // one link refused for twelve data dirs is one problem
-	}
-	p.seen[key] = true
-	p.counts[probe]++
-	if p.counts[probe] > maxProblemsPerProbe {
-		p.dropped[probe]++
-		return
-	}
-	p.list = append(p.list, policy.Problem{Probe: probe, Path: path, Message: msg})
+	p.Add(probe, path, fmt.Sprintf(format, args...))
 }
 
 // done returns the problems, with one summary line per probe that hit the
 // bound.
-func (p *problems) done() []policy.Problem {
-	probes := make([]string, 0, len(p.dropped))
-	for probe := range p.dropped {
-		probes = append(probes, probe)
-	}
-	sort.Strings(probes)
-	out := p.list
-	for _, probe := range probes {
-		out = append(out, policy.Problem{Probe: probe, Message: fmt.Sprintf("%d more problems not listed", p.dropped[probe])})
-	}
-	return out
-}
+func (p *problems) done() []policy.Problem { return p.List() }
