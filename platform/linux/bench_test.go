@@ -182,8 +182,8 @@ func BenchmarkDpkgStatus(b *testing.B) {
 	for b.Loop() {
 		c := &collector{idx: idx, fsys: h.Root, maxEntries: maxDirEntries}
 		c.scanDpkg()
-		if len(c.items) != 5 || len(c.problems) != 0 {
-			b.Fatalf("dpkg: %d items, problems %v", len(c.items), c.problems)
+		if probs := c.probs.List(); len(c.items) != 5 || len(probs) != 0 {
+			b.Fatalf("dpkg: %d items, problems %v", len(c.items), probs)
 		}
 	}
 }

@@ -328,11 +328,11 @@ func TestHostileManyEntries(t *testing.T) {
 	c := &collector{idx: newCatalogIndex(testCatalog()), fsys: platform.NewDirFS(root), maxEntries: 20}
 	c.scanAppImages(context.Background(), c.homeViews([]homeDir{{user: "alice", rel: "home/alice", abs: "/home/alice"}}))
 	found := false
-	for _, p := range c.problems {
+	for _, p := range c.probs.List() {
 		found = found || (p.Path == "/home/alice/Downloads" && strings.Contains(p.Message, "more than 20 entries"))
 	}
 	if !found {
-		t.Errorf("no truncation Problem: %+v", c.problems)
+		t.Errorf("no truncation Problem: %+v", c.probs.List())
 	}
 	entries, truncated, err := platform.ReadDir(platform.NewDirFS(root), "home/alice/Downloads", 30)
 	if err != nil || truncated || len(entries) != 30 {
@@ -484,5 +484,27 @@ func TestUnstatableHomeIsAProblem(t *testing.T) {
 	}
 	if p, ok := problemFor(inv, "/nonexistent"); ok {
 		t.Errorf("missing home reported: %+v", p)
+	}
+}
+
+// TestHostileProblemFlood: forty FIFOs named like .desktop files give a
+// bounded problem list with a count, not forty problems.
+func TestHostileProblemFlood(t *testing.T) {
+	root, home := hostileRoot(t)
+	for i := range 40 {
+		mkfifo(t, filepath.Join(home, ".local", "share", "applications", "x"+strconv.Itoa(i)+".desktop"))
+	}
+	inv := scanWithin(t, root, 10*time.Second)
+	var desktop []policy.Problem
+	for _, p := range inv.Problems {
+		if p.Probe == "desktop" {
+			desktop = append(desktop, p)
+		}
+	}
+	if len(desktop) != maxProblemsPerProbe+1 || desktop[maxProblemsPerProbe].Message != "15 more problems not listed" {
+		t.Errorf("desktop problems = %d (last %+v); want %d and a count of 15 more", len(desktop), desktop[len(desktop)-1], maxProblemsPerProbe+1)
+	}
+	if !hasMessenger(inv, "slack", sourceDesktop, "") {
+		t.Errorf("system .desktop files not scanned: %+v", inv.Messengers)
 	}
 }

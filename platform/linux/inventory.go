@@ -27,6 +27,11 @@ const (
 // home with millions of files cannot stall the scan.
 const maxDirEntries = 10000
 
+// maxProblemsPerProbe bounds the problems one inventory probe lists (see
+// platform.Problems): a home with ten thousand FIFOs named like .desktop
+// files gives a readable list and a count.
+const maxProblemsPerProbe = 25
+
 // scanMessengers appends every catalog messenger found under the host to
 // inv.Messengers, deduplicated (one item per id, source, user and
 // location) and sorted. Each source that fails adds a Problem; the others
@@ -37,7 +42,7 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 		inv.Problems = append(inv.Problems, policy.Problem{Probe: "messengers", Message: "no messenger catalog; nothing matched"})
 		return debFacts{err: errDebNotRead}
 	}
-	c := &collector{idx: newCatalogIndex(cat), fsys: h.Root, maxEntries: maxDirEntries}
+	c := &collector{idx: newCatalogIndex(cat), fsys: h.Root, maxEntries: maxDirEntries, probs: platform.Problems{Max: maxProblemsPerProbe}}
 	hs := c.homeViews(c.homes(users))
 	// The package databases (one big sequential read) and the per-user file
 	// probes (many small reads) are independent: on two cores running them
@@ -61,8 +66,8 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 	}
 	items := append(inv.Messengers, pkgs.items...)
 	inv.Messengers = dedupMessengers(append(items, c.items...))
-	inv.Problems = append(inv.Problems, pkgs.problems...)
-	inv.Problems = append(inv.Problems, c.problems...)
+	inv.Problems = append(inv.Problems, pkgs.probs.List()...)
+	inv.Problems = append(inv.Problems, c.probs.List()...)
 	if ctx.Err() != nil {
 		inv.Problems = append(inv.Problems, policy.Problem{Probe: "messengers", Message: "scan cancelled, the inventory is incomplete: " + ctx.Err().Error()})
 	}
@@ -82,15 +87,16 @@ func (c *collector) run(ctx context.Context, steps ...func()) {
 // fork returns an empty collector over the same catalog and root, for
 // probes run on another goroutine.
 func (c *collector) fork() *collector {
-	return &collector{idx: c.idx, fsys: c.fsys, maxEntries: c.maxEntries}
+	return &collector{idx: c.idx, fsys: c.fsys, maxEntries: c.maxEntries, probs: platform.Problems{Max: c.probs.Max}}
 }
 
 // collector gathers evidence and problems of one scan.
 type collector struct {
-	idx      *catalogIndex
-	fsys     fs.FS
-	items    []policy.Messenger
-	problems []policy.Problem
+	idx   *catalogIndex
+	fsys  fs.FS
+	items []policy.Messenger
+	// probs holds the problems, bounded per probe in production.
+	probs platform.Problems
 	// maxEntries bounds each directory listing (maxDirEntries in
 	// production).
 	maxEntries int
@@ -115,11 +121,10 @@ func (c *collector) add(e *policy.CatalogEntry, source, user, version, location 
 // problem records a Problem; rel is root-relative ("var/lib/dpkg/status")
 // and shown absolute.
 func (c *collector) problem(probe, rel, msg string) {
-	p := policy.Problem{Probe: probe, Message: msg}
 	if rel != "" {
-		p.Path = "/" + rel
+		rel = "/" + rel
 	}
-	c.problems = append(c.problems, p)
+	c.probs.Add(probe, rel, msg)
 }
 
 // dedupMessengers sorts items and drops repeats of the same id, source,
