@@ -3,7 +3,6 @@ package windows
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,28 +36,9 @@ type fixture struct {
 func loadFixture(t testing.TB, name string) fixture {
 	t.Helper()
 	dir := filepath.Join("testdata", name)
-	reg := NewMemRegistry()
-	files, err := filepath.Glob(filepath.Join(dir, "*.reg"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no .reg files in %s", dir)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := reg.Load(b); err != nil {
-			t.Fatalf("loading %s: %v", f, err)
-		}
-	}
-	hives, _ := filepath.Glob(filepath.Join(dir, "hives", "*.reg"))
-	for _, f := range hives {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		user := strings.TrimSuffix(filepath.Base(f), ".reg")
-		reg.AddHive(`C:\Users\`+user+`\NTUSER.DAT`, b)
+	reg, err := LoadRegistryDir(dir) // the loader `agent scan --registry` uses
+	if err != nil {
+		t.Fatal(err)
 	}
 	run := platformtest.NewFakeRunner()
 	if err := run.SetFile(bitLockerCmd(), filepath.Join(dir, "bitlocker.json")); err != nil {
