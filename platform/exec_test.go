@@ -5,6 +5,8 @@ package platform
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,5 +58,34 @@ func TestTrustedExecutableRefusesUserWritable(t *testing.T) {
 	r := &ExecRunner{Paths: map[string][]string{"x": {dir + "/x"}}}
 	if _, err := r.Resolve("x"); !errors.Is(err, ErrCommandNotFound) {
 		t.Errorf("Resolve of a missing file = %v", err)
+	}
+}
+
+// TestTrustedExecutable: a binary counts only when it and every directory
+// above it (and above the link that leads to it) are root's alone.
+func TestTrustedExecutable(t *testing.T) {
+	sh, err := filepath.EvalSymlinks("/bin/sh")
+	if err != nil {
+		t.Skipf("no /bin/sh: %v", err)
+	}
+	if !trustedExecutable("/bin/sh") {
+		t.Skipf("/bin/sh (%s) is not root's alone on this machine", sh)
+	}
+	// The temporary directory sits below the world-writable /tmp: neither a
+	// binary in it nor a link in it to /bin/sh is trusted, even when the
+	// binary itself is root's (as it is when the test runs as root).
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "adb")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(sh, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{bin, link} {
+		if trustedExecutable(p) {
+			t.Errorf("trustedExecutable(%s) = true; want false below a world-writable directory", p)
+		}
 	}
 }
