@@ -270,3 +270,19 @@ func TestUnreadableSessionRecordsAreNotNotApplicable(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreadableLogindIsAProblem: logind settings that cannot be read are
+// not silently taken for "logind does not lock".
+func TestUnreadableLogindIsAProblem(t *testing.T) {
+	root := t.TempDir()
+	postureWriteFile(t, root, "etc/systemd/logind.conf", "[Login]\nIdleAction=lock\nIdleActionSec=soon\n")
+	inv := &policy.Inventory{}
+	scanPosture(context.Background(), postureHost(t, root), nil, postureUsers("svc"), debFacts{}, inv)
+	found := false
+	for _, p := range inv.Problems {
+		found = found || (p.Probe == "screen_lock" && strings.Contains(p.Message, "logind idle settings not read") && strings.Contains(p.Message, "IdleActionSec"))
+	}
+	if !found {
+		t.Errorf("problems = %+v; want the unreadable logind settings", inv.Problems)
+	}
+}

@@ -42,7 +42,7 @@ type screenLockProbe struct {
 }
 
 func newScreenLockProbe(h *platform.Host) *screenLockProbe {
-	return &screenLockProbe{
+	p := &screenLockProbe{
 		h:       h,
 		desk:    readDesktopEnv(h),
 		dconf:   newDconfCache(h),
@@ -51,6 +51,13 @@ func newScreenLockProbe(h *platform.Host) *screenLockProbe {
 		kde:     readKDESystem(h),
 		xfce:    readXfceSystem(h),
 	}
+	if p.logind.err != nil {
+		// Without logind's settings its IdleAction=lock cannot rescue a
+		// desktop whose own lock is off: say why it was not counted.
+		p.desk.probs = append(p.desk.probs, policy.Problem{Probe: "screen_lock",
+			Message: "logind idle settings not read, IdleAction=lock is not counted: " + p.logind.err.Error()})
+	}
+	return p
 }
 
 // forUser returns the user's effective screen lock.
