@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -58,48 +59,15 @@ func (d *Daemon) lock(ctx context.Context) (unlock func(), err error) {
 // the policy in force exactly as `agent attest` does, stores the
 // attestation, and rescans so that status shows it at once.
 func (d *Daemon) Attest(ctx context.Context, req localapi.AttestRequest) (*localapi.AttestResult, error) {
-	if d.opt.Admin == nil {
-		return nil, localapi.ErrUnavailable
-	}
 	creq := compliance.AttestRequest{Rule: req.Rule, By: req.By, Note: req.Note}
-	if req.Until != "" {
-		t, err := policy.ParseDate(req.Until)
-		if err != nil {
-			return nil, localapi.Invalid(fmt.Errorf("--until: %w", err))
-		}
-		creq.Until = t
-	}
-	pol := d.pol.current().Policy
-	if pol == nil {
-		return nil, errors.New("no policy in force")
-	}
-	now := d.now()
-	// As the CLI: what needs no database first, so that a typo is
-	// reported before an unknown device.
-	probe := creq
-	probe.Device = "check"
-	if _, err := compliance.NewAttestation(pol, probe, now); err != nil {
-		return nil, localapi.Invalid(err)
-	}
-	unlock, err := d.lock(ctx)
+	a, pol, last, err := record(ctx, d, req.Device, req.Until, &creq.Until,
+		func(pol *policy.Policy, dev string, now time.Time) (compliance.Attestation, error) {
+			creq.Device = dev
+			return compliance.NewAttestation(pol, creq, now)
+		},
+		func(cs *compliance.Store, a compliance.Attestation) error { return cs.Attest(a) })
 	if err != nil {
-		return nil, err
-	}
-	dev, last, err := d.recordDevice(req.Device)
-	if err != nil {
-		unlock()
-		return nil, err
-	}
-	creq.Device = dev
-	a, err := compliance.NewAttestation(pol, creq, now)
-	if err != nil {
-		unlock()
-		return nil, localapi.Invalid(err)
-	}
-	err = compliance.NewStore(d.opt.Admin.DB, compliance.Retention{}).Attest(a)
-	unlock()
-	if err != nil {
-		return nil, fmt.Errorf("recording the attestation: %w", err)
+		return nil, wrapRecordErr("attestation", err)
 	}
 	d.log.Info().Str("rule", a.Rule).Str("device", a.Device).Time("until", a.Until).Msg("attestation_recorded")
 	res := &localapi.AttestResult{Attestation: a, Applies: true}
@@ -112,49 +80,80 @@ func (d *Daemon) Attest(ctx context.Context, req localapi.AttestRequest) (*local
 
 // Exempt implements localapi.Recorder: as `agent exempt`, then a rescan.
 func (d *Daemon) Exempt(ctx context.Context, req localapi.ExemptRequest) (*localapi.ExemptResult, error) {
-	if d.opt.Admin == nil {
-		return nil, localapi.ErrUnavailable
-	}
 	creq := compliance.ExemptRequest{Rule: req.Rule, Subject: req.Subject, User: req.User, Reason: req.Reason, Approver: req.Approver}
-	if req.Until != "" {
-		t, err := policy.ParseDate(req.Until)
-		if err != nil {
-			return nil, localapi.Invalid(fmt.Errorf("--until: %w", err))
-		}
-		creq.Until = t
-	}
-	pol := d.pol.current().Policy
-	if pol == nil {
-		return nil, errors.New("no policy in force")
-	}
-	now := d.now()
-	probe := creq
-	probe.Device = "check"
-	if _, err := compliance.NewExemption(pol, probe, now); err != nil {
-		return nil, localapi.Invalid(err)
-	}
-	unlock, err := d.lock(ctx)
+	x, _, _, err := record(ctx, d, req.Device, req.Until, &creq.Until,
+		func(pol *policy.Policy, dev string, now time.Time) (compliance.Exemption, error) {
+			creq.Device = dev
+			return compliance.NewExemption(pol, creq, now)
+		},
+		func(cs *compliance.Store, x compliance.Exemption) error { return cs.Exempt(x) })
 	if err != nil {
-		return nil, err
-	}
-	dev, _, err := d.recordDevice(req.Device)
-	if err != nil {
-		unlock()
-		return nil, err
-	}
-	creq.Device = dev
-	x, err := compliance.NewExemption(pol, creq, now)
-	if err != nil {
-		unlock()
-		return nil, localapi.Invalid(err)
-	}
-	err = compliance.NewStore(d.opt.Admin.DB, compliance.Retention{}).Exempt(x)
-	unlock()
-	if err != nil {
-		return nil, fmt.Errorf("recording the exemption: %w", err)
+		return nil, wrapRecordErr("exemption", err)
 	}
 	d.log.Info().Str("rule", x.Rule).Str("device", x.Device).Time("until", x.Until).Msg("exemption_recorded")
 	return &localapi.ExemptResult{Exemption: x, Rescan: d.rescan(ctx, "exempt", x.Device)}, nil
+}
+
+// saveError marks a failure to store a valid record (as opposed to a
+// request the caller got wrong).
+type saveError struct{ err error }
+
+func (e saveError) Error() string { return e.err.Error() }
+func (e saveError) Unwrap() error { return e.err }
+
+func wrapRecordErr(what string, err error) error {
+	var se saveError
+	if errors.As(err, &se) {
+		return fmt.Errorf("recording the %s: %w", what, se.err)
+	}
+	return err
+}
+
+// record runs the steps attest and exempt share, in the CLI's order: parse
+// until into *untilField, validate against the policy in force before
+// touching the database (so a typo is reported before an unknown device),
+// then under the work lock (never during a scan's transaction) resolve the
+// device, build the record for it and save it. It returns the record, the
+// policy it was checked against and the device's latest report.
+func record[T any](ctx context.Context, d *Daemon, device, until string, untilField *time.Time,
+	build func(pol *policy.Policy, device string, now time.Time) (T, error),
+	save func(*compliance.Store, T) error) (T, *policy.Policy, *status.Report, error) {
+	var zero T
+	if d.opt.Admin == nil {
+		return zero, nil, nil, localapi.ErrUnavailable
+	}
+	if until != "" {
+		t, err := policy.ParseDate(until)
+		if err != nil {
+			return zero, nil, nil, localapi.Invalid(fmt.Errorf("--until: %w", err))
+		}
+		*untilField = t
+	}
+	pol := d.pol.current().Policy
+	if pol == nil {
+		return zero, nil, nil, errors.New("no policy in force")
+	}
+	now := d.now()
+	if _, err := build(pol, "check", now); err != nil {
+		return zero, nil, nil, localapi.Invalid(err)
+	}
+	unlock, err := d.lock(ctx)
+	if err != nil {
+		return zero, nil, nil, err
+	}
+	defer unlock()
+	dev, last, err := d.recordDevice(device)
+	if err != nil {
+		return zero, nil, nil, err
+	}
+	rec, err := build(pol, dev, now)
+	if err != nil {
+		return zero, nil, nil, localapi.Invalid(err)
+	}
+	if err := save(compliance.NewStore(d.opt.Admin.DB, compliance.Retention{}), rec); err != nil {
+		return zero, nil, nil, saveError{err}
+	}
+	return rec, pol, last, nil
 }
 
 // AcceptBaseline implements localapi.Recorder: as `agent baseline
