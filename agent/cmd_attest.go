@@ -117,6 +117,38 @@ func targetDevice(st *store.Store, device string) (string, *lastScan, error) {
 	return r.Device.ID, &lastScan{r.Inventory}, nil
 }
 
+// recordLocal records into the database itself (no service running): it
+// validates with build before anything is opened, so that a typo is
+// reported first, then opens the store, resolves the device, builds the
+// record for it and saves it. It returns the record and what the device's
+// last scan found.
+func recordLocal[T any](e *env, dbPath, device string,
+	build func(device string, now time.Time) (T, error),
+	save func(*compliance.Store, T) error) (T, *lastScan, error) {
+	var zero T
+	now := e.clock()
+	if _, err := build("check", now); err != nil {
+		return zero, nil, err
+	}
+	st, err := openForRecord(e, dbPath)
+	if err != nil {
+		return zero, nil, err
+	}
+	defer st.Close()
+	dev, last, err := targetDevice(st, device)
+	if err != nil {
+		return zero, nil, err
+	}
+	rec, err := build(dev, now)
+	if err == nil {
+		err = save(complianceStore(st, config.Retention{}), rec)
+	}
+	if err != nil {
+		return zero, nil, err
+	}
+	return rec, last, nil
+}
+
 // lastScan is what a record command needs from the device's latest report.
 type lastScan struct{ inv *policy.Inventory }
 
@@ -180,31 +212,10 @@ func cmdAttest(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
 		return exitUsage
 	}
-	// Validate what needs no database first, so that a typo is reported
-	// before anything is opened.
-	now := e.clock()
-	probe := req
-	probe.Device = "check"
-	if _, err := compliance.NewAttestation(pol.Policy, probe, now); err != nil {
-		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
-		return exitUsage
-	}
-	st, err := openForRecord(e, *dbPath)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
-		return exitUsage
-	}
-	defer st.Close()
-	dev, last, err := targetDevice(st, *device)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
-		return exitUsage
-	}
-	req.Device = dev
-	a, err := compliance.NewAttestation(pol.Policy, req, now)
-	if err == nil {
-		err = complianceStore(st, config.Retention{}).Attest(a)
-	}
+	a, last, err := recordLocal(e, *dbPath, *device, func(dev string, now time.Time) (compliance.Attestation, error) {
+		req.Device = dev
+		return compliance.NewAttestation(pol.Policy, req, now)
+	}, func(cs *compliance.Store, a compliance.Attestation) error { return cs.Attest(a) })
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent attest: %v\n", err)
 		return exitUsage

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/msgguard/msgguard/agent/compliance"
-	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -76,29 +76,10 @@ func cmdExempt(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
 		return exitUsage
 	}
-	now := e.clock()
-	probe := req
-	probe.Device = "check"
-	if _, err := compliance.NewExemption(pol.Policy, probe, now); err != nil {
-		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
-		return exitUsage
-	}
-	st, err := openForRecord(e, *dbPath)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
-		return exitUsage
-	}
-	defer st.Close()
-	dev, _, err := targetDevice(st, *device)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
-		return exitUsage
-	}
-	req.Device = dev
-	x, err := compliance.NewExemption(pol.Policy, req, now)
-	if err == nil {
-		err = complianceStore(st, config.Retention{}).Exempt(x)
-	}
+	x, _, err := recordLocal(e, *dbPath, *device, func(dev string, now time.Time) (compliance.Exemption, error) {
+		req.Device = dev
+		return compliance.NewExemption(pol.Policy, req, now)
+	}, func(cs *compliance.Store, x compliance.Exemption) error { return cs.Exempt(x) })
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent exempt: %v\n", err)
 		return exitUsage
