@@ -539,3 +539,14 @@ func withReason(msg, reason string) string {
 	}
 	return strings.TrimSuffix(msg, ".") + ": " + sentence(reason)
 }
+
+// withReason adds a probe's reason to msg. The probes write their reasons
+// in English (they are technical: paths, commands, errors); in German the
+// reason follows the German sentence as a marked detail instead of
+// continuing it, so the sentence stays German.
+func (e *evaluation) withReason(msg, reason string) string {
+	if reason == "" || e.lang != "de" {
+		return withReason(msg, reason)
+	}
+	return msg + " Prüfdetail: " + sentence(reason)
+}

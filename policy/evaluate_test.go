@@ -769,3 +769,18 @@ func TestEvaluateLeavesPolicyAlone(t *testing.T) {
 		t.Errorf("Evaluate modified the policy (-before +after):\n%s", diff)
 	}
 }
+
+// TestGermanKeepsProbeReasonApart checks that an English probe reason does
+// not continue a German sentence: it follows as a marked detail.
+func TestGermanKeepsProbeReasonApart(t *testing.T) {
+	inv := &Inventory{Posture: Posture{Inspected: true,
+		RemoteWipe: RemoteWipe{Capable: No, Reason: "no management agent that can wipe this device is installed and active"}}}
+	de := find(t, Evaluate(defaultPolicy(), inv, EvalOptions{Now: testNow, Lang: "de"}), RuleRemoteWipe, SubjectDevice, "")
+	if !strings.HasPrefix(de.Message, "Die Firma kann dieses Gerät nicht aus der Ferne löschen. Prüfdetail: no management agent") {
+		t.Errorf("German message = %q", de.Message)
+	}
+	en := find(t, Evaluate(defaultPolicy(), inv, EvalOptions{Now: testNow, Lang: "en"}), RuleRemoteWipe, SubjectDevice, "")
+	if !strings.HasPrefix(en.Message, "The company cannot wipe this device remotely: no management agent") {
+		t.Errorf("English message = %q", en.Message)
+	}
+}

@@ -69,7 +69,7 @@ func (e *evaluation) screenLockFinding(base Finding, sl *ScreenLock) Finding {
 	f.Evidence = []Evidence{screenLockEvidence(sl)}
 	if sl.Applicable == No {
 		f.Status = StatusNotApplicable
-		f.Message = withReason(e.tr("No graphical session, so a screen lock does not apply.",
+		f.Message = e.withReason(e.tr("No graphical session, so a screen lock does not apply.",
 			"Keine grafische Sitzung, daher ist eine Bildschirmsperre hier nicht relevant."), sl.Reason)
 		return f
 	}
@@ -119,7 +119,7 @@ func (e *evaluation) screenLockFinding(base Finding, sl *ScreenLock) Finding {
 			"Die automatische Bildschirmsperre einschalten und das Passwort sofort nach dem Sperren und beim Aufwachen verlangen.")
 	case len(unknowns) > 0:
 		f.Status = StatusUnknown
-		f.Message = withReason(e.tr("Could not determine %s.", "Nicht feststellbar: %s.", strings.Join(unknowns, ", ")), sl.Reason)
+		f.Message = e.withReason(e.tr("Could not determine %s.", "Nicht feststellbar: %s.", strings.Join(unknowns, ", ")), sl.Reason)
 	default:
 		f.Status = StatusPass
 		f.Message = e.screenLockPass(sl)
@@ -194,7 +194,7 @@ func (e *evaluation) remoteWipe() {
 		f.Message = e.tr("The company can wipe this device remotely (%s).", "Die Firma kann dieses Gerät aus der Ferne löschen (%s).", provider)
 	case No:
 		f.Status = StatusFail
-		msg := withReason(e.tr("The company cannot wipe this device remotely.", "Die Firma kann dieses Gerät nicht aus der Ferne löschen."), rw.Reason)
+		msg := e.withReason(e.tr("The company cannot wipe this device remotely.", "Die Firma kann dieses Gerät nicht aus der Ferne löschen."), rw.Reason)
 		if rw.ConsumerLock == Yes {
 			msg += " " + e.tr("A consumer service such as Find My is set up, but the company does not control it.",
 				"Ein Dienst für Privatnutzer wie „Wo ist?“ ist eingerichtet, aber die Firma hat keinen Zugriff darauf.")
@@ -203,7 +203,7 @@ func (e *evaluation) remoteWipe() {
 		f.Remediation = remediation
 	default:
 		f.Status = StatusUnknown
-		f.Message = withReason(e.tr("Whether the company can wipe this device remotely could not be determined.",
+		f.Message = e.withReason(e.tr("Whether the company can wipe this device remotely could not be determined.",
 			"Ob die Firma dieses Gerät aus der Ferne löschen kann, ließ sich nicht feststellen."), rw.Reason)
 	}
 	e.add(f)
@@ -232,7 +232,7 @@ func (e *evaluation) diskEncryption() {
 	if len(vols) == 0 {
 		f := base
 		f.Subject, f.Status = SubjectDevice, StatusUnknown
-		f.Message = withReason(e.tr("No volume to check was reported.", "Es wurde kein zu prüfendes Laufwerk gemeldet."), e.inv.Posture.Encryption.Reason)
+		f.Message = e.withReason(e.tr("No volume to check was reported.", "Es wurde kein zu prüfendes Laufwerk gemeldet."), e.inv.Posture.Encryption.Reason)
 		e.add(f)
 		return
 	}
@@ -260,7 +260,7 @@ func (e *evaluation) diskEncryption() {
 			f.Remediation = remediation
 		default:
 			f.Status = StatusUnknown
-			f.Message = withReason(e.tr("Whether %s is encrypted could not be determined.",
+			f.Message = e.withReason(e.tr("Whether %s is encrypted could not be determined.",
 				"Ob %s verschlüsselt ist, ließ sich nicht feststellen.", v.Mount), v.Reason)
 		}
 		e.add(f)
