@@ -8,10 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
 
+	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
@@ -319,4 +323,33 @@ func equalSets(a, b map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// TestStatusShowsQueuedSinkEvents: with the service stopped, status still
+// says how many events wait for each sink.
+func TestStatusShowsQueuedSinkEvents(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "state.db")
+	e, _, errb := testEnv(t)
+	if code := runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db); code != exitNotCompliant {
+		t.Fatalf("scan exit %d: %s", code, errb)
+	}
+	st, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outbox.Register(st.DB(), []outbox.Spec{{Name: "siem"}}); err != nil {
+		t.Fatal(err)
+	}
+	err = st.DB().Update(func(tx *bolt.Tx) error {
+		return outbox.Enqueue(tx, outbox.Entry{ID: "e1", Severity: policy.SeverityHigh, Body: json.RawMessage(`{}`)}, time.Now())
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, out, _ := testEnv(t)
+	runCLI(t, e, "status", "--db", db)
+	if !strings.Contains(out.String(), "sink siem: queue 1") || !strings.Contains(out.String(), "service:  not running") {
+		t.Errorf("status output lacks the sink queue:\n%s", out)
+	}
 }

@@ -129,6 +129,14 @@ func writeService(w io.Writer, s *status.Service, now time.Time) {
 	if s == nil {
 		return
 	}
+	if !s.Running {
+		// Read from the database: only the sinks' queues are known.
+		if len(s.Health.Sinks) > 0 {
+			fmt.Fprintln(w, "\nservice:  not running; events wait in the sinks' queues")
+			writeSinks(w, s.Health.Sinks)
+		}
+		return
+	}
 	fmt.Fprintf(w, "\nservice:  running for %s (since %s)\n", now.Sub(s.StartedAt).Round(time.Second), s.StartedAt.Local().Format("2006-01-02 15:04:05"))
 	if !s.LastScan.IsZero() {
 		fmt.Fprintf(w, "          last scan %s, took %s\n", s.LastScan.Local().Format("2006-01-02 15:04:05"), s.ScanDuration.Round(time.Millisecond))
@@ -145,8 +153,16 @@ func writeService(w io.Writer, s *status.Service, now time.Time) {
 	for _, p := range h.Problems {
 		fmt.Fprintf(w, "          - %s\n", p)
 	}
-	for _, sk := range h.Sinks {
+	writeSinks(w, h.Sinks)
+}
+
+// writeSinks prints each reporting sink's delivery state.
+func writeSinks(w io.Writer, sinks []status.SinkHealth) {
+	for _, sk := range sinks {
 		line := fmt.Sprintf("sink %s: queue %d", sk.Name, sk.QueueDepth)
+		if !sk.LastSuccess.IsZero() {
+			line += ", last delivered " + sk.LastSuccess.Local().Format("2006-01-02 15:04:05")
+		}
 		if sk.LastError != "" {
 			line += ", last error: " + sk.LastError
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/msgguard/msgguard/agent/report"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 )
@@ -47,6 +48,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent status: %v\n", err)
 		return exitUsage
 	}
+	if !*jsonOut {
+		writeService(e.stdout, r.Service, e.clock())
+	}
 	if allCompliant(r) {
 		return exitCompliant
 	}
@@ -66,6 +70,10 @@ func readLatest(path string) (*status.Report, error) {
 		return nil, err
 	}
 	r.Source = "database"
+	// Events queued for the sinks wait for the service; say how many.
+	if sinks, err := report.Health(st.DB()); err == nil && len(sinks) > 0 {
+		r.Service = &status.Service{Running: false, Health: status.Health{Sinks: sinks}}
+	}
 	ids, err := st.Devices()
 	if err != nil {
 		return nil, err
