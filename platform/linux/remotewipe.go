@@ -64,16 +64,28 @@ func remoteWipe(h *platform.Host, agents []policy.AgentSignature, procs []postur
 		if name == "" {
 			name = a.ID
 		}
+		if len(ev.installed) > 0 && a.WipeMethod == "none" {
+			// The catalog says this agent manages the device but cannot
+			// wipe it on this platform: present, yet no capability.
+			partial = append(partial, name+" is installed ("+strings.Join(ev.installed, ", ")+") but offers no remote wipe on Linux")
+			continue
+		}
 		if len(ev.installed) > 0 && len(ev.active) > 0 {
 			provider := a.Provider
 			if provider == "" {
 				provider = name
 			}
+			how := ""
+			if a.WipeMethod == "script" {
+				// Intune and Fleet wipe Linux only by running an
+				// admin-written script as root; say so in the evidence.
+				how = " (wipe by admin-run script)"
+			}
 			return policy.RemoteWipe{
 				Capable:  policy.Yes,
 				Scope:    "device",
 				Provider: provider,
-				Source:   name + ": " + strings.Join(ev.installed, ", ") + "; " + strings.Join(ev.active, ", "),
+				Source:   name + how + ": " + strings.Join(ev.installed, ", ") + "; " + strings.Join(ev.active, ", "),
 			}
 		}
 		if len(ev.installed) > 0 {

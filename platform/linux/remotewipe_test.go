@@ -19,6 +19,8 @@ func TestRemoteWipe(t *testing.T) {
 	intune := policy.AgentSignature{ID: "intune", Name: "Microsoft Intune", Provider: "Microsoft Intune", Packages: []string{"intune-portal"}, Units: []string{"intune-agent.timer"}}
 	prey := policy.AgentSignature{ID: "prey", Name: "Prey", Paths: []string{"/usr/lib/prey"}, Units: []string{"prey-agent.service"}}
 	gnome := filepath.Join(postureTestdata, "root-gnome")
+	fleetScript, fleetNoWipe := fleetAgent, fleetAgent
+	fleetScript.WipeMethod, fleetNoWipe.WipeMethod = "script", "none"
 	tests := []struct {
 		name   string
 		root   func(t *testing.T) string
@@ -28,6 +30,11 @@ func TestRemoteWipe(t *testing.T) {
 		{"installed and enabled", func(t *testing.T) string { return gnome }, []policy.AgentSignature{intune, fleetAgent},
 			policy.RemoteWipe{Capable: policy.Yes, Scope: "device", Provider: "Fleet",
 				Source: "Fleet (orbit): package fleet-osquery; unit orbit.service enabled (/etc/systemd/system/multi-user.target.wants/orbit.service)"}},
+		{"wipe by script is named in the evidence", func(t *testing.T) string { return gnome }, []policy.AgentSignature{fleetScript},
+			policy.RemoteWipe{Capable: policy.Yes, Scope: "device", Provider: "Fleet",
+				Source: "Fleet (orbit) (wipe by admin-run script): package fleet-osquery; unit orbit.service enabled (/etc/systemd/system/multi-user.target.wants/orbit.service)"}},
+		{"installed and enabled, but no wipe on Linux", func(t *testing.T) string { return gnome }, []policy.AgentSignature{fleetNoWipe},
+			policy.RemoteWipe{Capable: policy.No, Reason: "Fleet (orbit) is installed (package fleet-osquery) but offers no remote wipe on Linux"}},
 		{"none installed", func(t *testing.T) string { return gnome }, []policy.AgentSignature{intune},
 			policy.RemoteWipe{Capable: policy.No, Reason: "no management agent that can wipe this device is installed and active (looked for Microsoft Intune)"}},
 		{"installed, service disabled", func(t *testing.T) string {
