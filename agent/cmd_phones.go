@@ -76,36 +76,26 @@ func (e *env) phoneOptions(adbPath string, clear bool) phones.Options {
 // devices of their own and returns their reports. Phones that cannot be
 // inspected are listed on stderr with their state and produce no report.
 func scanPhones(ctx context.Context, e *env, s *scan.Scanner, pol scan.Policy, serial, adbPath string) ([]*status.Report, error) {
-	o := e.phoneOptions(adbPath, false)
-	list, err := phones.List(ctx, o)
-	if err != nil && len(list) == 0 {
+	results, err := phones.ScanAttached(ctx, s, pol, e.phoneOptions(adbPath, false), serial)
+	if err != nil {
 		return nil, err
 	}
-	var out []*status.Report
-	found := false
-	for _, p := range list {
-		if serial != "" && p.Serial != serial {
-			continue
-		}
-		found = true
-		if !p.Ready {
-			fmt.Fprintf(e.stderr, "agent scan: %s %s is %s: not inspected (%s)\n", p.Kind, p.Serial, p.State, hintFor(p))
-			continue
-		}
-		ps := *s
-		ps.Probe = phones.Probe(p, o)
-		r, err := ps.Scan(ctx, pol)
-		if phones.NotReady(err) {
-			fmt.Fprintf(e.stderr, "agent scan: %s %s: %v\n", p.Kind, p.Serial, err)
-			continue
-		}
-		if err != nil {
-			return out, fmt.Errorf("%s %s: %w", p.Kind, p.Serial, err)
-		}
-		out = append(out, r)
-	}
-	if serial != "" && !found {
+	if serial != "" && len(results) == 0 {
 		return nil, fmt.Errorf("no attached phone with serial %q (see 'agent phones')", serial)
+	}
+	var out []*status.Report
+	for _, res := range results {
+		p := res.Phone
+		switch {
+		case !p.Ready:
+			fmt.Fprintf(e.stderr, "agent scan: %s %s is %s: not inspected (%s)\n", p.Kind, p.Serial, p.State, hintFor(p))
+		case phones.NotReady(res.Err):
+			fmt.Fprintf(e.stderr, "agent scan: %s %s: %v\n", p.Kind, p.Serial, res.Err)
+		case res.Err != nil:
+			return out, fmt.Errorf("%s %s: %w", p.Kind, p.Serial, res.Err)
+		default:
+			out = append(out, res.Report)
+		}
 	}
 	return out, nil
 }

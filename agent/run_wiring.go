@@ -4,8 +4,6 @@ import (
 	"context"
 	"os"
 	"runtime/debug"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -65,27 +63,23 @@ func (c *cycle) Scan(ctx context.Context, pol scan.Policy) (*status.Report, erro
 		return nil, err
 	}
 	if c.phones != nil {
-		list, lerr := phones.List(ctx, *c.phones)
+		ps := *c.computer
+		if c.timeout > 0 {
+			ps.ProbeTimeout = c.timeout
+		}
+		results, lerr := phones.ScanAttached(ctx, &ps, pol, *c.phones, "")
 		if lerr != nil {
 			c.log.Warn().Err(lerr).Msg("phones_list_failed")
 		}
-		for _, p := range list {
-			if !p.Ready {
-				continue
-			}
-			ps := *c.computer
-			ps.Probe = phones.Probe(p, *c.phones)
-			if c.timeout > 0 {
-				ps.ProbeTimeout = c.timeout
-			}
-			pr, err := ps.Scan(ctx, pol)
-			if err != nil {
+		for _, res := range results {
+			switch {
+			case res.Report != nil:
+				r.Phones = append(r.Phones, *res.Report)
+			case res.Err != nil:
 				// A phone unplugged mid-scan or not authorised is logged,
 				// not a failed cycle (the serial is not logged: privacy).
-				c.log.Warn().Str("kind", p.Kind).Str("device", p.DeviceID).Str("error", err.Error()).Msg("phone_scan_skipped")
-				continue
+				c.log.Warn().Str("kind", res.Phone.Kind).Str("device", res.Phone.DeviceID).Str("error", res.Err.Error()).Msg("phone_scan_skipped")
 			}
-			r.Phones = append(r.Phones, *pr)
 		}
 	}
 	if c.kick != nil {
@@ -117,7 +111,7 @@ func phoneArrivals(ctx context.Context, o *phones.Options, every time.Duration, 
 			defer t.Stop()
 			tick = t.C
 		}
-		seen := ""
+		seen := map[string]bool{}
 		for {
 			select {
 			case <-ctx.Done():
@@ -126,37 +120,22 @@ func phoneArrivals(ctx context.Context, o *phones.Options, every time.Duration, 
 				send()
 			case <-tick:
 				list, _ := phones.List(ctx, *o)
-				var ready []string
+				ready := map[string]bool{}
+				arrived := false
 				for _, p := range list {
 					if p.Ready {
-						ready = append(ready, p.DeviceID)
+						ready[p.DeviceID] = true
+						arrived = arrived || !seen[p.DeviceID]
 					}
 				}
-				sort.Strings(ready)
-				now := strings.Join(ready, ",")
-				if now != seen && hasNew(seen, ready) {
+				if arrived {
 					send()
 				}
-				seen = now
+				seen = ready
 			}
 		}
 	}()
 	return out
-}
-
-// hasNew reports whether ready holds an id missing from the comma-joined
-// previous set.
-func hasNew(prev string, ready []string) bool {
-	old := map[string]bool{}
-	for _, id := range strings.Split(prev, ",") {
-		old[id] = true
-	}
-	for _, id := range ready {
-		if !old[id] {
-			return true
-		}
-	}
-	return false
 }
 
 // driftResponse is what /v1/drift serves: the drift events, plus the

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/platform/android"
 	"github.com/msgguard/msgguard/platform/ios"
@@ -100,4 +101,40 @@ func Probe(p Phone, o Options) scan.Probe {
 // with its state and produces no findings rather than a failure.
 func NotReady(err error) bool {
 	return android.NotReady(err) || ios.NotReady(err)
+}
+
+// Result is one attached phone's outcome of ScanAttached.
+type Result struct {
+	Phone Phone
+	// Report is the recorded scan; nil when the phone was not inspected.
+	Report *status.Report
+	// Err says why there is no report. For a phone that is not ready
+	// (Phone.Ready false) it is nil; NotReady(Err) means it became
+	// uninspectable during the scan (unplugged, authorisation revoked).
+	Err error
+}
+
+// ScanAttached lists the attached phones and scans each one serial selects
+// (every phone when serial is "") with a copy of s whose probe is that
+// phone's, so that each is recorded as a device of its own. The list error
+// is returned only when no phone could be listed at all.
+func ScanAttached(ctx context.Context, s *scan.Scanner, pol scan.Policy, o Options, serial string) ([]Result, error) {
+	list, err := List(ctx, o)
+	if err != nil && len(list) == 0 {
+		return nil, err
+	}
+	var out []Result
+	for _, p := range list {
+		if serial != "" && p.Serial != serial {
+			continue
+		}
+		res := Result{Phone: p}
+		if p.Ready {
+			ps := *s
+			ps.Probe = Probe(p, o)
+			res.Report, res.Err = ps.Scan(ctx, pol)
+		}
+		out = append(out, res)
+	}
+	return out, nil
 }
