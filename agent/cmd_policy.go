@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"text/tabwriter"
 
 	"github.com/msgguard/msgguard/agent/status"
-	"github.com/msgguard/msgguard/install"
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -28,7 +26,7 @@ func cmdPolicy(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintln(e.stderr, "usage: agent policy check FILE")
 			return exitUsage
 		}
-		b, err := platform.ReadFile(platform.NewDirFS(filepath.Dir(args[1])), filepath.Base(args[1]), platform.MaxConfigSize)
+		b, err := platform.ReadPath(args[1], platform.MaxConfigSize)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "agent policy check: %s: %v\n", args[1], err)
 			return exitUsage
@@ -50,12 +48,7 @@ func cmdPolicy(ctx context.Context, e *env, args []string) int {
 		if code, ok := parseFlags(fs, args[1:]); !ok {
 			return code
 		}
-		if *file == "" {
-			if inst := install.PathsFor(e.goos, e.getenv("ProgramData")).Policy; fileExists(inst) {
-				*file = inst
-			}
-		}
-		pol, err := loadPolicy(*file)
+		pol, err := policyInForce(e, *file)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "agent policy show: %v\n", err)
 			return exitUsage

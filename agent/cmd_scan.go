@@ -131,7 +131,7 @@ func loadPolicy(file string) (scan.Policy, error) {
 		p := policy.Default()
 		return scan.Policy{Policy: p, Ref: policyRef(p, "embedded")}, nil
 	}
-	b, err := platform.ReadFile(platform.NewDirFS(filepath.Dir(file)), filepath.Base(file), platform.MaxConfigSize)
+	b, err := platform.ReadPath(file, platform.MaxConfigSize)
 	if err != nil {
 		return scan.Policy{}, fmt.Errorf("reading policy: %w", err)
 	}

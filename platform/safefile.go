@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -156,4 +157,11 @@ func RelPath(p string) string {
 		return "."
 	}
 	return strings.TrimPrefix(p, "/")
+}
+
+// ReadPath is ReadFile for a file named by an OS path (a policy, config or
+// token file the agent was pointed at) rather than one under the inspected
+// root: the same refusals of links, FIFOs and oversize files.
+func ReadPath(path string, limit int64) ([]byte, error) {
+	return ReadFile(NewDirFS(filepath.Dir(path)), filepath.Base(path), limit)
 }

@@ -132,7 +132,7 @@ func defaultRoot() string {
 // missing file is an error; callers that allow running without one use
 // Default.
 func Load(path string, def Config) (Config, error) {
-	b, err := platform.ReadFile(platform.NewDirFS(filepath.Dir(path)), filepath.Base(path), MaxSize)
+	b, err := platform.ReadPath(path, MaxSize)
 	if err != nil {
 		return def, fmt.Errorf("reading config %s: %w", path, err)
 	}

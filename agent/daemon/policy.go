@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -92,7 +91,7 @@ func readPolicyFile(file string) ([]byte, error) {
 	if os.Geteuid() == 0 {
 		return install.ReadTrusted(file, platform.MaxConfigSize)
 	}
-	return platform.ReadFile(platform.NewDirFS(filepath.Dir(file)), filepath.Base(file), platform.MaxConfigSize)
+	return platform.ReadPath(file, platform.MaxConfigSize)
 }
 
 // stampOf is a cheap change indicator from Lstat.

@@ -21,7 +21,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -204,7 +203,7 @@ func tlsConfig(c config.Sink, host string) (*tls.Config, error) {
 // readConfigFile reads a small file named in the config through the safe
 // reader (no symlinks, FIFOs or oversize files).
 func readConfigFile(path string, limit int64) ([]byte, error) {
-	b, err := platform.ReadFile(platform.NewDirFS(filepath.Dir(path)), filepath.Base(path), limit)
+	b, err := platform.ReadPath(path, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
