@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -28,9 +26,9 @@ func cmdDrift(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	since, err := parseSince(*sinceFlag, time.Now())
+	since, err := localapi.ParseSince(*sinceFlag, time.Now())
 	if err != nil {
-		fmt.Fprintf(e.stderr, "agent drift: %v\n", err)
+		fmt.Fprintf(e.stderr, "agent drift: --since: %v\n", err)
 		return exitUsage
 	}
 	view, source, err := readDrift(ctx, e, *dbPath, since)
@@ -118,27 +116,4 @@ func printDrift(w io.Writer, v drift.View, source string) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format("2006-01-02 15:04"), dev, ev.Kind, ev.Severity, dir, ev.Message)
 	}
 	tw.Flush()
-}
-
-// parseSince reads --since: "all" (or "0"), a number of days ("7d"), a Go
-// duration ("36h", "90m") or an RFC 3339 time. Pure, fuzz-tested.
-func parseSince(v string, now time.Time) (time.Time, error) {
-	v = strings.TrimSpace(v)
-	switch v {
-	case "all", "0", "":
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	if d, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.Atoi(d)
-		if err == nil && n >= 0 && n <= 36500 {
-			return now.AddDate(0, 0, -n), nil
-		}
-	}
-	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("--since: want an age such as 7d or 24h, an RFC 3339 time, or all; got %q", v)
 }

@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -269,9 +270,9 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, peer Peer) 
 func (s *Server) serveDrift(w http.ResponseWriter, r *http.Request, peer Peer) int {
 	var since time.Time
 	if v := r.URL.Query().Get("since"); v != "" {
-		t, err := parseSince(v, time.Now())
+		t, err := ParseSince(v, time.Now())
 		if err != nil {
-			return writeError(w, http.StatusBadRequest, err.Error())
+			return writeError(w, http.StatusBadRequest, "since: "+err.Error())
 		}
 		since = t
 	}
@@ -289,15 +290,29 @@ func (s *Server) serveDrift(w http.ResponseWriter, r *http.Request, peer Peer) i
 	return writeJSON(w, http.StatusOK, d)
 }
 
-// parseSince accepts an RFC 3339 time or a duration back from now ("24h").
-func parseSince(v string, now time.Time) (time.Time, error) {
+// ParseSince reads a "since" value as `agent drift --since` and
+// /v1/drift?since= take it: "all" (or "0", or empty) for everything, a
+// number of days ("7d"), a Go duration ("36h", "90m") or an RFC 3339 time.
+// Pure, fuzz-tested.
+func ParseSince(v string, now time.Time) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	switch v {
+	case "all", "0", "":
+		return time.Time{}, nil
+	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return t, nil
+	}
+	if d, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err == nil && n >= 0 && n <= 36500 {
+			return now.AddDate(0, 0, -n), nil
+		}
 	}
 	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
 		return now.Add(-d), nil
 	}
-	return time.Time{}, fmt.Errorf("since: want an RFC 3339 time or a duration such as 24h, got %q", v)
+	return time.Time{}, fmt.Errorf("want an age such as 7d or 24h, an RFC 3339 time, or all; got %q", v)
 }
 
 func backendError(w http.ResponseWriter, err error) int {

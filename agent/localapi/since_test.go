@@ -15,26 +15,35 @@ func TestParseSince(t *testing.T) {
 	}{
 		{"2026-02-28T12:00:00Z", now.Add(-24 * time.Hour), false},
 		{"24h", now.Add(-24 * time.Hour), false},
+		{"7d", now.AddDate(0, 0, -7), false},
+		{"0d", now, false},
+		{"36h", now.Add(-36 * time.Hour), false},
+		{"90m", now.Add(-90 * time.Minute), false},
+		{"all", time.Time{}, false},
+		{"0", time.Time{}, false},
+		{"", time.Time{}, false},
+		{"-3d", time.Time{}, true},
 		{"-1h", time.Time{}, true},
 		{"yesterday", time.Time{}, true},
+		{"99999999d", time.Time{}, true},
 	}
 	for _, tt := range tests {
-		got, err := parseSince(tt.in, now)
+		got, err := ParseSince(tt.in, now)
 		if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
-			t.Errorf("parseSince(%q) = %v, %v; want %v (err %v)", tt.in, got, err, tt.want, tt.wantErr)
+			t.Errorf("ParseSince(%q) = %v, %v; want %v (err %v)", tt.in, got, err, tt.want, tt.wantErr)
 		}
 	}
 }
 
 func FuzzParseSince(f *testing.F) {
-	for _, s := range []string{"2026-02-28T12:00:00Z", "24h", "-1h", "", "yesterday", "2026-02-28T12:00:00+01:00", "9999999999h"} {
+	for _, s := range []string{"2026-02-28T12:00:00Z", "24h", "-1h", "", "yesterday", "2026-02-28T12:00:00+01:00", "9999999999h", "7d", "all", "-1d", "d", "1e9d"} {
 		f.Add(s)
 	}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := parseSince(s, now)
-		if err == nil && got.After(now) && !strings.Contains(s, "T") {
-			t.Fatalf("parseSince(%q) = %v, after now for a duration", s, got)
+		got, err := ParseSince(s, now)
+		if err == nil && !got.IsZero() && got.After(now) && !strings.Contains(s, "T") {
+			t.Fatalf("ParseSince(%q) = %v, after now for a duration", s, got)
 		}
 	})
 }
