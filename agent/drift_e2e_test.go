@@ -18,6 +18,7 @@ import (
 	"github.com/msgguard/msgguard/agent/report"
 	"github.com/msgguard/msgguard/agent/report/reporttest"
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
@@ -90,7 +91,7 @@ func TestDriftEndToEnd(t *testing.T) {
 		return inv.Clone(), nil
 	}
 	clock := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
-	scanner := &scan.Scanner{Probe: probe, Store: st, Hooks: []store.Hook{drift.Hook(st, drift.DefaultConfig())},
+	scanner := &scan.Scanner{Probe: probe, Store: st, Stages: []scan.Stage{scan.Report(), scan.Record(st), drift.Stage(st, drift.DefaultConfig()), outbox.Stage()},
 		Now: func() time.Time { return clock }, Lang: "en", Log: zerolog.Nop()}
 	pol := scan.Policy{Policy: policy.Default(), Ref: status.PolicyRef{Name: "default", SHA256: "e2e-policy-sha", Source: "embedded"}}
 
