@@ -14,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/localapi"
@@ -192,7 +193,7 @@ func cmdAttest(ctx context.Context, e *env, args []string) int {
 	// While the service runs it holds the database: it records, checking
 	// the request against the policy it runs, and rescans.
 	if *socket != "" && !flagSet(fs, "db") {
-		areq := localapi.AttestRequest{Rule: pos[0], By: *by, Note: *note, Until: *until, Device: *device}
+		areq := apitype.AttestRequest{Rule: pos[0], By: *by, Note: *note, Until: *until, Device: *device}
 		if code, ok := recordViaService(ctx, e, "attest", example, *socket, flagSet(fs, "policy"), func(c *localapi.Client) error {
 			res, err := c.Attest(ctx, areq)
 			if err == nil {
@@ -242,7 +243,7 @@ func printAttested(e *env, a compliance.Attestation, applies bool, l string) {
 
 // printRescan says whether the service's rescan after a record already
 // shows it.
-func printRescan(e *env, r localapi.Rescan, l string) {
+func printRescan(e *env, r apitype.Rescan, l string) {
 	switch {
 	case r.Error != "":
 		fmt.Fprintf(e.stdout, pick(l, "the service could not rescan (%s); its next scan shows it\n",
@@ -355,7 +356,7 @@ func recordState(expired bool, lang string) string {
 
 // printAttestations prints `agent attest --list`; a redacted list shows
 // "(not shown)" for the names and no notes.
-func printAttestations(e *env, l *localapi.AttestationList, asJSON bool, lang string) int {
+func printAttestations(e *env, l *apitype.AttestationList, asJSON bool, lang string) int {
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -385,7 +386,7 @@ func printAttestations(e *env, l *localapi.AttestationList, asJSON bool, lang st
 
 // printExemptions prints `agent exempt --list`; a redacted list shows
 // "(not shown)" for the approvers and no reasons.
-func printExemptions(e *env, l *localapi.ExemptionList, asJSON bool, lang string) int {
+func printExemptions(e *env, l *apitype.ExemptionList, asJSON bool, lang string) int {
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

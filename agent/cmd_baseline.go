@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/records"
@@ -76,7 +77,7 @@ func baselineShow(ctx context.Context, e *env, args []string) int {
 // printBaselines prints `agent baseline show`: the JSON array of
 // baselines, or each for people. dbPath names the database in the "no
 // baseline" message.
-func printBaselines(e *env, l *localapi.BaselineList, dbPath string, asJSON bool) int {
+func printBaselines(e *env, l *apitype.BaselineList, dbPath string, asJSON bool) int {
 	if len(l.Baselines) == 0 {
 		fmt.Fprintf(e.stderr, "agent baseline: no baseline recorded yet in %s; run 'agent scan'\n", dbPath)
 		return exitNoScan
@@ -154,7 +155,7 @@ func baselineAccept(ctx context.Context, e *env, args []string) int {
 	// While the service runs it holds the database: it accepts and hands
 	// the event to the sinks (cmd_attest.go).
 	if *socket != "" && !flagSet(fs, "db") {
-		req := localapi.BaselineAcceptRequest{By: *by, Why: *why, Device: *device}
+		req := apitype.BaselineAcceptRequest{By: *by, Why: *why, Device: *device}
 		if code, ok := recordViaService(ctx, e, "baseline accept", "baseline accept --by NAME --why TEXT", *socket, false, func(c *localapi.Client) error {
 			res, err := c.AcceptBaseline(ctx, req)
 			if err == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/policy"
@@ -56,7 +57,7 @@ func cmdExempt(ctx context.Context, e *env, args []string) int {
 	// While the service runs it holds the database: it records and
 	// rescans (cmd_attest.go).
 	if *socket != "" && !flagSet(fs, "db") {
-		xreq := localapi.ExemptRequest{Rule: pos[0], Subject: *subject, User: *user, Reason: *reason, Approver: *approver, Until: *until, Device: *device}
+		xreq := apitype.ExemptRequest{Rule: pos[0], Subject: *subject, User: *user, Reason: *reason, Approver: *approver, Until: *until, Device: *device}
 		if code, ok := recordViaService(ctx, e, "exempt", example, *socket, flagSet(fs, "policy"), func(c *localapi.Client) error {
 			res, err := c.Exempt(ctx, xreq)
 			if err == nil {

@@ -11,11 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
-	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/records"
-	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -25,7 +24,7 @@ import (
 // running service or the database).
 type explanation struct {
 	Rule policy.RuleInfo `json:"rule"`
-	localapi.RuleHistory
+	apitype.RuleHistory
 }
 
 // cmdExplain is `agent explain RULE`: what the rule checks and why (from
@@ -81,8 +80,8 @@ func cmdExplain(ctx context.Context, e *env, args []string) int {
 // from the running service, which holds the database, else from the
 // database read-only. What cannot be read is said in Note, the same way on
 // both paths.
-func deviceHistory(ctx context.Context, e *env, path, device, socket, rule string) localapi.RuleHistory {
-	h := localapi.RuleHistory{Findings: []status.Finding{}, Drift: []drift.Event{}, Log: []compliance.LogEntry{}}
+func deviceHistory(ctx context.Context, e *env, path, device, socket, rule string) apitype.RuleHistory {
+	h := apitype.NewRuleHistory()
 	var api *localapi.APIError
 	if _, ok := readViaService(ctx, e, "explain", socket, func(c *localapi.Client) (int, error) {
 		got, err := c.Explain(ctx, rule, device)
