@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 
 // cmdDrift lists drift events: from the running service through the local
 // API, or from the database when no service runs (or --db is given).
-func cmdDrift(ctx context.Context, e *env, args []string) int {
+func cmdDrift(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "drift")
 	dbPath := fs.String("db", "", "read this database `file` directly instead of asking the service")
 	sinceFlag := fs.String("since", "7d", "show events since `AGE` (7d, 24h, 90m), an RFC 3339 time, or \"all\"")
@@ -65,7 +65,7 @@ func cmdDrift(ctx context.Context, e *env, args []string) int {
 }
 
 // readDrift asks the running service, or reads the database read-only.
-func readDrift(ctx context.Context, e *env, dbPath string, since time.Time) (*apitype.DriftResponse, string, error) {
+func readDrift(ctx context.Context, e *Env, dbPath string, since time.Time) (*apitype.DriftResponse, string, error) {
 	if dbPath == "" {
 		sock := install.PathsFor(e.goos, e.getenv("ProgramData")).Socket
 		if c, err := localapi.Dial(ctx, sock); err == nil {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // reason, an approver and an expiry no further than the policy's
 // max_exemption. The finding keeps being evaluated and shows as exempt with
 // its real result.
-func cmdExempt(ctx context.Context, e *env, args []string) int {
+func cmdExempt(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "exempt")
 	subject := fs.String("subject", "", "only this `subject` (messenger id, volume such as /home; default: any)")
 	user := fs.String("user", "", "only this local `user` (default: any)")
@@ -91,7 +91,7 @@ func cmdExempt(ctx context.Context, e *env, args []string) int {
 }
 
 // printExempted confirms a recorded exemption.
-func printExempted(e *env, x compliance.Exemption, l string) {
+func printExempted(e *Env, x compliance.Exemption, l string) {
 	fmt.Fprintf(e.stdout, pick(l, "recorded: %s exempt on device %s (subject %s, user %s) until %s, approved by %s\n",
 		"erfasst: %s ausgenommen auf Gerät %s (Gegenstand %s, Benutzer %s) bis %s, genehmigt von %s\n"),
 		x.Rule, x.Device, orAny(x.Subject, l), orAny(x.User, l), compliance.FormatDay(x.Until, l), x.Approver)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -31,7 +31,7 @@ type explanation struct {
 // the policy in force), how to fix it on this device's platform, and what
 // the agent saw here — the current findings with their evidence, and their
 // history (drift events and the attestation/exemption log).
-func cmdExplain(ctx context.Context, e *env, args []string) int {
+func cmdExplain(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "explain")
 	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one)")
 	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: read it instead of asking the running service)")
@@ -80,7 +80,7 @@ func cmdExplain(ctx context.Context, e *env, args []string) int {
 // from the running service, which holds the database, else from the
 // database read-only. What cannot be read is said in Note, the same way on
 // both paths.
-func deviceHistory(ctx context.Context, e *env, path, device, socket, rule string) apitype.RuleHistory {
+func deviceHistory(ctx context.Context, e *Env, path, device, socket, rule string) apitype.RuleHistory {
 	h := apitype.NewRuleHistory()
 	var api *localapi.APIError
 	if _, ok := readViaService(ctx, e, "explain", socket, func(c *localapi.Client) (int, error) {

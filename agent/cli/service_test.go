@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package cli
 
 import (
 	"bytes"
@@ -64,7 +64,7 @@ func newAgentTree(t testing.TB, poll string) *agentTree {
 			t.Skip("go tool not found; cannot build the agent binary")
 		}
 	}
-	out, err := exec.Command(gobin, "build", "-o", a.bin, ".").CombinedOutput()
+	out, err := exec.Command(gobin, "build", "-o", a.bin, "..").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
