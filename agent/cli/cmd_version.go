@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
-)
 
-// version is set at build time with -ldflags "-X github.com/msgguard/msgguard/agent/cli.version=1.2.3".
-var version = "dev"
+	"github.com/msgguard/msgguard/agent/version"
+)
 
 func cmdVersion(ctx context.Context, e *Env, args []string) int {
 	rev := ""
@@ -19,6 +18,6 @@ func cmdVersion(ctx context.Context, e *Env, args []string) int {
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "msgguard agent %s%s (%s, %s/%s)\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(e.stdout, "msgguard agent %s%s (%s, %s/%s)\n", version.Version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return 0
 }
