@@ -14,9 +14,9 @@ package browser
 //     "Environment variables") and Flatpak's per-app ~/.var/app/<id>
 //     (docs.flatpak.org, "Sandbox Permissions"), where the packaged
 //     browser keeps its XDG config.
-//   - Firefox: the folder with profiles.ini (support.mozilla.org, "Profiles
-//   - Where Firefox stores your bookmarks, passwords and other user
-//     data"); Firefox 147+ creates new Linux profiles under
+//   - Firefox: the folder with profiles.ini (support.mozilla.org,
+//     "Profiles: where Firefox stores your bookmarks, passwords and other
+//     user data"); Firefox 147+ creates new Linux profiles under
 //     $XDG_CONFIG_HOME/mozilla/firefox.
 func Installs(goos string) []Install {
 	switch goos {
