@@ -51,11 +51,11 @@ type Policy struct {
 	Aggregators MessengerRule `yaml:"aggregators" json:"aggregators"`
 	// Unlisted decides apps that declare themselves messengers but that no
 	// catalog entry claims (rule messenger.unlisted).
-	Unlisted UnlistedRules `yaml:"unlisted" json:"unlisted"`
-	Contacts   ContactsRule             `yaml:"contacts" json:"contacts"`
-	Separation SeparationRules          `yaml:"separation" json:"separation"`
-	Device     DeviceRules              `yaml:"device" json:"device"`
-	Posture    PostureRules             `yaml:"posture" json:"posture"`
+	Unlisted   UnlistedRules   `yaml:"unlisted" json:"unlisted"`
+	Contacts   ContactsRule    `yaml:"contacts" json:"contacts"`
+	Separation SeparationRules `yaml:"separation" json:"separation"`
+	Device     DeviceRules     `yaml:"device" json:"device"`
+	Posture    PostureRules    `yaml:"posture" json:"posture"`
 	// Additions are messengers and agents the policy adds to the built-in
 	// catalog (the file's "catalog:" section). Ids and identifiers must not
 	// clash with built-in ones.
