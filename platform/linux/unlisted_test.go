@@ -97,12 +97,12 @@ func TestDesktopPatterns(t *testing.T) {
 	}
 	idx := newCatalogIndex(cat)
 	for name, want := range map[string]string{
-		"org.telegram.desktop._a64117485bc5f662921b10decdc30b4f":              "telegram",
-		"appimagekit_9e340c2a8806d40ea0662893c8258c04-Telegram_Desktop":        "telegram",
-		"org.telegram.desktop":                                                 "telegram", // exact name
-		"org.telegram.desktopX":                                                "",
+		"org.telegram.desktop._a64117485bc5f662921b10decdc30b4f":        "telegram",
+		"appimagekit_9e340c2a8806d40ea0662893c8258c04-Telegram_Desktop": "telegram",
+		"org.telegram.desktop":  "telegram", // exact name
+		"org.telegram.desktopX": "",
 		"appimagekit_9e340c2a8806d40ea0662893c8258c04-Telegram_Desktop_Helper": "",
-		"xorg.telegram.desktop._abc":                                           "",
+		"xorg.telegram.desktop._abc": "",
 	} {
 		got := ""
 		if e := (&collector{idx: idx}).desktopNameMatch("usr/share/applications", name); e != nil {
