@@ -14,7 +14,6 @@ import (
 	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/localapi"
-	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -32,14 +31,9 @@ type explanation struct {
 // the agent saw here — the current findings with their evidence, and their
 // history (drift events and the attestation/exemption log).
 func cmdExplain(ctx context.Context, e *Env, args []string) int {
-	fs := newFlags(e, "explain")
-	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one)")
-	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: read it instead of asking the running service)")
-	device := fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
-	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
-	jsonOut := fs.Bool("json", false, "print the explanation as JSON")
-	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, asked first for the findings and history; empty: read the database")
-	pos, code, ok := parseInterleaved(fs, args)
+	c := e.flags("explain", flagJSON|flagLang|flagDB|flagSocket|flagPolicy)
+	device := c.fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
+	pos, code, ok := c.parseInterleaved(args)
 	if !ok {
 		return code
 	}
@@ -47,7 +41,7 @@ func cmdExplain(ctx context.Context, e *Env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: agent explain RULE [--device ID] [--lang de|en] [--json]")
 		return exitUsage
 	}
-	pol, err := policyInForce(e, *polFile)
+	pol, err := policyInForce(e, c.policy)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent explain: %v\n", err)
 		return exitUsage
@@ -61,64 +55,47 @@ func cmdExplain(ctx context.Context, e *Env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent explain: %v\n", p.UnknownRuleError(rule))
 		return exitUsage
 	}
-	x := explanation{RuleHistory: deviceHistory(ctx, e, *dbPath, *device, serviceSocket(fs, *socket), rule)}
+	b := chooseBackend(ctx, e, c)
+	defer b.Close()
+	x := explanation{RuleHistory: deviceHistory(ctx, b, *device, rule)}
 	if x.Platform == "" {
 		x.Platform = e.goos
 	}
 	x.Rule, _ = p.Describe(rule, x.Platform)
-	if *jsonOut {
+	if c.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return encodeOrFail(e, "explain", enc.Encode(x))
 	}
-	writeExplanation(e.stdout, x, e.lang(*lang), e.clock())
-	printRedacted(e, x.Redacted, e.lang(*lang))
+	writeExplanation(e.stdout, x, c.lang(), e.clock())
+	printRedacted(e, x.Redacted, c.lang())
 	return 0
 }
 
-// deviceHistory returns the device's findings for rule and their history:
-// from the running service, which holds the database, else from the
-// database read-only. What cannot be read is said in Note, the same way on
-// both paths.
-func deviceHistory(ctx context.Context, e *Env, path, device, socket, rule string) apitype.RuleHistory {
+// deviceHistory returns the device's findings for rule and their history.
+// What cannot be read is said in Note, the same way from the service and
+// the database.
+func deviceHistory(ctx context.Context, b backend, device, rule string) apitype.RuleHistory {
+	got, err := b.Explain(ctx, rule, device)
+	if err == nil {
+		return *got
+	}
 	h := apitype.NewRuleHistory()
 	var api *localapi.APIError
-	if _, ok := readViaService(ctx, e, "explain", socket, func(c *localapi.Client) (int, error) {
-		got, err := c.Explain(ctx, rule, device)
-		switch {
-		case err == nil:
-			h = *got
-		case errors.As(err, &api) && api.Code == http.StatusInternalServerError:
-			// The database's error, in the words the database path uses.
-			h.Note = api.Msg
-		case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
-			h.Note = "the running service cannot answer this (an older version?); " + errServiceHoldsDBForRead.Error()
-		default:
-			h.Note = err.Error()
-		}
-		return 0, nil
-	}); ok {
-		return h
-	}
-	st, err := store.Open(path, store.Options{ReadOnly: true, Timeout: time.Second})
 	switch {
+	case errors.As(err, &api) && api.Code == http.StatusInternalServerError:
+		// The database's error, in the words the database path uses.
+		h.Note = api.Msg
+	case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
+		h.Note = "the running service cannot answer this (an older version?); " + errServiceHoldsDBForRead.Error()
 	case errors.Is(err, store.ErrNoDatabase):
 		h.Note = "no scan recorded yet"
-		return h
 	case errors.Is(err, store.ErrLocked):
 		h.Note = errServiceHoldsDBForRead.Error()
-		return h
-	case err != nil:
+	default:
 		h.Note = err.Error()
-		return h
 	}
-	defer st.Close()
-	got, err := records.Explain(st.DB(), rule, device)
-	if err != nil {
-		h.Note = err.Error()
-		return h
-	}
-	return *got
+	return h
 }
 
 // writeExplanation prints the explanation for people.

@@ -13,32 +13,37 @@ import (
 )
 
 func cmdPhones(ctx context.Context, e *Env, args []string) int {
-	fs := newFlags(e, "phones")
-	jsonOut := fs.Bool("json", false, "print the list as JSON")
-	adb := fs.String("adb", "", "absolute `path` of adb (root-owned), tried before the standard locations")
-	if code, ok := parseFlags(fs, args); !ok {
+	c := e.flags("phones", flagJSON|flagLang)
+	adb := c.fs.String("adb", "", "absolute `path` of adb (root-owned), tried before the standard locations")
+	if code, ok := c.parse(args); !ok {
 		return code
 	}
+	if code, ok := c.noArgs(); !ok {
+		return code
+	}
+	lang := c.lang()
 	list, err := phones.List(ctx, e.phoneOptions(*adb, false))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent phones: %v\n", err)
 	}
-	if *jsonOut {
+	switch {
+	case c.json:
 		if list == nil {
 			list = []phones.Phone{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(list)
-	} else if len(list) == 0 {
-		fmt.Fprintln(e.stdout, "no phones attached (or adb / libimobiledevice not installed)")
-	} else {
+	case len(list) == 0:
+		fmt.Fprintln(e.stdout, pick(lang, "no phones attached (or adb / libimobiledevice not installed)",
+			"keine Smartphones angeschlossen (oder adb / libimobiledevice nicht installiert)"))
+	default:
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tSERIAL\tMODEL\tSTATE\tINSPECTABLE")
+		fmt.Fprintln(tw, pick(lang, "KIND\tSERIAL\tMODEL\tSTATE\tINSPECTABLE", "ART\tSERIENNUMMER\tMODELL\tZUSTAND\tPRÜFBAR"))
 		for _, p := range list {
-			ok := "yes"
+			ok := pick(lang, "yes", "ja")
 			if !p.Ready {
-				ok = "no: " + hintFor(p)
+				ok = pick(lang, "no: ", "nein: ") + hintFor(p, lang)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Kind, p.Serial, p.Model, p.State, ok)
 		}
@@ -50,14 +55,15 @@ func cmdPhones(ctx context.Context, e *Env, args []string) int {
 	return 0
 }
 
-func hintFor(p phones.Phone) string {
+func hintFor(p phones.Phone, lang string) string {
 	switch {
 	case p.Kind == "ios":
-		return "unlock the device and tap \"Trust\" (or run idevicepair pair)"
+		return pick(lang, "unlock the device and tap \"Trust\" (or run idevicepair pair)",
+			"Gerät entsperren und \"Vertrauen\" tippen (oder idevicepair pair ausführen)")
 	case p.State == "unauthorized":
-		return "accept the USB debugging prompt on the phone"
+		return pick(lang, "accept the USB debugging prompt on the phone", "die Abfrage zum USB-Debugging auf dem Smartphone bestätigen")
 	case p.State == "no permissions":
-		return "USB permissions (udev rules)"
+		return pick(lang, "USB permissions (udev rules)", "USB-Berechtigungen (udev-Regeln)")
 	}
 	return p.State
 }
@@ -88,7 +94,7 @@ func scanPhones(ctx context.Context, e *Env, s *scan.Scanner, pol scan.Policy, s
 		p := res.Phone
 		switch {
 		case !p.Ready:
-			fmt.Fprintf(e.stderr, "agent scan: %s %s is %s: not inspected (%s)\n", p.Kind, p.Serial, p.State, hintFor(p))
+			fmt.Fprintf(e.stderr, "agent scan: %s %s is %s: not inspected (%s)\n", p.Kind, p.Serial, p.State, hintFor(p, "en"))
 		case phones.NotReady(res.Err):
 			fmt.Fprintf(e.stderr, "agent scan: %s %s: %v\n", p.Kind, p.Serial, res.Err)
 		case res.Err != nil:

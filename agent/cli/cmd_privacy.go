@@ -32,17 +32,16 @@ import (
 // TestPrivacyFieldsReviewed until someone classifies it).
 func cmdPrivacy(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
-	fs := newFlags(e, "privacy")
+	c := e.flags("privacy", flagJSON|flagLang)
+	fs := c.fs
 	cfgPath := fs.String("config", paths.Config, "agent configuration `file` (default: the installed one; missing: the defaults)")
-	jsonOut := fs.Bool("json", false, "print the view as JSON")
-	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := c.parse(args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "agent privacy: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if code, ok := c.noArgs(); !ok {
+		return code
 	}
+	jsonOut, lang := &c.json, c.lang()
 	cfg, err := loadRunConfig(fs, *cfgPath, config.Default(paths))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent privacy: %v\n", err)
@@ -52,13 +51,13 @@ func cmdPrivacy(ctx context.Context, e *Env, args []string) int {
 	if !fileExists(*cfgPath) {
 		source = "(no configuration file: defaults)"
 	}
-	v := buildPrivacy(cfg, source, e.lang(*lang))
+	v := buildPrivacy(cfg, source, lang)
 	if *jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return encodeOrFail(e, "privacy", enc.Encode(v))
 	}
-	writePrivacy(e.stdout, v, e.lang(*lang))
+	writePrivacy(e.stdout, v, lang)
 	return 0
 }
 

@@ -30,9 +30,10 @@ import (
 // service manager starts; it can also be run by hand for troubleshooting.
 func cmdRun(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
-	fs := newFlags(e, "run")
+	c := e.flags("run", 0)
+	fs := c.fs
 	cfgPath := fs.String("config", paths.Config, "agent configuration `file`")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := c.parse(args); !ok {
 		return code
 	}
 	cfg, err := loadRunConfig(fs, *cfgPath, config.Default(paths))
@@ -69,7 +70,7 @@ func cmdRun(ctx context.Context, e *Env, args []string) int {
 // A file named with --config must exist.
 func loadRunConfig(fs *flag.FlagSet, path string, def config.Config) (config.Config, error) {
 	cfg, err := config.Load(path, def)
-	if err != nil && !flagSet(fs, "config") && errors.Is(err, os.ErrNotExist) {
+	if err != nil && !flagGiven(fs, "config") && errors.Is(err, os.ErrNotExist) {
 		return def, nil
 	}
 	return cfg, err
