@@ -127,7 +127,7 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		Lang:         e.lang(""),
 		ProbeTimeout: cfg.Scan.ProbeTimeout,
 		Log:          log.With().Str("component", "scan").Logger(),
-		Post:         complianceStore(st, cfg.Retention).Apply,
+		Post:         withTexts(complianceStore(st, cfg.Retention).Apply),
 	}
 	// Drift events and their delivery; a malformed sink is a health
 	// problem, not a reason to stop scanning.

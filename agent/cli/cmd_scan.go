@@ -61,7 +61,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 		return exitUsage
 	}
 	s := &scan.Scanner{Probe: probe, Lang: lang, ProbeTimeout: *timeout, Log: e.log, Now: e.clock,
-		Post: complianceStore(nil, config.Retention{}).Apply}
+		Post: withTexts(complianceStore(nil, config.Retention{}).Apply)}
 	if !*noStore {
 		st, err := store.Open(*dbPath, store.Options{Log: e.log})
 		if err != nil {
@@ -73,7 +73,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 			fmt.Fprintf(e.stderr, "agent scan: warning: the database was corrupt; it was moved to %s and a new one created\n", st.Recovered)
 		}
 		s.Store = st
-		s.Post = complianceStore(st, config.Retention{}).Apply
+		s.Post = withTexts(complianceStore(st, config.Retention{}).Apply)
 		// Drift is recorded on manual scans too; the events wait in the
 		// sinks' outboxes until the service delivers them.
 		s.Hooks = append(s.Hooks, drift.Hook(st, drift.DefaultConfig()))

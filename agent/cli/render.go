@@ -43,77 +43,16 @@ func printReport(e *Env, r *status.Report, asJSON bool, lang string) error {
 	return nil
 }
 
-// localize re-renders the findings' messages and remediation in lang. A
-// report is recorded in the language of whoever scanned (the service runs
-// with the system locale, usually C), but `agent status` speaks the
-// reader's language: the policy that produced the report (the embedded one
-// or the file it names, if its SHA-256 still matches) is evaluated again on
-// the recorded inventory in lang, and each finding whose real status is the
-// same takes the new texts. Statuses, evidence and history are never
-// changed; without the policy or inventory the texts stay as recorded.
+// localize shows the findings in lang: each takes the texts it carries
+// for lang (written at scan time, see withTexts); a report recorded before
+// findings carried them keeps its texts as recorded.
 func localize(r *status.Report, lang string) {
 	for i := range r.Phones {
 		localize(&r.Phones[i], lang)
 	}
-	p := policyOf(r.Policy)
-	if p == nil || r.Inventory == nil {
-		return
-	}
-	fresh := map[string]policy.Finding{}
-	for _, f := range policy.Evaluate(p, r.Inventory, policy.EvalOptions{Now: r.ScannedAt, Lang: lang}) {
-		fresh[f.Key()] = f
-	}
 	for i := range r.Findings {
-		f := &r.Findings[i].Finding
-		real := f.Status
-		if real == policy.StatusExempt {
-			real = f.Underlying
-		}
-		if g, ok := fresh[f.Key()]; ok && g.Status == real {
-			f.Message, f.Remediation = g.Message, g.Remediation
-		}
-		if f.Rule == policy.RuleScanIncomplete && policy.NormalizeLang(lang) == "de" {
-			f.Message = fmt.Sprintf("%d Elemente konnten nicht geprüft werden (%s); die Ergebnisse sind möglicherweise unvollständig.",
-				len(r.Inventory.Problems), probeNames(r.Inventory.Problems))
-			f.Remediation = "Im Nachweis steht, was übersprungen wurde; die genannten Dateien reparieren oder entfernen oder die fehlenden Programme installieren."
-		}
-		compliance.Localize(p, f, lang)
+		r.Findings[i].Finding = r.Findings[i].Finding.In(lang)
 	}
-}
-
-func probeNames(ps []policy.Problem) string {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range ps {
-		if !seen[p.Probe] {
-			seen[p.Probe] = true
-			out = append(out, p.Probe)
-		}
-	}
-	sort.Strings(out)
-	return strings.Join(out, ", ")
-}
-
-// policyOf loads the policy a report names, if it is still the same
-// (SHA-256): the embedded default, or the file it was read from.
-func policyOf(ref status.PolicyRef) *policy.Policy {
-	var p *policy.Policy
-	switch ref.Source {
-	case "":
-		return nil
-	case "embedded":
-		p = policy.Default()
-	default:
-		pol, err := loadPolicy(ref.Source)
-		if err != nil {
-			return nil
-		}
-		p = pol.Policy
-	}
-	if p.SHA256 != ref.SHA256 {
-		return nil
-	}
-	return p
 }
 
 // colorFor reports whether to colour the output: only when stdout is a
