@@ -127,7 +127,6 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		Lang:         e.lang(""),
 		ProbeTimeout: cfg.Scan.ProbeTimeout,
 		Log:          log.With().Str("component", "scan").Logger(),
-		Post:         withTexts(complianceStore(st, cfg.Retention).Apply),
 	}
 	// Drift events and their delivery; a malformed sink is a health
 	// problem, not a reason to stop scanning.
@@ -158,7 +157,7 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		Store:    st,
 		Listener: ln,
 		Reload:   phoneArrivals(ctx, cyc.phones, 10*time.Second, hangups(ctx)),
-		// Drift answers /v1/drift from the events the drift hook records.
+		// Drift answers /v1/drift from the events the drift stage records.
 		Drift:      driftQuery(st),
 		SinkHealth: rep.disp.Health,
 		// attest, exempt and baseline accept record through the service

@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/msgguard/msgguard/agent/config"
+	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/platform"
@@ -61,7 +62,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 		return exitUsage
 	}
 	s := &scan.Scanner{Probe: probe, Lang: lang, ProbeTimeout: *timeout, Log: e.log, Now: e.clock,
-		Post: withTexts(complianceStore(nil, config.Retention{}).Apply)}
+		Stages: withTexts(stages.For(nil, compliance.Retention{}, drift.Config{}))}
 	if !*noStore {
 		st, err := store.Open(*dbPath, store.Options{Log: e.log})
 		if err != nil {
@@ -73,10 +74,9 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 			fmt.Fprintf(e.stderr, "agent scan: warning: the database was corrupt; it was moved to %s and a new one created\n", st.Recovered)
 		}
 		s.Store = st
-		s.Post = withTexts(complianceStore(st, config.Retention{}).Apply)
 		// Drift is recorded on manual scans too; the events wait in the
 		// sinks' outboxes until the service delivers them.
-		s.Hooks = append(s.Hooks, drift.Hook(st, drift.DefaultConfig()))
+		s.Stages = withTexts(stages.For(st, compliance.Retention{}, drift.DefaultConfig()))
 	}
 	var r *status.Report
 	if *phone == "" {

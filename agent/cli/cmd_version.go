@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
-)
 
-// version is set at build time with -ldflags "-X github.com/msgguard/msgguard/agent/cli.version=1.2.3".
-var version = "dev"
+	"github.com/msgguard/msgguard/agent/version"
+)
 
 // versionInfo is `agent version --json`.
 type versionInfo struct {
@@ -28,7 +27,7 @@ func cmdVersion(ctx context.Context, e *Env, args []string) int {
 	if code, ok := c.noArgs(); !ok {
 		return code
 	}
-	v := versionInfo{Version: version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	v := versionInfo{Version: version.Version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {

@@ -15,11 +15,12 @@ import (
 	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/report"
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 )
 
-// reporting is the daemon's drift and delivery side: the drift hook that
+// reporting is the daemon's drift and delivery side: the drift stage that
 // runs inside each scan's transaction, and the dispatcher that delivers the
 // queued events to the configured sinks.
 type reporting struct {
@@ -28,8 +29,9 @@ type reporting struct {
 }
 
 // newReporting builds the sinks from the config (a malformed sink is a
-// health problem, never a reason not to scan), adds the drift hook to the
-// scanner, and creates the dispatcher.
+// health problem, never a reason not to scan), gives the scanner its stages
+// (compliance, report, record, drift, outbox in one transaction), and
+// creates the dispatcher.
 func newReporting(st *store.Store, cfg config.Config, s *scan.Scanner, log zerolog.Logger) (*reporting, error) {
 	rlog := log.With().Str("component", "report").Logger()
 	host, _ := os.Hostname()
@@ -44,7 +46,7 @@ func newReporting(st *store.Store, cfg config.Config, s *scan.Scanner, log zerol
 		return nil, err
 	}
 	r.disp = disp
-	s.Hooks = append(s.Hooks, drift.Hook(st, drift.FromConfig(cfg.Drift)))
+	s.Stages = withTexts(stages.For(st, complianceStore(st, cfg.Retention).Retention, drift.FromConfig(cfg.Drift)))
 	return r, nil
 }
 

@@ -1,11 +1,12 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/scan"
@@ -15,28 +16,34 @@ import (
 // languages are the languages the agent speaks.
 var languages = []string{"en", "de"}
 
-// withTexts wraps a scanner's Post step: after post, every finding also
-// carries its texts in the other languages (policy.Finding.Texts), so that
-// `agent status --lang de` shows a report the service recorded in English
-// without loading or evaluating the policy again. The policy is evaluated
-// once more per other language at scan time, on the same inventory and
-// clock; a finding takes the texts of the same rule, subject and user
-// with the same real status.
-func withTexts(post scan.PostFunc) scan.PostFunc {
-	return func(ctx context.Context, p *policy.Policy, inv *policy.Inventory, fs []policy.Finding, now time.Time, lang string) ([]policy.Finding, error) {
-		if post != nil {
-			var err error
-			if fs, err = post(ctx, p, inv, fs, now, lang); err != nil {
-				return nil, err
-			}
-		}
+// withTexts inserts, before the report is built, a stage after which
+// every finding also carries its texts in the other languages
+// (policy.Finding.Texts), so that `agent status --lang de` shows a report
+// the service recorded in English without loading or evaluating the
+// policy again. The policy is evaluated once more per other language at
+// scan time, on the same inventory and clock; a finding takes the texts of
+// the same rule, subject and user with the same real status.
+func withTexts(ss []scan.Stage) []scan.Stage {
+	texts := scan.Stage{Name: "texts", Run: func(_ *bolt.Tx, c *scan.Cycle) error {
 		for _, other := range languages {
-			if other != policy.NormalizeLang(lang) {
-				addTexts(p, inv, fs, now, other)
+			if other != policy.NormalizeLang(c.Lang) {
+				addTexts(c.Policy.Policy, c.Inventory, c.Findings, c.Start, other)
 			}
 		}
-		return fs, nil
+		return nil
+	}}
+	out := make([]scan.Stage, 0, len(ss)+1)
+	placed := false
+	for _, s := range ss {
+		if s.Name == "report" && !placed {
+			out, placed = append(out, texts), true
+		}
+		out = append(out, s)
 	}
+	if !placed {
+		out = append(out, texts)
+	}
+	return out
 }
 
 // addTexts adds the texts in lang to fs.

@@ -717,7 +717,7 @@ func BenchmarkDriftHook(b *testing.B) {
 	cfg.SummaryInterval = 0
 	first := benchReport(t0, 0)
 	first.ScanID = "s1"
-	if err := st.DB().Update(func(tx *bolt.Tx) error { _, err := apply(tx, cfg, first, ""); return err }); err != nil {
+	if err := st.DB().Update(func(tx *bolt.Tx) error { _, err := apply(tx, cfg, first, "", testEmit); return err }); err != nil {
 		b.Fatal(err)
 	}
 	second := benchReport(t0.Add(time.Hour), 1)
@@ -726,7 +726,7 @@ func BenchmarkDriftHook(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		err := st.DB().Update(func(tx *bolt.Tx) error {
-			evs, err := apply(tx, cfg, second, "")
+			evs, err := apply(tx, cfg, second, "", testEmit)
 			if err != nil {
 				return err
 			}
@@ -788,3 +788,5 @@ func TestRedactEvents(t *testing.T) {
 		t.Errorf("Redact(alice) (-want +got):\n%s", diff)
 	}
 }
+
+func testEmit(tx *bolt.Tx) emitFunc { return enqueueIn(tx, time.Now()) }

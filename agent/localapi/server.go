@@ -95,17 +95,22 @@ type Server struct {
 	// identify resolves a connection's peer; per-OS (see peer_*.go),
 	// replaceable in tests.
 	identify func(net.Conn) (Peer, error)
-	srv      *http.Server
+	// uidOf is the listener's uid lookup for Limits; replaceable in
+	// tests.
+	uidOf  func(net.Conn) (int, bool)
+	limits Limits
+	srv    *http.Server
 }
 
 // NewServer returns a server for b.
 func NewServer(b Backend, log zerolog.Logger) *Server {
-	s := &Server{backend: b, log: log.With().Str("component", "localapi").Logger(), identify: peerOf}
+	s := &Server{backend: b, log: log.With().Str("component", "localapi").Logger(), identify: peerOf,
+		uidOf: acceptUID, limits: DefaultLimits}
 	s.srv = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    8 << 10,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, &connPeer{conn: c, identify: s.identify})
 		},
@@ -116,9 +121,10 @@ func NewServer(b Backend, log zerolog.Logger) *Server {
 	return s
 }
 
-// Serve accepts connections on l until Shutdown.
+// Serve accepts connections on l until Shutdown, within the server's
+// Limits.
 func (s *Server) Serve(l net.Listener) error {
-	err := s.srv.Serve(l)
+	err := s.srv.Serve(newLimitListener(l, s.limits, s.uidOf, s.log))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
