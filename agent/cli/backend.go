@@ -211,7 +211,7 @@ func (b *dbBackend) AcceptBaseline(_ context.Context, req apitype.BaselineAccept
 		return nil, err
 	}
 	defer st.Close()
-	evs, err := drift.Accept(st.DB(), drift.DefaultConfig(), req.Device, req.By, req.Why)
+	evs, err := drift.Accept(st.DB(), driftConfig(config.DefaultDrift()), req.Device, req.By, req.Why)
 	if err != nil {
 		return nil, localapi.Invalid(err)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/daemon"
-	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/scan"
@@ -162,7 +161,7 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		SinkHealth: rep.disp.Health,
 		// attest, exempt and baseline accept record through the service
 		// while it holds the database.
-		Admin:    &daemon.AdminOptions{DB: st.DB(), Drift: drift.FromConfig(cfg.Drift), Kick: rep.disp.Kick},
+		Admin:    &daemon.AdminOptions{DB: st.DB(), Drift: driftConfig(cfg.Drift), Kick: rep.disp.Kick},
 		Problems: problems,
 		Log:      log,
 		Sampler:  sampler,

@@ -35,7 +35,7 @@ func TestYearOfHourlyScans(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := yearDevice()
-	hook := Hook(st, DefaultConfig())
+	hook := Hook(st, withOutbox(DefaultConfig()))
 	nop := func(string, int, time.Time, time.Time) outbox.Entry {
 		return outbox.Entry{ID: "dropped", Body: []byte("{}")}
 	}
