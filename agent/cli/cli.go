@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/rs/zerolog"
 
 	"github.com/msgguard/msgguard/agent/status"
@@ -235,8 +237,7 @@ func (c *common) parseInterleaved(args []string) (pos []string, code int, ok boo
 }
 
 func (c *common) checkLang() (int, bool) {
-	switch strings.ToLower(c.langF) {
-	case "", "en", "de":
+	if _, ok := msg.Parse(c.langF); ok || c.langF == "" {
 		return 0, true
 	}
 	fmt.Fprintf(c.e.stderr, "agent %s: --lang %q: want en or de\n", c.verb, c.langF)
@@ -247,7 +248,7 @@ func (c *common) checkLang() (int, bool) {
 func (c *common) given(names ...string) bool { return flagGiven(c.fs, names...) }
 
 // lang is the output language: --lang, else the environment's.
-func (c *common) lang() string { return c.e.lang(strings.ToLower(c.langF)) }
+func (c *common) lang() string { return c.e.lang(c.langF) }
 
 // noArgs refuses positional arguments.
 func (c *common) noArgs() (int, bool) {
@@ -290,19 +291,11 @@ func (e *Env) defaultDB() string {
 	return filepath.Join(state, "msgguard", "state.db")
 }
 
-// lang picks the output language: --lang wins, then LC_ALL, LC_MESSAGES and
-// LANG as POSIX orders them; German for "de*", English otherwise.
+// lang picks the output language: --lang (already checked) wins, then
+// the environment (msg.FromEnv).
 func (e *Env) lang(flagValue string) string {
-	if flagValue != "" {
-		return flagValue
+	if l, ok := msg.Parse(flagValue); ok {
+		return l
 	}
-	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if v := e.getenv(k); v != "" {
-			if strings.HasPrefix(strings.ToLower(v), "de") {
-				return "de"
-			}
-			return "en"
-		}
-	}
-	return "en"
+	return msg.FromEnv(e.getenv)
 }

@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/msgguard/msgguard/agent/apitype"
@@ -91,11 +93,10 @@ func warnPolicyIgnored(e *Env, c *common, b backend) {
 // printAttested confirms a recorded attestation; applies is false when the
 // rule does not apply to the device's last scan.
 func printAttested(e *Env, a compliance.Attestation, applies bool, l string) {
-	fmt.Fprintf(e.stdout, pick(l, "recorded: %s attested by %s for device %s, valid until %s\n", "erfasst: %s bestätigt von %s für Gerät %s, gültig bis %s\n"),
+	fmt.Fprintf(e.stdout, msg.T(l, "recorded: %s attested by %s for device %s, valid until %s\n"),
 		a.Rule, a.By, a.Device, compliance.FormatDay(a.Until, l))
 	if !applies {
-		fmt.Fprintln(e.stdout, pick(l, "note: the rule does not apply to this device's last scan, so no finding shows it yet",
-			"Hinweis: Die Regel trifft auf den letzten Scan dieses Geräts nicht zu; noch zeigt sie kein Ergebnis an"))
+		fmt.Fprintln(e.stdout, msg.T(l, "note: the rule does not apply to this device's last scan, so no finding shows it yet"))
 	}
 }
 
@@ -104,24 +105,14 @@ func printAttested(e *Env, a compliance.Attestation, applies bool, l string) {
 func printRescan(e *Env, b backend, r apitype.Rescan, l string) {
 	switch {
 	case !fromService(b):
-		fmt.Fprintln(e.stdout, pick(l, "the next scan ('agent scan') shows it", "der nächste Scan ('agent scan') zeigt sie an"))
+		fmt.Fprintln(e.stdout, msg.T(l, "the next scan ('agent scan') shows it"))
 	case r.Error != "":
-		fmt.Fprintf(e.stdout, pick(l, "the service could not rescan (%s); its next scan shows it\n",
-			"der Dienst konnte nicht erneut scannen (%s); sein nächster Scan zeigt sie an\n"), r.Error)
+		fmt.Fprintf(e.stdout, msg.T(l, "the service could not rescan (%s); its next scan shows it\n"), r.Error)
 	case !r.Covered:
-		fmt.Fprintln(e.stdout, pick(l, "the service rescanned, but not this device (is the phone attached?); its next scan of the device shows it",
-			"der Dienst hat erneut gescannt, aber nicht dieses Gerät (ist das Smartphone angeschlossen?); sein nächster Scan des Geräts zeigt sie an"))
+		fmt.Fprintln(e.stdout, msg.T(l, "the service rescanned, but not this device (is the phone attached?); its next scan of the device shows it"))
 	default:
-		fmt.Fprintln(e.stdout, pick(l, "the service rescanned; 'agent status' shows it", "der Dienst hat erneut gescannt; 'agent status' zeigt sie an"))
+		fmt.Fprintln(e.stdout, msg.T(l, "the service rescanned; 'agent status' shows it"))
 	}
-}
-
-// pick returns en or de by language.
-func pick(lang, en, de string) string {
-	if policy.NormalizeLang(lang) == "de" {
-		return de
-	}
-	return en
 }
 
 // listRecords prints the recorded attestations (verb attest) or local
@@ -146,9 +137,9 @@ func listRecords(ctx context.Context, e *Env, c *common, device string) int {
 // recordState is a record's state column.
 func recordState(expired bool, lang string) string {
 	if expired {
-		return pick(lang, "expired", "abgelaufen")
+		return msg.T(lang, "expired")
 	}
-	return pick(lang, "valid", "gültig")
+	return msg.T(lang, "valid")
 }
 
 // printAttestations prints `agent attest --list`; a redacted list shows
@@ -160,12 +151,12 @@ func printAttestations(e *Env, l *apitype.AttestationList, asJSON bool, lang str
 		return encodeOrFail(e, "attest", enc.Encode(l))
 	}
 	if len(l.Attestations) == 0 {
-		fmt.Fprintln(e.stdout, pick(lang, "no attestations recorded", "keine Bestätigungen erfasst"))
+		fmt.Fprintln(e.stdout, msg.T(lang, "no attestations recorded"))
 		return 0
 	}
 	now := e.clock()
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, pick(lang, "RULE\tDEVICE\tBY\tON\tUNTIL\tSTATE\tNOTE", "REGEL\tGERÄT\tVON\tAM\tBIS\tSTATUS\tNOTIZ"))
+	fmt.Fprintln(tw, msg.T(lang, "RULE\tDEVICE\tBY\tON\tUNTIL\tSTATE\tNOTE"))
 	for _, a := range l.Attestations {
 		by := a.By
 		if l.Redacted {
@@ -190,13 +181,13 @@ func printExemptions(e *Env, l *apitype.ExemptionList, asJSON bool, lang string)
 		return encodeOrFail(e, "exempt", enc.Encode(l))
 	}
 	if len(l.Exemptions) == 0 {
-		fmt.Fprintln(e.stdout, pick(lang, "no local exemptions recorded (exemptions in the policy: 'agent explain RULE')", "keine lokalen Ausnahmen erfasst (Ausnahmen in der Richtlinie: 'agent explain REGEL')"))
+		fmt.Fprintln(e.stdout, msg.T(lang, "no local exemptions recorded (exemptions in the policy: 'agent explain RULE')"))
 		printRedacted(e, l.Redacted, lang)
 		return 0
 	}
 	now := e.clock()
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, pick(lang, "RULE\tSUBJECT\tUSER\tDEVICE\tAPPROVER\tUNTIL\tSTATE\tREASON", "REGEL\tGEGENSTAND\tBENUTZER\tGERÄT\tGENEHMIGT VON\tBIS\tSTATUS\tBEGRÜNDUNG"))
+	fmt.Fprintln(tw, msg.T(lang, "RULE\tSUBJECT\tUSER\tDEVICE\tAPPROVER\tUNTIL\tSTATE\tREASON"))
 	for _, x := range l.Exemptions {
 		approver := x.Approver
 		if l.Redacted {
@@ -229,7 +220,7 @@ func encodeOrFail(e *Env, verb string, err error) int {
 
 func orAny(s, lang string) string {
 	if s == "" {
-		return pick(lang, "(any)", "(alle)")
+		return msg.T(lang, "(any)")
 	}
 	return s
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/drift"
 )
@@ -81,24 +83,23 @@ func printBaseline(w io.Writer, b drift.Baseline, redacted bool, lang string) {
 	if b.Hostname != "" {
 		name = b.Hostname + " (" + b.Device + ")"
 	}
-	fmt.Fprintf(w, pick(lang, "device %s\n", "Gerät %s\n"), name)
+	fmt.Fprintf(w, msg.T(lang, "device %s\n"), name)
 	at := b.Info.SetAt.Local().Format("2006-01-02 15:04")
 	switch {
 	case b.Info.Reason == "accepted" && redacted:
-		fmt.Fprintf(w, pick(lang, "  baseline accepted %s by %s\n", "  Ausgangszustand übernommen %s von %s\n"), at, withheld(lang))
+		fmt.Fprintf(w, msg.T(lang, "  baseline accepted %s by %s\n"), at, withheld(lang))
 	case b.Info.Reason == "accepted":
-		fmt.Fprintf(w, pick(lang, "  baseline accepted %s by %s: %s\n", "  Ausgangszustand übernommen %s von %s: %s\n"), at, b.Info.By, b.Info.Why)
+		fmt.Fprintf(w, msg.T(lang, "  baseline accepted %s by %s: %s\n"), at, b.Info.By, b.Info.Why)
 	case b.Info.Reason == "reset":
-		fmt.Fprintf(w, pick(lang, "  baseline reset %s (database rebuilt or policy changed)\n",
-			"  Ausgangszustand zurückgesetzt %s (Datenbank neu angelegt oder Richtlinie geändert)\n"), at)
+		fmt.Fprintf(w, msg.T(lang, "  baseline reset %s (database rebuilt or policy changed)\n"), at)
 	default:
-		fmt.Fprintf(w, pick(lang, "  baseline set by the first scan, %s\n", "  Ausgangszustand vom ersten Scan, %s\n"), at)
+		fmt.Fprintf(w, msg.T(lang, "  baseline set by the first scan, %s\n"), at)
 	}
 	if len(b.Differences) == 0 {
-		fmt.Fprintln(w, pick(lang, "  no drift since the baseline", "  keine Abweichung seit dem Ausgangszustand"))
+		fmt.Fprintln(w, msg.T(lang, "  no drift since the baseline"))
 		return
 	}
-	fmt.Fprintf(w, pick(lang, "  %d change(s) since the baseline:\n", "  %d Änderung(en) seit dem Ausgangszustand:\n"), len(b.Differences))
+	fmt.Fprintf(w, msg.T(lang, "  %d change(s) since the baseline:\n"), len(b.Differences))
 	for _, d := range b.Differences {
 		dir := ""
 		if d.Direction != "" {
@@ -109,7 +110,7 @@ func printBaseline(w io.Writer, b drift.Baseline, redacted bool, lang string) {
 }
 
 func baselineAccept(ctx context.Context, e *Env, args []string) int {
-	c := e.flags("baseline accept", flagDB|flagSocket)
+	c := e.flags("baseline accept", flagLang|flagDB|flagSocket)
 	device := c.fs.String("device", "", "only this device `ID` (default: every device)")
 	by := c.fs.String("by", "", "who accepts the current state (required)")
 	why := c.fs.String("why", "", "why it is accepted, e.g. a ticket (required)")
@@ -126,12 +127,12 @@ func baselineAccept(ctx context.Context, e *Env, args []string) int {
 	if err != nil {
 		return fail(e, c, err, "baseline accept --by NAME --why TEXT")
 	}
-	printAccepted(e, res.Events)
+	printAccepted(e, res.Events, c.lang())
 	return 0
 }
 
-func printAccepted(e *Env, evs []drift.Event) {
+func printAccepted(e *Env, evs []drift.Event, lang string) {
 	for _, ev := range evs {
-		fmt.Fprintf(e.stdout, "accepted the current state of %s as its baseline\n", ev.Device)
+		fmt.Fprintf(e.stdout, msg.T(lang, "accepted the current state of %s as its baseline\n"), ev.Device)
 	}
 }

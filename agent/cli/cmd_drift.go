@@ -7,6 +7,8 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
@@ -58,20 +60,20 @@ func cmdDrift(ctx context.Context, e *Env, args []string) int {
 }
 
 func printDrift(w io.Writer, v *apitype.DriftResponse, source, lang string) {
-	from := pick(lang, "the beginning", "Beginn der Aufzeichnung")
+	from := msg.T(lang, "the beginning")
 	if !v.Since.IsZero() {
 		from = v.Since.Local().Format("2006-01-02 15:04")
 	}
 	where := ""
 	if source != "service" {
-		where = fmt.Sprintf(pick(lang, " (read from %s)", " (gelesen aus %s)"), source)
+		where = fmt.Sprintf(msg.T(lang, " (read from %s)"), source)
 	}
-	fmt.Fprintf(w, pick(lang, "%d event(s) since %s%s\n", "%d Ereignis(se) seit %s%s\n"), len(v.Events), from, where)
+	fmt.Fprintf(w, msg.T(lang, "%d event(s) since %s%s\n"), len(v.Events), from, where)
 	if len(v.Events) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, pick(lang, "\nTIME\tDEVICE\tKIND\tSEVERITY\tDIRECTION\tWHAT", "\nZEIT\tGERÄT\tART\tSCHWERE\tRICHTUNG\tWAS"))
+	fmt.Fprintln(tw, msg.T(lang, "\nTIME\tDEVICE\tKIND\tSEVERITY\tDIRECTION\tWHAT"))
 	for _, ev := range v.Events {
 		dev := ev.Hostname
 		if dev == "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/policy"
@@ -58,7 +60,6 @@ func cmdExempt(ctx context.Context, e *Env, args []string) int {
 
 // printExempted confirms a recorded exemption.
 func printExempted(e *Env, x compliance.Exemption, l string) {
-	fmt.Fprintf(e.stdout, pick(l, "recorded: %s exempt on device %s (subject %s, user %s) until %s, approved by %s\n",
-		"erfasst: %s ausgenommen auf Gerät %s (Gegenstand %s, Benutzer %s) bis %s, genehmigt von %s\n"),
+	fmt.Fprintf(e.stdout, msg.T(l, "recorded: %s exempt on device %s (subject %s, user %s) until %s, approved by %s\n"),
 		x.Rule, x.Device, orAny(x.Subject, l), orAny(x.User, l), compliance.FormatDay(x.Until, l), x.Approver)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
@@ -35,15 +37,14 @@ func cmdPhones(ctx context.Context, e *Env, args []string) int {
 		enc.SetIndent("", "  ")
 		enc.Encode(list)
 	case len(list) == 0:
-		fmt.Fprintln(e.stdout, pick(lang, "no phones attached (or adb / libimobiledevice not installed)",
-			"keine Smartphones angeschlossen (oder adb / libimobiledevice nicht installiert)"))
+		fmt.Fprintln(e.stdout, msg.T(lang, "no phones attached (or adb / libimobiledevice not installed)"))
 	default:
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, pick(lang, "KIND\tSERIAL\tMODEL\tSTATE\tINSPECTABLE", "ART\tSERIENNUMMER\tMODELL\tZUSTAND\tPRÜFBAR"))
+		fmt.Fprintln(tw, msg.T(lang, "KIND\tSERIAL\tMODEL\tSTATE\tINSPECTABLE"))
 		for _, p := range list {
-			ok := pick(lang, "yes", "ja")
+			ok := msg.T(lang, "yes")
 			if !p.Ready {
-				ok = pick(lang, "no: ", "nein: ") + hintFor(p, lang)
+				ok = msg.T(lang, "no: ") + hintFor(p, lang)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Kind, p.Serial, p.Model, p.State, ok)
 		}
@@ -58,12 +59,11 @@ func cmdPhones(ctx context.Context, e *Env, args []string) int {
 func hintFor(p phones.Phone, lang string) string {
 	switch {
 	case p.Kind == "ios":
-		return pick(lang, "unlock the device and tap \"Trust\" (or run idevicepair pair)",
-			"Gerät entsperren und \"Vertrauen\" tippen (oder idevicepair pair ausführen)")
+		return msg.T(lang, "unlock the device and tap \"Trust\" (or run idevicepair pair)")
 	case p.State == "unauthorized":
-		return pick(lang, "accept the USB debugging prompt on the phone", "die Abfrage zum USB-Debugging auf dem Smartphone bestätigen")
+		return msg.T(lang, "accept the USB debugging prompt on the phone")
 	case p.State == "no permissions":
-		return pick(lang, "USB permissions (udev rules)", "USB-Berechtigungen (udev-Regeln)")
+		return msg.T(lang, "USB permissions (udev rules)")
 	}
 	return p.State
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"text/tabwriter"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
@@ -111,13 +113,13 @@ func policyTable(p *policy.Policy, ref status.PolicyRef) policyView {
 
 // showPolicy prints the policy's messenger decisions as a table.
 func showPolicy(e *Env, v policyView, lang string) {
-	fmt.Fprintf(e.stdout, pick(lang, "policy %s (%s)\nsha256 %s\n\n", "Richtlinie %s (%s)\nsha256 %s\n\n"), v.Name, v.Source, v.SHA256)
+	fmt.Fprintf(e.stdout, msg.T(lang, "policy %s (%s)\nsha256 %s\n\n"), v.Name, v.Source, v.SHA256)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, pick(lang, "MESSENGER\tNAME\tDECISION\tSEVERITY\tSOURCE", "MESSENGER\tNAME\tENTSCHEIDUNG\tSCHWERE\tQUELLE"))
+	fmt.Fprintln(tw, msg.T(lang, "MESSENGER\tNAME\tDECISION\tSEVERITY\tSOURCE"))
 	for _, m := range v.Messengers {
-		src := pick(lang, "named", "genannt")
+		src := msg.T(lang, "named")
 		if !m.Named {
-			src = pick(lang, "default", "Vorgabe")
+			src = msg.T(lang, "default")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, m.Name, decisionLabel(m.Decision, lang), severityLabel(m.Severity, lang), src)
 	}

@@ -46,11 +46,11 @@ func cmdRun(ctx context.Context, e *Env, args []string) int {
 		return exitUsage
 	}
 	defer closeLog()
-	note := func(msg string, isErr bool) {
+	note := func(event string, isErr bool) {
 		if isErr {
-			log.Error().Str("event", msg).Msg("service_event")
+			log.Error().Str("event", event).Msg("service_event")
 		} else {
-			log.Info().Str("event", msg).Msg("service_event")
+			log.Info().Str("event", event).Msg("service_event")
 		}
 	}
 	err = install.RunService(ctx, func(ctx context.Context) error {

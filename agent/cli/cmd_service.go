@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/status"
@@ -112,46 +114,47 @@ func control(name string, action func(*install.Manager, context.Context) error) 
 
 // writeService prints the daemon's state under the report in `agent
 // status`: uptime, last and next scan, and the agent's own health.
-func writeService(w io.Writer, s *status.Service, now time.Time) {
+func writeService(w io.Writer, s *status.Service, now time.Time, lang string) {
 	if s == nil {
 		return
 	}
+	const stamp = "2006-01-02 15:04:05"
 	if !s.Running {
 		// Read from the database: only the sinks' queues are known.
 		if len(s.Health.Sinks) > 0 {
-			fmt.Fprintln(w, "\nservice:  not running; events wait in the sinks' queues")
-			writeSinks(w, s.Health.Sinks)
+			fmt.Fprintln(w, msg.T(lang, "\nservice:  not running; events wait in the sinks' queues"))
+			writeSinks(w, s.Health.Sinks, lang)
 		}
 		return
 	}
-	fmt.Fprintf(w, "\nservice:  running for %s (since %s)\n", now.Sub(s.StartedAt).Round(time.Second), s.StartedAt.Local().Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(w, msg.T(lang, "\nservice:  running for %s (since %s)\n"), now.Sub(s.StartedAt).Round(time.Second), s.StartedAt.Local().Format(stamp))
 	if !s.LastScan.IsZero() {
-		fmt.Fprintf(w, "          last scan %s, took %s\n", s.LastScan.Local().Format("2006-01-02 15:04:05"), s.ScanDuration.Round(time.Millisecond))
+		fmt.Fprintf(w, msg.T(lang, "          last scan %s, took %s\n"), s.LastScan.Local().Format(stamp), s.ScanDuration.Round(time.Millisecond))
 	}
 	if !s.NextScan.IsZero() {
-		fmt.Fprintf(w, "          next scan %s\n", s.NextScan.Local().Format("2006-01-02 15:04:05"))
+		fmt.Fprintf(w, msg.T(lang, "          next scan %s\n"), s.NextScan.Local().Format(stamp))
 	}
 	h := s.Health
-	state := "ok"
+	state := msg.T(lang, "ok")
 	if !h.OK {
-		state = "PROBLEMS"
+		state = msg.T(lang, "PROBLEMS")
 	}
-	fmt.Fprintf(w, "health:   %s (memory %d MB)\n", state, h.RSSBytes>>20)
+	fmt.Fprintf(w, msg.T(lang, "health:   %s (memory %d MB)\n"), state, h.RSSBytes>>20)
 	for _, p := range h.Problems {
 		fmt.Fprintf(w, "          - %s\n", p)
 	}
-	writeSinks(w, h.Sinks)
+	writeSinks(w, h.Sinks, lang)
 }
 
 // writeSinks prints each reporting sink's delivery state.
-func writeSinks(w io.Writer, sinks []status.SinkHealth) {
+func writeSinks(w io.Writer, sinks []status.SinkHealth, lang string) {
 	for _, sk := range sinks {
-		line := fmt.Sprintf("sink %s: queue %d", sk.Name, sk.QueueDepth)
+		line := fmt.Sprintf(msg.T(lang, "sink %s: queue %d"), sk.Name, sk.QueueDepth)
 		if !sk.LastSuccess.IsZero() {
-			line += ", last delivered " + sk.LastSuccess.Local().Format("2006-01-02 15:04:05")
+			line += fmt.Sprintf(msg.T(lang, ", last delivered %s"), sk.LastSuccess.Local().Format("2006-01-02 15:04:05"))
 		}
 		if sk.LastError != "" {
-			line += ", last error: " + sk.LastError
+			line += fmt.Sprintf(msg.T(lang, ", last error: %s"), sk.LastError)
 		}
 		fmt.Fprintf(w, "          %s\n", line)
 	}
@@ -185,12 +188,11 @@ func scanViaService(ctx context.Context, e *Env, socket string, asJSON bool, lan
 // redactedNote is the line under a read verb's output when the service
 // withheld what only administrators see.
 func redactedNote(lang string) string {
-	return pick(lang, "(records about other users, and who recorded what and why, are shown to administrators only; run as root for the full view)",
-		"(Einträge zu anderen Benutzern sowie wer was warum erfasst hat, sehen nur Administratoren; als root ausführen für die vollständige Ansicht)")
+	return msg.T(lang, "(records about other users, and who recorded what and why, are shown to administrators only; run as root for the full view)")
 }
 
 // withheld stands in a table or sentence for a name or text the service
 // did not show.
 func withheld(lang string) string {
-	return pick(lang, "(not shown)", "(nicht angezeigt)")
+	return msg.T(lang, "(not shown)")
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/report"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
@@ -29,17 +31,15 @@ func cmdStatus(ctx context.Context, e *Env, args []string) int {
 	}
 	lang := c.lang()
 	if !c.json && !fromService(b) {
-		fmt.Fprintf(e.stdout, pick(lang, "service not running; showing last recorded scan from %s\n\n",
-			"Dienst läuft nicht; letzte gespeicherte Prüfung vom %s\n\n"), r.ScannedAt.Local().Format("2006-01-02 15:04:05 MST"))
+		fmt.Fprintf(e.stdout, msg.T(lang, "service not running; showing last recorded scan from %s\n\n"), r.ScannedAt.Local().Format("2006-01-02 15:04:05 MST"))
 	}
 	if err := printReport(e, r, c.json, lang); err != nil {
 		return fail(e, c, err, "status")
 	}
 	if !c.json {
-		writeService(e.stdout, r.Service, e.clock())
+		writeService(e.stdout, r.Service, e.clock(), lang)
 		if r.Redacted {
-			fmt.Fprintln(e.stdout, pick(lang, "\n(findings about other users are not shown; run as root for the full report)",
-				"\n(Ergebnisse zu anderen Benutzern werden nicht angezeigt; als root ausführen für den vollständigen Bericht)"))
+			fmt.Fprintln(e.stdout, msg.T(lang, "\n(findings about other users are not shown; run as root for the full report)"))
 		}
 	}
 	return verdict(r)

@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/policy"
@@ -240,11 +242,11 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 		}
 		fmt.Fprint(w, o.style(color, sev)+wrapRest(head, ind, o.width))
 		fmt.Fprintln(w)
-		msg := firstSentence(f.Message)
+		text := firstSentence(f.Message)
 		if o.verbose {
-			msg = f.Message
+			text = f.Message
 		}
-		fmt.Fprint(w, wrap(msg, ind, o.width))
+		fmt.Fprint(w, wrap(text, ind, o.width))
 		if x := f.Exemption; x != nil {
 			fmt.Fprint(w, wrap(fmt.Sprintf(t.exemptLine, compliance.FormatDay(x.Until, o.lang), x.Approver, x.Reason,
 				statusLabel(f.Underlying, o.lang)), ind, o.width))
@@ -393,82 +395,65 @@ func visibleLen(s string) int {
 }
 
 func severityLabel(s policy.Severity, lang string) string {
-	if policy.NormalizeLang(lang) != "de" {
-		return string(s)
-	}
 	switch s {
 	case policy.SeverityCritical:
-		return "kritisch"
+		return msg.T(lang, "critical")
 	case policy.SeverityHigh:
-		return "hoch"
+		return msg.T(lang, "high")
 	case policy.SeverityMedium:
-		return "mittel"
+		return msg.T(lang, "medium")
 	case policy.SeverityLow:
-		return "niedrig"
+		return msg.T(lang, "low")
+	case policy.SeverityInfo:
+		return msg.T(lang, "info")
 	}
-	return "Info"
+	return string(s)
 }
 
 func statusLabel(s policy.Status, lang string) string {
-	de := policy.NormalizeLang(lang) == "de"
-	labels := map[policy.Status][2]string{
-		policy.StatusFail:          {"not met", "nicht erfüllt"},
-		policy.StatusUnknown:       {"could not tell", "nicht feststellbar"},
-		policy.StatusPass:          {"met", "erfüllt"},
-		policy.StatusNotApplicable: {"not applicable", "nicht zutreffend"},
-		policy.StatusExempt:        {"exempt", "ausgenommen"},
-		policy.StatusAttested:      {"attested", "bestätigt"},
+	switch s {
+	case policy.StatusFail:
+		return msg.T(lang, "not met")
+	case policy.StatusUnknown:
+		return msg.T(lang, "could not tell")
+	case policy.StatusPass:
+		return msg.T(lang, "met")
+	case policy.StatusNotApplicable:
+		return msg.T(lang, "not applicable")
+	case policy.StatusExempt:
+		return msg.T(lang, "exempt")
+	case policy.StatusAttested:
+		return msg.T(lang, "attested")
 	}
-	l, ok := labels[s]
-	if !ok {
-		return string(s)
-	}
-	if de {
-		return l[1]
-	}
-	return l[0]
+	return string(s)
 }
 
 func stageLabel(s policy.Stage, lang string) string {
-	de := policy.NormalizeLang(lang) == "de"
 	switch s {
 	case policy.StageReport:
-		return pick(lang, "report (IT only)", "nur an die IT melden")
+		return msg.T(lang, "report (IT only)")
 	case policy.StageEscalate:
-		if de {
-			return "eskalieren"
-		}
-		return "escalate"
+		return msg.T(lang, "escalate")
 	}
-	return pick(lang, "notify (shown to the user)", "Benutzer benachrichtigen")
+	return msg.T(lang, "notify (shown to the user)")
 }
 
-// text holds the report's labels in one language.
+// text holds the report's labels in one language, looked up once per
+// report in the message catalog.
 type text struct {
-	device, id, policy, scanned, policyRejected, phone, fix, note, evidence, stage string
-	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader          string
-	dueIn, overdue, escalated, exemptLine, hiddenForIT                             string
+	device, id, policy, scanned, policyRejected, phone, fix, note, evidence, stage    string
+	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader, passHeader string
+	dueIn, overdue, escalated, exemptLine, hiddenForIT                                string
 }
 
 func texts(lang string) text {
-	if policy.NormalizeLang(lang) == "de" {
-		return text{
-			device: "Gerät", id: "Kennung", policy: "Richtlinie", scanned: "Geprüft", policyRejected: "abgelehnte neue Richtlinie",
-			phone: "Smartphone", fix: "Abhilfe:", note: "Notiz:", evidence: "Nachweis:", stage: "Stufe:",
-			failingHeader: "NICHT ERFÜLLT", dueHeader: "FRIST LÄUFT", unknownHeader: "NICHT FESTSTELLBAR",
-			exemptHeader: "AUSGENOMMEN", attestedHeader: "BESTÄTIGT",
-			dueIn: "Frist endet %s (%s)", overdue: "Frist seit %s abgelaufen", escalated: "[eskaliert]",
-			exemptLine:  "Ausnahme bis %s, genehmigt von %s: %s (tatsächliches Ergebnis: %s)",
-			hiddenForIT: "%d weitere Ergebnisse sind nur für die IT bestimmt (mit --verbose oder als root anzeigen).",
-		}
-	}
 	return text{
-		device: "Device", id: "ID", policy: "Policy", scanned: "Scanned", policyRejected: "rejected new policy",
-		phone: "Phone", fix: "fix:", note: "Note:", evidence: "Evidence:", stage: "Stage:",
-		failingHeader: "FAILING", dueHeader: "DUE", unknownHeader: "COULD NOT TELL",
-		exemptHeader: "EXEMPT", attestedHeader: "ATTESTED",
-		dueIn: "due %s (%s)", overdue: "deadline passed on %s", escalated: "[escalated]",
-		exemptLine:  "Exempt until %s, approved by %s: %s (real result: %s)",
-		hiddenForIT: "%d more findings are for IT only (show them with --verbose or as root).",
+		device: msg.T(lang, "Device"), id: msg.T(lang, "ID"), policy: msg.T(lang, "Policy"), scanned: msg.T(lang, "Scanned"), policyRejected: msg.T(lang, "rejected new policy"),
+		phone: msg.T(lang, "Phone"), fix: msg.T(lang, "fix:"), note: msg.T(lang, "Note:"), evidence: msg.T(lang, "Evidence:"), stage: msg.T(lang, "Stage:"),
+		failingHeader: msg.T(lang, "FAILING"), dueHeader: msg.T(lang, "DUE"), unknownHeader: msg.T(lang, "COULD NOT TELL"),
+		exemptHeader: msg.T(lang, "EXEMPT"), attestedHeader: msg.T(lang, "ATTESTED"), passHeader: msg.T(lang, "PASSED AND NOT APPLICABLE"),
+		dueIn: msg.T(lang, "due %s (%s)"), overdue: msg.T(lang, "deadline passed on %s"), escalated: msg.T(lang, "[escalated]"),
+		exemptLine:  msg.T(lang, "Exempt until %s, approved by %s: %s (real result: %s)"),
+		hiddenForIT: msg.T(lang, "%d more findings are for IT only (show them with --verbose or as root)."),
 	}
 }

@@ -6,15 +6,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/policy"
 )
-
-// languages are the languages the agent speaks.
-var languages = []string{"en", "de"}
 
 // withTexts inserts, before the report is built, a stage after which
 // every finding also carries its texts in the other languages
@@ -25,7 +24,7 @@ var languages = []string{"en", "de"}
 // the same rule, subject and user with the same real status.
 func withTexts(ss []scan.Stage) []scan.Stage {
 	texts := scan.Stage{Name: "texts", Run: func(_ *bolt.Tx, c *scan.Cycle) error {
-		for _, other := range languages {
+		for _, other := range msg.Languages {
 			if other != policy.NormalizeLang(c.Lang) {
 				addTexts(c.Policy.Policy, c.Inventory, c.Findings, c.Start, other)
 			}
@@ -85,7 +84,7 @@ func addTexts(p *policy.Policy, inv *policy.Inventory, fs []policy.Finding, now 
 }
 
 // incompleteTexts are the texts of the scan.incomplete finding in lang.
-func incompleteTexts(ps []policy.Problem, lang string) (msg, fix string) {
+func incompleteTexts(ps []policy.Problem, lang string) (message, fix string) {
 	seen := map[string]bool{}
 	var names []string
 	for _, p := range ps {
@@ -95,11 +94,6 @@ func incompleteTexts(ps []policy.Problem, lang string) (msg, fix string) {
 		}
 	}
 	sort.Strings(names)
-	return fmt.Sprintf(tr(lang, "%d item(s) could not be inspected (%s); results may be incomplete",
-			"%d Elemente konnten nicht geprüft werden (%s); die Ergebnisse sind möglicherweise unvollständig."), len(ps), strings.Join(names, ", ")),
-		tr(lang, "See the evidence for what was skipped; fix or remove the named files, or install the missing tools.",
-			"Im Nachweis steht, was übersprungen wurde; die genannten Dateien reparieren oder entfernen oder die fehlenden Programme installieren.")
+	return fmt.Sprintf(msg.T(lang, "%d item(s) could not be inspected (%s); results may be incomplete"), len(ps), strings.Join(names, ", ")),
+		msg.T(lang, "See the evidence for what was skipped; fix or remove the named files, or install the missing tools.")
 }
-
-// tr returns en or de by language.
-func tr(lang, en, de string) string { return pick(lang, en, de) }
