@@ -105,7 +105,7 @@ func printBaseline(w io.Writer, b drift.Baseline, redacted bool, lang string) {
 		if d.Direction != "" {
 			dir = " [" + string(d.Direction) + "]"
 		}
-		fmt.Fprintf(w, "  - %s%s\n", d.Message, dir)
+		fmt.Fprintf(w, "  - %s%s\n", msg.Dynamic(lang, d.Message), dir)
 	}
 }
 

@@ -83,7 +83,7 @@ func printDrift(w io.Writer, v *apitype.DriftResponse, source, lang string) {
 		if dir == "" {
 			dir = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format("2006-01-02 15:04"), dev, ev.Kind, severityLabel(ev.Severity, lang), dir, ev.Message)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format("2006-01-02 15:04"), dev, ev.Kind, severityLabel(ev.Severity, lang), dir, msg.Dynamic(lang, ev.Message))
 	}
 	tw.Flush()
 }

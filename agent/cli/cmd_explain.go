@@ -189,7 +189,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 	}
 	var lines []line
 	for _, ev := range x.Drift {
-		lines = append(lines, line{ev.Time, ev.Message})
+		lines = append(lines, line{ev.Time, msg.Dynamic(lang, ev.Message)})
 	}
 	for _, l := range x.Log {
 		lines = append(lines, line{l.Time, logText(l, lang, x.Redacted)})

@@ -53,7 +53,13 @@ func localize(r *status.Report, lang string) {
 		localize(&r.Phones[i], lang)
 	}
 	for i := range r.Findings {
-		r.Findings[i].Finding = r.Findings[i].Finding.In(lang)
+		f := r.Findings[i].Finding.In(lang)
+		// A German text ends in the probe's English reason; the catalog
+		// knows the common ones.
+		if strings.Contains(f.Message, " Prüfdetail: ") {
+			f.Message = msg.Dynamic(lang, f.Message)
+		}
+		r.Findings[i].Finding = f
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +96,33 @@ func TestLanguage(t *testing.T) {
 	}
 	if T("de_DE.UTF-8", "met") != "erfüllt" || T("en", "met") != "met" || T("de", "no such message") != "no such message" {
 		t.Error("T does not look up by language")
+	}
+}
+
+func TestDynamic(t *testing.T) {
+	for _, p := range patterns {
+		if n := strings.Count(p.en, "%s") + strings.Count(p.en, "%v"); n != strings.Count(p.de, "%s") || strings.Contains(p.de, "%v") {
+			t.Errorf("pattern %q: the German %q needs %d %%s", p.en, p.de, n)
+		}
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"messenger WhatsApp (consumer) appeared for user alice", "Messenger WhatsApp (consumer) hinzugekommen, für Benutzer alice"},
+		{"messenger WhatsApp (consumer) disappeared system-wide", "Messenger WhatsApp (consumer) entfernt, systemweit"},
+		{"messenger whatsapp (consumer) moved from another user to user alice", "Messenger whatsapp (consumer) gewechselt von einem anderen Benutzer zu Benutzer alice"},
+		{"rule disk-encryption (subject /home): pass → fail", "Regel disk-encryption (Gegenstand /home): erfüllt → nicht erfüllt"},
+		{"rule screen-lock: (none) → unknown; rule x (user bob): fail → pass", "Regel screen-lock: (keine) → nicht feststellbar; Regel x (Benutzer bob): nicht erfüllt → erfüllt"},
+		{"state summary: not compliant; 2 failing, 0 unknown, 9 passing findings", "Zustandsübersicht: nicht konform; 2 nicht erfüllt, 0 nicht feststellbar, 9 erfüllt"},
+		{"something else entirely", "something else entirely"},
+		{"Ob / verschlüsselt ist, ließ sich nicht feststellen. Prüfdetail: partially encrypted: encryption in progress.",
+			"Ob / verschlüsselt ist, ließ sich nicht feststellen. Prüfdetail: teilweise verschlüsselt: encryption in progress."},
+		// A value in a %s slot is kept, even when it looks like a word.
+		{"baseline accepted by pass: fail", "Ausgangszustand übernommen von pass: fail"},
+	} {
+		if got := Dynamic("de", tt.in); got != tt.want {
+			t.Errorf("Dynamic(de, %q) =\n %q; want\n %q", tt.in, got, tt.want)
+		}
+		if got := Dynamic("en", tt.in); got != tt.in {
+			t.Errorf("Dynamic(en, %q) = %q; want it unchanged", tt.in, got)
+		}
 	}
 }
