@@ -62,7 +62,7 @@ type Finding struct {
 	Evidence    []Evidence `json:"evidence,omitempty"`
 	EvaluatedAt time.Time  `json:"evaluated_at"`
 
-	// The compliance workflow (agent/compliance, issue 9) adds these.
+	// The compliance workflow (agent/compliance) adds these.
 
 	// Underlying is the real result of an exempt finding (fail or
 	// unknown): an exemption never hides what the agent saw.

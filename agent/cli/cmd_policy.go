@@ -36,7 +36,7 @@ func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 		}
 		p, err := policy.Load(args[1], b)
 		if err == nil {
-			// Exemptions already expired or too far ahead (issue 9).
+			// Exemptions already expired or too far ahead.
 			err = p.CheckDates(e.clock())
 		}
 		if err != nil {

@@ -2,7 +2,7 @@
 // baseline and the confirmed state of every device in the agent's bbolt
 // database and turns each scan into drift events — transitions, never
 // states (osquery's differential results, Wazuh's "alert only when a check's
-// result changes"; research/anchors.md §2.3, §3.2, §8.5).
+// result changes"; docs/drift.md).
 //
 // The first scan of a device sets its baseline silently (Wazuh's
 // notify_first_scan=no); a rebuilt database or a changed policy yields one
