@@ -459,7 +459,7 @@ func (e *evaluation) separation() {
 }
 
 // profiles flags private apps in the work profile and business apps in the
-// personal profile (issue 8). Only violations are reported: the set of
+// personal profile. Only violations are reported: the set of
 // correctly placed apps is already visible in messenger.<id>.
 func (e *evaluation) profiles() {
 	rule := e.p.Separation.Profiles
