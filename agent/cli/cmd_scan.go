@@ -192,6 +192,8 @@ func dbHint(err error) string {
 		return "hint: the msgguard service is probably running and holds the database; use 'agent status', or pass --db FILE\n"
 	case errors.Is(err, os.ErrPermission):
 		return "hint: run as root, or pass --db FILE for a database you can write\n"
+	case errors.Is(err, store.ErrCorrupt):
+		return "hint: the service's next start or the next 'agent scan' moves the damaged file aside and starts a new database\n"
 	}
 	return ""
 }
