@@ -28,7 +28,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/msgguard/msgguard/agent/status"
-	"github.com/msgguard/msgguard/policy"
 )
 
 // Host is the HTTP Host every request must carry. It is not resolvable; the
@@ -104,7 +103,9 @@ type Server struct {
 	// tests.
 	uidOf  func(net.Conn) (int, bool)
 	limits Limits
-	srv    *http.Server
+	// cache holds the encoded views of the latest report (Snapshotter).
+	cache viewCache
+	srv   *http.Server
 }
 
 // NewServer returns a server for b.
@@ -217,7 +218,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) int {
 		if !allow(w, r, http.MethodGet) {
 			return http.StatusMethodNotAllowed
 		}
-		return writeJSON(w, http.StatusOK, s.backend.Health(r.Context()))
+		h := s.backend.Health(r.Context())
+		if !peer.Admin {
+			h = h.Redact()
+		}
+		return writeJSON(w, http.StatusOK, h)
 	case PathDrift:
 		if !allow(w, r, http.MethodGet) {
 			return http.StatusMethodNotAllowed
@@ -249,6 +254,9 @@ func allow(w http.ResponseWriter, r *http.Request, method string) bool {
 }
 
 func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, peer Peer) int {
+	if snap, ok := s.backend.(Snapshotter); ok {
+		return s.serveSnapshot(w, r, peer, snap)
+	}
 	rep, err := s.backend.Status(r.Context())
 	if err != nil {
 		return backendError(w, err)
@@ -256,19 +264,12 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, peer Peer) 
 	if !peer.Admin {
 		rep = rep.Redact(peer.User)
 	}
+	rep = normalize(rep)
 	switch r.URL.Path {
 	case PathFindings:
-		fs := rep.Findings
-		if fs == nil {
-			fs = []status.Finding{}
-		}
-		return writeJSON(w, http.StatusOK, fs)
+		return writeJSON(w, http.StatusOK, rep.Findings)
 	case PathInventory:
-		inv := rep.Inventory
-		if inv == nil {
-			inv = &policy.Inventory{}
-		}
-		return writeJSON(w, http.StatusOK, inv)
+		return writeJSON(w, http.StatusOK, rep.Inventory)
 	}
 	return writeJSON(w, http.StatusOK, rep)
 }
