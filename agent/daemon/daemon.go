@@ -114,19 +114,19 @@ type Daemon struct {
 	// administrator's record while it is written (see lock).
 	busy chan struct{}
 
-	mu        sync.Mutex
-	pending   *flight // the next scan; requests join it
-	stopping  bool
-	started   time.Time
-	latest    *status.Report
+	mu       sync.Mutex
+	pending  *flight // the next scan; requests join it
+	stopping bool
+	started  time.Time
+	latest   *status.Report
 	// shown is latest as the API shows it (Source "service"), made once
 	// per report for Snapshot; shownOf is the report it was made from.
 	shown, shownOf *status.Report
-	lastScan  time.Time
-	lastDur   time.Duration
-	lastErr   error
-	nextScan  time.Time
-	scanCount int
+	lastScan       time.Time
+	lastDur        time.Duration
+	lastErr        error
+	nextScan       time.Time
+	scanCount      int
 }
 
 // flight is one scan that any number of requests wait for.
