@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/msgguard/msgguard/agent/status"
-	"github.com/msgguard/msgguard/policy"
 )
 
 // Snapshotter is implemented by a Backend that can hand out its latest
@@ -82,37 +81,8 @@ func encodeView(rep *status.Report, path string, peer Peer) ([]byte, error) {
 	return json.Marshal(&r)
 }
 
-// normalize returns rep with its lists non-nil, so that they encode as []
-// (JSON is a contract: an empty list is [], never null). rep is not
-// modified.
-func normalize(rep *status.Report) *status.Report {
-	r := *rep
-	if r.Findings == nil {
-		r.Findings = []status.Finding{}
-	}
-	inv := policy.Inventory{}
-	if r.Inventory != nil {
-		inv = *r.Inventory
-	}
-	if inv.Users == nil {
-		inv.Users = []policy.User{}
-	}
-	if inv.Messengers == nil {
-		inv.Messengers = []policy.Messenger{}
-	}
-	r.Inventory = &inv
-	if r.Summary.ByStatus == nil || r.Summary.BySeverity == nil {
-		r.Summary = status.Summarize(r.Findings)
-	}
-	if len(r.Phones) > 0 {
-		ps := make([]status.Report, len(r.Phones))
-		for i := range r.Phones {
-			ps[i] = *normalize(&r.Phones[i])
-		}
-		r.Phones = ps
-	}
-	return &r
-}
+// normalize is status.Report.Normalized.
+func normalize(rep *status.Report) *status.Report { return rep.Normalized() }
 
 // serveSnapshot answers a report endpoint from the cache.
 func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, peer Peer, snap Snapshotter) int {

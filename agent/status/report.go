@@ -186,7 +186,7 @@ func (r *Report) Redact(user string) *Report {
 	for _, p := range r.Phones {
 		out.Phones = append(out.Phones, *p.Redact(user))
 	}
-	return &out
+	return out.Normalized()
 }
 
 // redactSource names where the policy came from without its path.
@@ -233,4 +233,43 @@ func redactFinding(f Finding) Finding {
 		f.Message = redactedPolicyInvalid
 	}
 	return f
+}
+
+// Normalized returns r with every list non-nil — findings, the inventory
+// (present, with users, messengers, screen locks and volumes) and phones',
+// recursively — so that they encode as [] (JSON is a contract: an empty
+// list is [], never null). r is not modified; unchanged parts are shared.
+func (r *Report) Normalized() *Report {
+	out := *r
+	if out.Findings == nil {
+		out.Findings = []Finding{}
+	}
+	inv := policy.Inventory{}
+	if r.Inventory != nil {
+		inv = *r.Inventory
+	}
+	if inv.Users == nil {
+		inv.Users = []policy.User{}
+	}
+	if inv.Messengers == nil {
+		inv.Messengers = []policy.Messenger{}
+	}
+	if inv.Posture.ScreenLock == nil {
+		inv.Posture.ScreenLock = []policy.ScreenLock{}
+	}
+	if inv.Posture.Encryption.Volumes == nil {
+		inv.Posture.Encryption.Volumes = []policy.Volume{}
+	}
+	out.Inventory = &inv
+	if out.Summary.ByStatus == nil || out.Summary.BySeverity == nil {
+		out.Summary = Summarize(out.Findings)
+	}
+	if len(r.Phones) > 0 {
+		ps := make([]Report, len(r.Phones))
+		for i := range r.Phones {
+			ps[i] = *r.Phones[i].Normalized()
+		}
+		out.Phones = ps
+	}
+	return &out
 }
