@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
+	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -119,7 +121,11 @@ func TestNonAdminSeesNoPlantedNames(t *testing.T) {
 	paths := []string{PathStatus, PathFindings, PathInventory, PathHealth, PathDrift,
 		PathAttestations, PathExemptions, PathBaselines, PathExplain + "?rule=" + rep.Findings[0].Rule}
 	pb := &plantedBackend{rep: rep, health: h}
-	pb.drift = redactableDrift{Users: []string{"alice", "bob"}}
+	pb.drift = apitype.NewDriftResponse(time.Time{}, []drift.Event{
+		{ID: "e1", Device: "dev1", Kind: drift.KindBaselineAccepted, By: "Planted Approver", Reason: "planted-reason-5512",
+			Message: "baseline accepted by Planted Approver: planted-reason-5512"},
+		{ID: "e2", Device: "dev1", Kind: drift.KindMessengerAppeared, User: "alice", Subject: "whatsapp"},
+	}, nil)
 	backends := []struct {
 		name string
 		b    Backend
@@ -139,9 +145,8 @@ func TestNonAdminSeesNoPlantedNames(t *testing.T) {
 						t.Errorf("%s: GET %s as uid %d carries %q:\n%s", be.name, path, peer.UID, s, body)
 					}
 				}
-				// The drift fixture is a stand-in type; a baseline without
-				// differences is reads.go's to say.
-				if strings.Contains(strings.ReplaceAll(body, `"differences":null`, ""), "null") && !strings.HasPrefix(path, PathDrift) {
+				// A baseline without differences is apitype's to say.
+				if strings.Contains(strings.ReplaceAll(body, `"differences":null`, ""), "null") {
 					t.Errorf("%s: GET %s as uid %d has a null:\n%s", be.name, path, peer.UID, body)
 				}
 			}

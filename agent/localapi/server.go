@@ -299,18 +299,32 @@ func ParseSince(v string, now time.Time) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
+		return clampSince(t, now), nil
 	}
 	if d, ok := strings.CutSuffix(v, "d"); ok {
 		n, err := strconv.Atoi(d)
 		if err == nil && n >= 0 && n <= 36500 {
-			return now.AddDate(0, 0, -n), nil
+			return clampSince(now.AddDate(0, 0, -n), now), nil
 		}
 	}
 	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return now.Add(-d), nil
+		return clampSince(now.Add(-d), now), nil
 	}
 	return time.Time{}, fmt.Errorf("want an age such as 7d or 24h, an RFC 3339 time, or all; got %q", v)
+}
+
+// clampSince keeps a since time where the store can use it: the store
+// keys scans by Unix nanoseconds, which overflow after 2262 (year 3000
+// came out as "everything"). A time in the future means nothing yet: now;
+// one before 1970 means everything: the zero time.
+func clampSince(t, now time.Time) time.Time {
+	switch {
+	case t.After(now):
+		return now
+	case t.Before(time.Unix(0, 0)):
+		return time.Time{}
+	}
+	return t
 }
 
 func backendError(w http.ResponseWriter, err error) int {
