@@ -123,11 +123,16 @@ type Daemon struct {
 	// shown is latest as the API shows it (Source "service"), made once
 	// per report for Snapshot; shownOf is the report it was made from.
 	shown, shownOf *status.Report
-	lastScan       time.Time
-	lastDur        time.Duration
-	lastErr        error
-	nextScan       time.Time
-	scanCount      int
+
+	// health is the last reading for Snapshot, taken at healthAt.
+	healthMu  sync.Mutex
+	health    status.Health
+	healthAt  time.Time
+	lastScan  time.Time
+	lastDur   time.Duration
+	lastErr   error
+	nextScan  time.Time
+	scanCount int
 }
 
 // flight is one scan that any number of requests wait for.
@@ -436,7 +441,7 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 // pointer; nothing modifies it), and the service state apart, so that the
 // API encodes each report once.
 func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service, error) {
-	h := d.Health(ctx)
+	h := d.recentHealth(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.latest == nil {
@@ -448,6 +453,20 @@ func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service,
 		d.shown, d.shownOf = &r, d.latest
 	}
 	return d.shown, d.service(h), nil
+}
+
+// healthTTL is how long Snapshot reuses a health reading: a burst of
+// status requests costs one read of the sinks' queues, not one each.
+const healthTTL = time.Second
+
+// recentHealth is Health, computed at most once per healthTTL.
+func (d *Daemon) recentHealth(ctx context.Context) status.Health {
+	d.healthMu.Lock()
+	defer d.healthMu.Unlock()
+	if now := time.Now(); d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) {
+		d.health, d.healthAt = d.Health(ctx), now
+	}
+	return d.health
 }
 
 // service is the running daemon's state; d.mu is held.

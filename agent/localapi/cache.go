@@ -104,22 +104,30 @@ func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, peer Peer
 			return writeError(w, http.StatusInternalServerError, "encoding the response failed")
 		}
 		// body is a JSON object without "service"; add it before the
-		// closing brace. Consumers read JSON by name, not by position.
-		out := make([]byte, 0, len(body)+len(sb)+16)
-		out = append(out, body[:len(body)-1]...)
-		out = append(out, `,"service":`...)
-		out = append(out, sb...)
-		body = append(out, '}')
+		// closing brace (written in parts: the shared bytes are never
+		// copied). Consumers read JSON by name, not by position.
+		return writeRaw(w, http.StatusOK, body[:len(body)-1], serviceKey, sb, closeObject)
 	}
-	return writeRaw(w, http.StatusOK, body)
+	return writeRaw(w, http.StatusOK, body, newline)
 }
 
-// writeRaw writes an encoded JSON body.
-func writeRaw(w http.ResponseWriter, code int, b []byte) int {
+var (
+	serviceKey  = []byte(`,"service":`)
+	closeObject = []byte("}\n")
+	newline     = []byte("\n")
+)
+
+// writeRaw writes a JSON body given in parts.
+func writeRaw(w http.ResponseWriter, code int, parts ...[]byte) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.Header().Set("Content-Length", strconv.Itoa(n))
 	w.WriteHeader(code)
-	w.Write(b)
-	w.Write([]byte{'\n'})
+	for _, p := range parts {
+		w.Write(p)
+	}
 	return code
 }
