@@ -620,46 +620,6 @@ func accept(dev *bolt.Bucket, id, by, why string, now time.Time) (Event, error) 
 		Message: fmt.Sprintf("baseline accepted by %s: %s", by, why)}, nil
 }
 
-// ViewSchemaVersion versions the View JSON shape.
-const ViewSchemaVersion = 1
-
-// View is the answer of the local API's /v1/drift and of
-// `agent drift --json`: the events since a time, oldest first.
-type View struct {
-	SchemaVersion int       `json:"schema_version"`
-	Since         time.Time `json:"since,omitzero"`
-	Events        []Event   `json:"events"`
-	// Redacted is true when events about other users were removed.
-	Redacted bool `json:"redacted,omitempty"`
-}
-
-// Query returns the View of the events since the given time. The daemon
-// serves it as /v1/drift:
-//
-//	Drift: func(ctx context.Context, since time.Time) (any, error) { return drift.Query(st.DB(), since) }
-func Query(db *bolt.DB, since time.Time) (View, error) {
-	evs, err := List(db, since)
-	if err != nil {
-		return View{}, err
-	}
-	if evs == nil {
-		evs = []Event{}
-	}
-	return View{SchemaVersion: ViewSchemaVersion, Since: since, Events: evs}, nil
-}
-
-// Redact returns what a non-administrator may see: the events RedactEvent
-// lets through. It implements localapi.Redacter.
-func (v View) Redact(user string) any {
-	out := View{SchemaVersion: v.SchemaVersion, Since: v.Since, Events: []Event{}, Redacted: true}
-	for _, e := range v.Events {
-		if e, ok := RedactEvent(e, user); ok {
-			out.Events = append(out.Events, e)
-		}
-	}
-	return out
-}
-
 // redactedBaselineMessage replaces an accepted baseline's message, which
 // names who accepted it and why.
 const redactedBaselineMessage = "baseline accepted"

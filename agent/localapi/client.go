@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -106,15 +107,14 @@ func (c *Client) Scan(ctx context.Context) (*status.Report, error) {
 	return &r, c.do(ctx, http.MethodPost, PathScan, &r)
 }
 
-// Drift returns what changed since the given time (zero: everything kept),
-// as raw JSON: its schema belongs to the drift engine.
-func (c *Client) Drift(ctx context.Context, since time.Time) (json.RawMessage, error) {
+// Drift returns what changed since the given time (zero: everything kept).
+func (c *Client) Drift(ctx context.Context, since time.Time) (*apitype.DriftResponse, error) {
 	p := PathDrift
 	if !since.IsZero() {
 		p += "?since=" + url.QueryEscape(since.UTC().Format(time.RFC3339))
 	}
-	var raw json.RawMessage
-	return raw, c.do(ctx, http.MethodGet, p, &raw)
+	var r apitype.DriftResponse
+	return &r, c.do(ctx, http.MethodGet, p, &r)
 }
 
 // Health returns the agent's own health.

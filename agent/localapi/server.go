@@ -27,6 +27,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -69,15 +70,9 @@ type Backend interface {
 	// its report.
 	ScanNow(ctx context.Context) (*status.Report, error)
 	// Drift returns what changed since the given time.
-	Drift(ctx context.Context, since time.Time) (any, error)
+	Drift(ctx context.Context, since time.Time) (*apitype.DriftResponse, error)
 	// Health is the agent's own health.
 	Health(ctx context.Context) status.Health
-}
-
-// Redacter is implemented by Drift values that can be shown to a
-// non-administrator; other drift values are administrator-only.
-type Redacter interface {
-	Redact(user string) any
 }
 
 // Peer is the local account on the other end of a connection.
@@ -281,11 +276,7 @@ func (s *Server) serveDrift(w http.ResponseWriter, r *http.Request, peer Peer) i
 		return backendError(w, err)
 	}
 	if !peer.Admin {
-		red, ok := d.(Redacter)
-		if !ok {
-			return writeError(w, http.StatusForbidden, "drift is only shown to administrators")
-		}
-		d = red.Redact(peer.User)
+		d = d.Redact(peer.User)
 	}
 	return writeJSON(w, http.StatusOK, d)
 }

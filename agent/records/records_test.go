@@ -9,9 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
-	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
@@ -97,7 +97,7 @@ func TestEmptyDatabase(t *testing.T) {
 		t.Errorf("Baselines = %+v, %v; want an empty list", b, err)
 	}
 	h, err := records.Explain(db, "remote-wipe", "")
-	want := &localapi.RuleHistory{Findings: []status.Finding{}, Drift: []drift.Event{}, Log: []compliance.LogEntry{}, Note: store.ErrNoScan.Error()}
+	want := &apitype.RuleHistory{Findings: []status.Finding{}, Drift: []drift.Event{}, Log: []compliance.LogEntry{}, Note: store.ErrNoScan.Error()}
 	if err != nil || !cmp.Equal(h, want) {
 		t.Errorf("Explain on an empty database = %+v, %v; want %+v", h, err, want)
 	}

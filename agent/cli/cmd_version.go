@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -7,10 +7,10 @@ import (
 	"runtime/debug"
 )
 
-// version is set at build time with -ldflags "-X main.version=1.2.3".
+// version is set at build time with -ldflags "-X github.com/msgguard/msgguard/agent/cli.version=1.2.3".
 var version = "dev"
 
-func cmdVersion(ctx context.Context, e *env, args []string) int {
+func cmdVersion(ctx context.Context, e *Env, args []string) int {
 	rev := ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {

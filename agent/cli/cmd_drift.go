@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -9,15 +9,17 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
+	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/install"
 )
 
 // cmdDrift lists drift events: from the running service through the local
 // API, or from the database when no service runs (or --db is given).
-func cmdDrift(ctx context.Context, e *env, args []string) int {
+func cmdDrift(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "drift")
 	dbPath := fs.String("db", "", "read this database `file` directly instead of asking the service")
 	sinceFlag := fs.String("since", "7d", "show events since `AGE` (7d, 24h, 90m), an RFC 3339 time, or \"all\"")
@@ -63,18 +65,14 @@ func cmdDrift(ctx context.Context, e *env, args []string) int {
 }
 
 // readDrift asks the running service, or reads the database read-only.
-func readDrift(ctx context.Context, e *env, dbPath string, since time.Time) (drift.View, string, error) {
+func readDrift(ctx context.Context, e *Env, dbPath string, since time.Time) (*apitype.DriftResponse, string, error) {
 	if dbPath == "" {
 		sock := install.PathsFor(e.goos, e.getenv("ProgramData")).Socket
 		if c, err := localapi.Dial(ctx, sock); err == nil {
 			defer c.Close()
-			raw, err := c.Drift(ctx, since)
+			v, err := c.Drift(ctx, since)
 			if err != nil {
-				return drift.View{}, sock, err
-			}
-			var v drift.View
-			if err := json.Unmarshal(raw, &v); err != nil {
-				return drift.View{}, sock, fmt.Errorf("decoding the service's answer: %w", err)
+				return nil, sock, err
 			}
 			return v, "service", nil
 		}
@@ -82,14 +80,14 @@ func readDrift(ctx context.Context, e *env, dbPath string, since time.Time) (dri
 	}
 	st, err := store.Open(dbPath, store.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
-		return drift.View{}, dbPath, err
+		return nil, dbPath, err
 	}
 	defer st.Close()
-	v, err := drift.Query(st.DB(), since)
+	v, err := records.Drift(st, since)
 	return v, dbPath, err
 }
 
-func printDrift(w io.Writer, v drift.View, source string) {
+func printDrift(w io.Writer, v *apitype.DriftResponse, source string) {
 	from := "the beginning"
 	if !v.Since.IsZero() {
 		from = v.Since.Local().Format("2006-01-02 15:04")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 
 // newManager returns the service manager for this machine, with the
 // validators that check --policy and --config sources before install.
-func newManager(e *env) (*install.Manager, error) {
+func newManager(e *Env) (*install.Manager, error) {
 	m, err := install.NewManager(e.stdout)
 	if err != nil {
 		return nil, err
@@ -38,7 +38,7 @@ func newManager(e *env) (*install.Manager, error) {
 
 // requireAdmin refuses to touch the service as an unprivileged user, with
 // the command to run instead.
-func requireAdmin(e *env, verb string) bool {
+func requireAdmin(e *Env, verb string) bool {
 	if e.goos == "windows" || e.euid == 0 {
 		return true
 	}
@@ -46,7 +46,7 @@ func requireAdmin(e *env, verb string) bool {
 	return false
 }
 
-func cmdInstall(ctx context.Context, e *env, args []string) int {
+func cmdInstall(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "install")
 	pol := fs.String("policy", "", "policy `file` to install (root-owned, not group/world-writable; checked before anything is changed)")
 	cfg := fs.String("config", "", "agent configuration `file` to install (same checks); default: keep the installed one or write a commented sample")
@@ -68,7 +68,7 @@ func cmdInstall(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-func cmdUninstall(ctx context.Context, e *env, args []string) int {
+func cmdUninstall(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "uninstall")
 	purge := fs.Bool("purge", false, "also remove configuration, policy, database and logs")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -89,8 +89,8 @@ func cmdUninstall(ctx context.Context, e *env, args []string) int {
 }
 
 // control returns a verb that runs one lifecycle action.
-func control(name string, action func(*install.Manager, context.Context) error) func(context.Context, *env, []string) int {
-	return func(ctx context.Context, e *env, args []string) int {
+func control(name string, action func(*install.Manager, context.Context) error) func(context.Context, *Env, []string) int {
+	return func(ctx context.Context, e *Env, args []string) int {
 		fs := newFlags(e, name)
 		if code, ok := parseFlags(fs, args); !ok {
 			return code
@@ -173,7 +173,7 @@ func writeSinks(w io.Writer, sinks []status.SinkHealth) {
 // statusFromService prints the running service's report. It returns
 // handled=false when no service answers, so that the caller falls back to
 // reading the database.
-func statusFromService(ctx context.Context, e *env, socket string, asJSON bool, lang string) (code int, handled bool) {
+func statusFromService(ctx context.Context, e *Env, socket string, asJSON bool, lang string) (code int, handled bool) {
 	c, err := localapi.Dial(ctx, socket)
 	if errors.Is(err, localapi.ErrNotRunning) {
 		return 0, false
@@ -211,7 +211,7 @@ func statusFromService(ctx context.Context, e *env, socket string, asJSON bool, 
 
 // scanViaService asks the running service to scan, instead of contending
 // for the database it holds. handled=false means no service answers.
-func scanViaService(ctx context.Context, e *env, socket string, asJSON bool, lang string) (code int, handled bool) {
+func scanViaService(ctx context.Context, e *Env, socket string, asJSON bool, lang string) (code int, handled bool) {
 	c, err := localapi.Dial(ctx, socket)
 	if err != nil {
 		return 0, false
@@ -262,7 +262,7 @@ func serviceSocket(fs *flag.FlagSet, socket string) string {
 // database. handled is false when no service answers, so that the caller
 // reads the database itself; call prints the answer and returns the exit
 // code. The printing is the database path's, so both print the same.
-func readViaService(ctx context.Context, e *env, verb, socket string, call func(*localapi.Client) (int, error)) (code int, handled bool) {
+func readViaService(ctx context.Context, e *Env, verb, socket string, call func(*localapi.Client) (int, error)) (code int, handled bool) {
 	if socket == "" {
 		return 0, false
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 	"github.com/msgguard/msgguard/policy"
 )
 
-func cmdScan(ctx context.Context, e *env, args []string) int {
+func cmdScan(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "scan")
 	dbPath := fs.String("db", e.defaultDB(), "database `file`")
 	root := fs.String("root", "/", "inspect the device whose root filesystem is at `dir` (fixtures, mounted images)")

@@ -1,10 +1,11 @@
-package main
+package cli
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/policy"
@@ -14,7 +15,7 @@ import (
 // reason, an approver and an expiry no further than the policy's
 // max_exemption. The finding keeps being evaluated and shows as exempt with
 // its real result.
-func cmdExempt(ctx context.Context, e *env, args []string) int {
+func cmdExempt(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "exempt")
 	subject := fs.String("subject", "", "only this `subject` (messenger id, volume such as /home; default: any)")
 	user := fs.String("user", "", "only this local `user` (default: any)")
@@ -56,7 +57,7 @@ func cmdExempt(ctx context.Context, e *env, args []string) int {
 	// While the service runs it holds the database: it records and
 	// rescans (cmd_attest.go).
 	if *socket != "" && !flagSet(fs, "db") {
-		xreq := localapi.ExemptRequest{Rule: pos[0], Subject: *subject, User: *user, Reason: *reason, Approver: *approver, Until: *until, Device: *device}
+		xreq := apitype.ExemptRequest{Rule: pos[0], Subject: *subject, User: *user, Reason: *reason, Approver: *approver, Until: *until, Device: *device}
 		if code, ok := recordViaService(ctx, e, "exempt", example, *socket, flagSet(fs, "policy"), func(c *localapi.Client) error {
 			res, err := c.Exempt(ctx, xreq)
 			if err == nil {
@@ -90,7 +91,7 @@ func cmdExempt(ctx context.Context, e *env, args []string) int {
 }
 
 // printExempted confirms a recorded exemption.
-func printExempted(e *env, x compliance.Exemption, l string) {
+func printExempted(e *Env, x compliance.Exemption, l string) {
 	fmt.Fprintf(e.stdout, pick(l, "recorded: %s exempt on device %s (subject %s, user %s) until %s, approved by %s\n",
 		"erfasst: %s ausgenommen auf Gerät %s (Gegenstand %s, Benutzer %s) bis %s, genehmigt von %s\n"),
 		x.Rule, x.Device, orAny(x.Subject, l), orAny(x.User, l), compliance.FormatDay(x.Until, l), x.Approver)

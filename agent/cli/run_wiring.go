@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -8,9 +8,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/phones"
+	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/report"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
@@ -138,34 +140,9 @@ func phoneArrivals(ctx context.Context, o *phones.Options, every time.Duration, 
 	return out
 }
 
-// driftResponse is what /v1/drift serves: the drift events, plus the
-// computer's scan records in the same window (so a client can tell "no
-// drift" from "no scans").
-type driftResponse struct {
-	drift.View
-	Scans []store.ScanRecord `json:"scans"`
-}
-
-// Redact implements localapi.Redacter: events about other users are
-// removed; scan records hold nothing personal.
-func (r driftResponse) Redact(user string) any {
-	if v, ok := r.View.Redact(user).(drift.View); ok {
-		r.View = v
-	}
-	return r
-}
-
 // driftQuery answers /v1/drift from the store.
-func driftQuery(st *store.Store) func(ctx context.Context, since time.Time) (any, error) {
-	return func(ctx context.Context, since time.Time) (any, error) {
-		v, err := drift.Query(st.DB(), since)
-		if err != nil {
-			return nil, err
-		}
-		out := driftResponse{View: v}
-		if ids, err := st.Devices(); err == nil && len(ids) > 0 {
-			out.Scans, _ = st.Scans(ids[0], since)
-		}
-		return out, nil
+func driftQuery(st *store.Store) func(ctx context.Context, since time.Time) (*apitype.DriftResponse, error) {
+	return func(ctx context.Context, since time.Time) (*apitype.DriftResponse, error) {
+		return records.Drift(st, since)
 	}
 }

@@ -1,4 +1,8 @@
-package main
+// Package cli is the `agent` command's verbs: flag parsing, the choice
+// between the running service and the database, and rendering. The
+// binary's main package only calls Run. The model is tailscale's
+// cmd/tailscale (a thin main) and cmd/tailscale/cli.
+package cli
 
 import (
 	"context"
@@ -28,9 +32,9 @@ const (
 	exitNoScan       = 3 // status: no scan recorded yet
 )
 
-// env is what a verb may use from the process: output streams, environment
+// Env is what a verb may use from the process: output streams, environment
 // variables, the effective user and a logger. Tests build their own.
-type env struct {
+type Env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	euid           int
@@ -46,15 +50,15 @@ type env struct {
 }
 
 // clock returns the current time from e.now, or time.Now.
-func (e *env) clock() time.Time {
+func (e *Env) clock() time.Time {
 	if e.now != nil {
 		return e.now()
 	}
 	return time.Now()
 }
 
-func newEnv(stdout, stderr io.Writer) *env {
-	return &env{
+func NewEnv(stdout, stderr io.Writer) *Env {
+	return &Env{
 		stdout: stdout,
 		stderr: stderr,
 		getenv: os.Getenv,
@@ -69,7 +73,7 @@ func newEnv(stdout, stderr io.Writer) *env {
 // verb is one CLI command.
 type verb struct {
 	summary string
-	run     func(ctx context.Context, e *env, args []string) int
+	run     func(ctx context.Context, e *Env, args []string) int
 }
 
 // verbs is the CLI's command table.
@@ -88,7 +92,8 @@ func verbs() map[string]verb {
 	return vs
 }
 
-func run(ctx context.Context, args []string, e *env) int {
+// Run runs the verb named by args[0] and returns the exit code.
+func Run(ctx context.Context, args []string, e *Env) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(e.stderr)
 		if len(args) == 0 {
@@ -121,7 +126,7 @@ func usage(w io.Writer) {
 
 // newFlags returns a flag set that reports errors on e.stderr without
 // exiting the process.
-func newFlags(e *env, name string) *flag.FlagSet {
+func newFlags(e *Env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("agent "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	return fs
@@ -141,7 +146,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 // defaultDB is /var/lib/msgguard/state.db (per OS) for root, and a file under
 // $XDG_STATE_HOME for anyone else, so a developer can run the agent
 // unprivileged.
-func (e *env) defaultDB() string {
+func (e *Env) defaultDB() string {
 	if e.euid == 0 || e.goos == "windows" {
 		return install.PathsFor(e.goos, e.getenv("ProgramData")).DB
 	}
@@ -158,7 +163,7 @@ func (e *env) defaultDB() string {
 
 // lang picks the output language: --lang wins, then LC_ALL, LC_MESSAGES and
 // LANG as POSIX orders them; German for "de*", English otherwise.
-func (e *env) lang(flagValue string) string {
+func (e *Env) lang(flagValue string) string {
 	if flagValue != "" {
 		return flagValue
 	}

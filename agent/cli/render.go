@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -20,7 +20,7 @@ import (
 const lineWidth = 80
 
 // printReport writes r as JSON or as the human report.
-func printReport(e *env, r *status.Report, asJSON bool, lang string) error {
+func printReport(e *Env, r *status.Report, asJSON bool, lang string) error {
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -119,7 +119,7 @@ func policyOf(ref status.PolicyRef) *policy.Policy {
 // colorFor reports whether to colour the output: only when stdout is a
 // terminal (a character device), and never with NO_COLOR set
 // (no-color.org) or TERM=dumb. Tests write to buffers: no colour.
-func colorFor(e *env) bool {
+func colorFor(e *Env) bool {
 	f, ok := e.stdout.(*os.File)
 	if !ok || e.getenv("NO_COLOR") != "" || e.getenv("TERM") == "dumb" {
 		return false

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -11,11 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
-	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/records"
-	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -25,14 +24,14 @@ import (
 // running service or the database).
 type explanation struct {
 	Rule policy.RuleInfo `json:"rule"`
-	localapi.RuleHistory
+	apitype.RuleHistory
 }
 
 // cmdExplain is `agent explain RULE`: what the rule checks and why (from
 // the policy in force), how to fix it on this device's platform, and what
 // the agent saw here — the current findings with their evidence, and their
 // history (drift events and the attestation/exemption log).
-func cmdExplain(ctx context.Context, e *env, args []string) int {
+func cmdExplain(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "explain")
 	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one)")
 	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: read it instead of asking the running service)")
@@ -81,8 +80,8 @@ func cmdExplain(ctx context.Context, e *env, args []string) int {
 // from the running service, which holds the database, else from the
 // database read-only. What cannot be read is said in Note, the same way on
 // both paths.
-func deviceHistory(ctx context.Context, e *env, path, device, socket, rule string) localapi.RuleHistory {
-	h := localapi.RuleHistory{Findings: []status.Finding{}, Drift: []drift.Event{}, Log: []compliance.LogEntry{}}
+func deviceHistory(ctx context.Context, e *Env, path, device, socket, rule string) apitype.RuleHistory {
+	h := apitype.NewRuleHistory()
 	var api *localapi.APIError
 	if _, ok := readViaService(ctx, e, "explain", socket, func(c *localapi.Client) (int, error) {
 		got, err := c.Explain(ctx, rule, device)

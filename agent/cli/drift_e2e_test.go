@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/report"
@@ -181,7 +182,7 @@ func TestDriftEndToEnd(t *testing.T) {
 	if code := runCLI(t, e, "drift", "--db", dbPath, "--since", "all", "--json"); code != 0 {
 		t.Fatalf("agent drift --json exit %d: %s", code, errb)
 	}
-	var view drift.View
+	var view apitype.DriftResponse
 	if err := json.Unmarshal(out.Bytes(), &view); err != nil || len(view.Events) != 1 || view.Events[0].ID != ev.ID {
 		t.Errorf("agent drift --json = %s (%v)", out, err)
 	}

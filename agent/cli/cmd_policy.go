@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/msgguard/msgguard/policy"
 )
 
-func cmdPolicy(ctx context.Context, e *env, args []string) int {
+func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(e.stderr, "usage: agent policy default | check FILE | show [--policy FILE]")
 		return exitUsage
@@ -70,7 +70,7 @@ func policyRef(p *policy.Policy, source string) status.PolicyRef {
 }
 
 // showPolicy prints the policy's messenger decisions as a table.
-func showPolicy(e *env, p *policy.Policy, ref status.PolicyRef) {
+func showPolicy(e *Env, p *policy.Policy, ref status.PolicyRef) {
 	fmt.Fprintf(e.stdout, "policy %s (%s)\nsha256 %s\n\n", p.Name, ref.Source, p.SHA256)
 	cat := p.Catalog()
 	ids := make([]string, 0, len(cat.Messengers))

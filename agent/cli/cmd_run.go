@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -28,7 +28,7 @@ import (
 
 // cmdRun is `agent run`: the daemon, in the foreground. It is what the
 // service manager starts; it can also be run by hand for troubleshooting.
-func cmdRun(ctx context.Context, e *env, args []string) int {
+func cmdRun(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
 	fs := newFlags(e, "run")
 	cfgPath := fs.String("config", paths.Config, "agent configuration `file`")
@@ -96,7 +96,7 @@ func runLogger(c config.Log, stdout io.Writer) (zerolog.Logger, func(), error) {
 
 // runDaemon builds the components in order — store, local API listener,
 // probe, scanner, daemon — and runs until ctx ends.
-func runDaemon(ctx context.Context, e *env, cfg config.Config, paths install.Paths, log zerolog.Logger) error {
+func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Paths, log zerolog.Logger) error {
 	st, err := store.Open(cfg.Database, store.Options{
 		Timeout:   2 * time.Second,
 		Retention: store.Retention{MaxAge: time.Duration(cfg.Retention.Days) * 24 * time.Hour, MaxScans: cfg.Retention.MaxScans},
@@ -221,7 +221,7 @@ func hangups(ctx context.Context) <-chan struct{} {
 }
 
 // paths returns the per-OS install paths.
-func (e *env) paths() install.Paths {
+func (e *Env) paths() install.Paths {
 	return install.PathsFor(e.goos, e.getenv("ProgramData"))
 }
 

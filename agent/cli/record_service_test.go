@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package cli
 
 import (
 	"bytes"
@@ -79,7 +79,7 @@ func inProcessService(t *testing.T) (cfg config.Config, stop func()) {
 }
 
 // rootEnv is the CLI as root on the real clock (the service's clock).
-func rootEnv(t *testing.T) (*env, *bytes.Buffer, *bytes.Buffer) {
+func rootEnv(t *testing.T) (*Env, *bytes.Buffer, *bytes.Buffer) {
 	e, out, errb := testEnv(t)
 	e.euid = 0
 	return e, out, errb

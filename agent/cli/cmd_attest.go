@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/localapi"
@@ -64,7 +65,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) (pos []string, code int, 
 
 // requireRoot refuses a verb that records something for anyone but an
 // administrator (root; on Windows the database's ACL decides).
-func requireRoot(e *env, verb, example string) bool {
+func requireRoot(e *Env, verb, example string) bool {
 	if e.goos == "windows" || e.euid == 0 {
 		return true
 	}
@@ -74,7 +75,7 @@ func requireRoot(e *env, verb, example string) bool {
 
 // policyInForce loads --policy, else the installed policy file, else the
 // embedded default: the policy the service uses.
-func policyInForce(e *env, file string) (scan.Policy, error) {
+func policyInForce(e *Env, file string) (scan.Policy, error) {
 	if file == "" {
 		if inst := install.PathsFor(e.goos, e.getenv("ProgramData")).Policy; fileExists(inst) {
 			file = inst
@@ -90,7 +91,7 @@ var errServiceHoldsDB = errors.New("the msgguard service is running and holds th
 
 // openForRecord opens the database to record an attestation or exemption.
 // A missing database means no device has been scanned yet.
-func openForRecord(e *env, path string) (*store.Store, error) {
+func openForRecord(e *Env, path string) (*store.Store, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no scan recorded yet in %s; run 'agent scan' first (a confirmation belongs to a scanned device)", path)
 	}
@@ -122,7 +123,7 @@ func targetDevice(st *store.Store, device string) (string, *lastScan, error) {
 // reported first, then opens the store, resolves the device, builds the
 // record for it and saves it. It returns the record and what the device's
 // last scan found.
-func recordLocal[T any](e *env, dbPath, device string,
+func recordLocal[T any](e *Env, dbPath, device string,
 	build func(device string, now time.Time) (T, error),
 	save func(*compliance.Store, T) error) (T, *lastScan, error) {
 	var zero T
@@ -152,7 +153,7 @@ func recordLocal[T any](e *env, dbPath, device string,
 // lastScan is what a record command needs from the device's latest report.
 type lastScan struct{ inv *policy.Inventory }
 
-func cmdAttest(ctx context.Context, e *env, args []string) int {
+func cmdAttest(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "attest")
 	by := fs.String("by", "", "`name` of the person who confirmed it (required)")
 	note := fs.String("note", "", "optional `text`: how it was checked, a ticket number")
@@ -192,7 +193,7 @@ func cmdAttest(ctx context.Context, e *env, args []string) int {
 	// While the service runs it holds the database: it records, checking
 	// the request against the policy it runs, and rescans.
 	if *socket != "" && !flagSet(fs, "db") {
-		areq := localapi.AttestRequest{Rule: pos[0], By: *by, Note: *note, Until: *until, Device: *device}
+		areq := apitype.AttestRequest{Rule: pos[0], By: *by, Note: *note, Until: *until, Device: *device}
 		if code, ok := recordViaService(ctx, e, "attest", example, *socket, flagSet(fs, "policy"), func(c *localapi.Client) error {
 			res, err := c.Attest(ctx, areq)
 			if err == nil {
@@ -231,7 +232,7 @@ func cmdAttest(ctx context.Context, e *env, args []string) int {
 
 // printAttested confirms a recorded attestation; applies is false when the
 // rule does not apply to the device's last scan.
-func printAttested(e *env, a compliance.Attestation, applies bool, l string) {
+func printAttested(e *Env, a compliance.Attestation, applies bool, l string) {
 	fmt.Fprintf(e.stdout, pick(l, "recorded: %s attested by %s for device %s, valid until %s\n", "erfasst: %s bestätigt von %s für Gerät %s, gültig bis %s\n"),
 		a.Rule, a.By, a.Device, compliance.FormatDay(a.Until, l))
 	if !applies {
@@ -242,7 +243,7 @@ func printAttested(e *env, a compliance.Attestation, applies bool, l string) {
 
 // printRescan says whether the service's rescan after a record already
 // shows it.
-func printRescan(e *env, r localapi.Rescan, l string) {
+func printRescan(e *Env, r apitype.Rescan, l string) {
 	switch {
 	case r.Error != "":
 		fmt.Fprintf(e.stdout, pick(l, "the service could not rescan (%s); its next scan shows it\n",
@@ -260,7 +261,7 @@ func printRescan(e *env, r localapi.Rescan, l string) {
 // service answers, so that the caller records in the database itself.
 // policyGiven warns that --policy does not apply: the service checks
 // against the policy it runs.
-func recordViaService(ctx context.Context, e *env, verb, example, socket string, policyGiven bool, call func(*localapi.Client) error) (code int, handled bool) {
+func recordViaService(ctx context.Context, e *Env, verb, example, socket string, policyGiven bool, call func(*localapi.Client) error) (code int, handled bool) {
 	c, err := localapi.Dial(ctx, socket)
 	if err != nil {
 		return 0, false
@@ -299,7 +300,7 @@ func pick(lang, en, de string) string {
 // exemptions (verb exempt): from the running service, which holds the
 // database (socket non-empty), else from the database read-only. Both
 // paths print the same.
-func listRecords(ctx context.Context, e *env, verb, path, socket, device string, asJSON bool, lang string) int {
+func listRecords(ctx context.Context, e *Env, verb, path, socket, device string, asJSON bool, lang string) int {
 	if code, ok := readViaService(ctx, e, verb, socket, func(c *localapi.Client) (int, error) {
 		if verb == "attest" {
 			l, err := c.Attestations(ctx, device)
@@ -355,7 +356,7 @@ func recordState(expired bool, lang string) string {
 
 // printAttestations prints `agent attest --list`; a redacted list shows
 // "(not shown)" for the names and no notes.
-func printAttestations(e *env, l *localapi.AttestationList, asJSON bool, lang string) int {
+func printAttestations(e *Env, l *apitype.AttestationList, asJSON bool, lang string) int {
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -385,7 +386,7 @@ func printAttestations(e *env, l *localapi.AttestationList, asJSON bool, lang st
 
 // printExemptions prints `agent exempt --list`; a redacted list shows
 // "(not shown)" for the approvers and no reasons.
-func printExemptions(e *env, l *localapi.ExemptionList, asJSON bool, lang string) int {
+func printExemptions(e *Env, l *apitype.ExemptionList, asJSON bool, lang string) int {
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -415,13 +416,13 @@ func printExemptions(e *env, l *localapi.ExemptionList, asJSON bool, lang string
 }
 
 // printRedacted adds the footnote of a redacted answer.
-func printRedacted(e *env, redacted bool, lang string) {
+func printRedacted(e *Env, redacted bool, lang string) {
 	if redacted {
 		fmt.Fprint(e.stdout, "\n"+wrap(redactedNote(lang), 0, lineWidth))
 	}
 }
 
-func encodeOrFail(e *env, verb string, err error) int {
+func encodeOrFail(e *Env, verb string, err error) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, err)
 		return exitUsage

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ type testClock struct{ t time.Time }
 func (c *testClock) now() time.Time { return c.t }
 
 // adminEnv is a test env running as root with the given clock.
-func adminEnv(t *testing.T, c *testClock) (*env, *bytes.Buffer, *bytes.Buffer) {
+func adminEnv(t *testing.T, c *testClock) (*Env, *bytes.Buffer, *bytes.Buffer) {
 	e, out, errb := testEnv(t)
 	e.euid = 0
 	e.now = c.now

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/records"
@@ -16,7 +17,7 @@ import (
 
 // cmdBaseline shows a device's drift baseline or accepts the current
 // state as the new one.
-func cmdBaseline(ctx context.Context, e *env, args []string) int {
+func cmdBaseline(ctx context.Context, e *Env, args []string) int {
 	if len(args) == 0 || (args[0] != "show" && args[0] != "accept") {
 		fmt.Fprintln(e.stderr, "usage: agent baseline show [--json] [--device ID] [--db FILE]\n"+
 			"       agent baseline accept --by NAME --why TEXT [--device ID] [--db FILE]")
@@ -34,7 +35,7 @@ func cmdBaseline(ctx context.Context, e *env, args []string) int {
 // baselineShow prints the drift baselines: from the running service,
 // which holds the database, else from the database read-only. Both paths
 // print the same.
-func baselineShow(ctx context.Context, e *env, args []string) int {
+func baselineShow(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "baseline show")
 	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: read it instead of asking the running service)")
 	device := fs.String("device", "", "only this device `ID` (default: every device)")
@@ -76,7 +77,7 @@ func baselineShow(ctx context.Context, e *env, args []string) int {
 // printBaselines prints `agent baseline show`: the JSON array of
 // baselines, or each for people. dbPath names the database in the "no
 // baseline" message.
-func printBaselines(e *env, l *localapi.BaselineList, dbPath string, asJSON bool) int {
+func printBaselines(e *Env, l *apitype.BaselineList, dbPath string, asJSON bool) int {
 	if len(l.Baselines) == 0 {
 		fmt.Fprintf(e.stderr, "agent baseline: no baseline recorded yet in %s; run 'agent scan'\n", dbPath)
 		return exitNoScan
@@ -137,7 +138,7 @@ func printBaseline(w io.Writer, b drift.Baseline, redacted bool) {
 	}
 }
 
-func baselineAccept(ctx context.Context, e *env, args []string) int {
+func baselineAccept(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "baseline accept")
 	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: record there instead of through the running service)")
 	device := fs.String("device", "", "only this device `ID` (default: every device)")
@@ -154,7 +155,7 @@ func baselineAccept(ctx context.Context, e *env, args []string) int {
 	// While the service runs it holds the database: it accepts and hands
 	// the event to the sinks (cmd_attest.go).
 	if *socket != "" && !flagSet(fs, "db") {
-		req := localapi.BaselineAcceptRequest{By: *by, Why: *why, Device: *device}
+		req := apitype.BaselineAcceptRequest{By: *by, Why: *why, Device: *device}
 		if code, ok := recordViaService(ctx, e, "baseline accept", "baseline accept --by NAME --why TEXT", *socket, false, func(c *localapi.Client) error {
 			res, err := c.AcceptBaseline(ctx, req)
 			if err == nil {
@@ -183,7 +184,7 @@ func baselineAccept(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-func printAccepted(e *env, evs []drift.Event) {
+func printAccepted(e *Env, evs []drift.Event) {
 	for _, ev := range evs {
 		fmt.Fprintf(e.stdout, "accepted the current state of %s as its baseline\n", ev.Device)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -30,7 +30,7 @@ import (
 // sinks' payloads are rendered by the same functions that write them. A
 // field added to a stored type appears here by itself (and fails
 // TestPrivacyFieldsReviewed until someone classifies it).
-func cmdPrivacy(ctx context.Context, e *env, args []string) int {
+func cmdPrivacy(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
 	fs := newFlags(e, "privacy")
 	cfgPath := fs.String("config", paths.Config, "agent configuration `file` (default: the installed one; missing: the defaults)")

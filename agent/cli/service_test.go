@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package cli
 
 import (
 	"bytes"
@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msgguard/msgguard/agent/daemon"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/status"
@@ -65,7 +64,7 @@ func newAgentTree(t testing.TB, poll string) *agentTree {
 			t.Skip("go tool not found; cannot build the agent binary")
 		}
 	}
-	out, err := exec.Command(gobin, "build", "-o", a.bin, ".").CombinedOutput()
+	out, err := exec.Command(gobin, "build", "-o", a.bin, "..").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -359,12 +358,8 @@ func TestService(t *testing.T) {
 
 	t.Run("1000 concurrent status requests during scans", func(t *testing.T) {
 		drift := func() int {
-			raw, err := c.Drift(ctx, time.Time{})
+			v, err := c.Drift(ctx, time.Time{})
 			if err != nil {
-				t.Fatal(err)
-			}
-			var v daemon.DriftView
-			if err := json.Unmarshal(raw, &v); err != nil {
 				t.Fatal(err)
 			}
 			return len(v.Scans)
@@ -516,12 +511,8 @@ func TestService(t *testing.T) {
 		if err != nil || !strings.HasPrefix(out, "accepted the current state of ") {
 			t.Fatalf("agent baseline accept: %v\n%s", err, out)
 		}
-		raw, err := c.Drift(ctx, time.Now().Add(-time.Minute))
+		v, err := c.Drift(ctx, time.Now().Add(-time.Minute))
 		if err != nil {
-			t.Fatal(err)
-		}
-		var v drift.View
-		if err := json.Unmarshal(raw, &v); err != nil {
 			t.Fatal(err)
 		}
 		n := 0
@@ -615,12 +606,8 @@ func TestService(t *testing.T) {
 
 	t.Run("kill -9 during a scan, then restart", func(t *testing.T) {
 		recs := func(c *localapi.Client) []string {
-			raw, err := c.Drift(context.Background(), time.Time{})
+			v, err := c.Drift(context.Background(), time.Time{})
 			if err != nil {
-				t.Fatal(err)
-			}
-			var v daemon.DriftView
-			if err := json.Unmarshal(raw, &v); err != nil {
 				t.Fatal(err)
 			}
 			var ids []string

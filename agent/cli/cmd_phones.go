@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/msgguard/msgguard/platform"
 )
 
-func cmdPhones(ctx context.Context, e *env, args []string) int {
+func cmdPhones(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "phones")
 	jsonOut := fs.Bool("json", false, "print the list as JSON")
 	adb := fs.String("adb", "", "absolute `path` of adb (root-owned), tried before the standard locations")
@@ -64,7 +64,7 @@ func hintFor(p phones.Phone) string {
 
 // phoneOptions builds phone inspection options: the injected runner in
 // tests, else exec by absolute path.
-func (e *env) phoneOptions(adbPath string, clear bool) phones.Options {
+func (e *Env) phoneOptions(adbPath string, clear bool) phones.Options {
 	run := e.phoneRun
 	if run == nil {
 		run = &platform.ExecRunner{Paths: phones.Commands(adbPath)}
@@ -75,7 +75,7 @@ func (e *env) phoneOptions(adbPath string, clear bool) phones.Options {
 // scanPhones scans the selected attached phones (all when serial is "") as
 // devices of their own and returns their reports. Phones that cannot be
 // inspected are listed on stderr with their state and produce no report.
-func scanPhones(ctx context.Context, e *env, s *scan.Scanner, pol scan.Policy, serial, adbPath string) ([]*status.Report, error) {
+func scanPhones(ctx context.Context, e *Env, s *scan.Scanner, pol scan.Policy, serial, adbPath string) ([]*status.Report, error) {
 	results, err := phones.ScanAttached(ctx, s, pol, e.phoneOptions(adbPath, false), serial)
 	if err != nil {
 		return nil, err

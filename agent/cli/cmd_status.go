@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/msgguard/msgguard/agent/store"
 )
 
-func cmdStatus(ctx context.Context, e *env, args []string) int {
+func cmdStatus(ctx context.Context, e *Env, args []string) int {
 	fs := newFlags(e, "status")
 	dbPath := fs.String("db", e.defaultDB(), "database `file`")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
