@@ -6,6 +6,7 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"sync"
 )
 
 // catalogYAML is a string so that the embedded bytes are immutable.
@@ -104,7 +105,7 @@ func (c *Catalog) merge(extra *Catalog) *Catalog {
 
 // idRe is the shape of messenger, family and agent ids: they appear in rule
 // ids ("messenger.whatsapp-business") and on command lines.
-var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var idRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`) })
 
 // identifier is one exact identifier of a catalog entry, for the
 // uniqueness check: two entries claiming the same Debian package would make
@@ -171,7 +172,7 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 	switch {
 	case e.ID == "":
 		d.add(d.at(p), p+".id", "id is required")
-	case !idRe.MatchString(e.ID):
+	case !idRe().MatchString(e.ID):
 		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q must be lower-case letters, digits and dashes", truncate(e.ID, 40)))
 	case e.ID == SubjectDevice:
 		// Findings about the whole device use subject "device"; a messenger
@@ -184,7 +185,7 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 	if e.Variant == "" {
 		d.add(d.at(p), p+".variant", "variant is required (business, private or dual)")
 	}
-	if e.Family != "" && !idRe.MatchString(e.Family) {
+	if e.Family != "" && !idRe().MatchString(e.Family) {
 		d.add(d.at(p+".family"), p+".family", fmt.Sprintf("family %q must be lower-case letters, digits and dashes", truncate(e.Family, 40)))
 	}
 	checkNonEmpty(d, p, e)
@@ -206,7 +207,7 @@ func validateAgent(d *decoder, a *AgentSignature, p string) {
 	switch {
 	case a.ID == "":
 		d.add(d.at(p), p+".id", "id is required")
-	case !idRe.MatchString(a.ID):
+	case !idRe().MatchString(a.ID):
 		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q must be lower-case letters, digits and dashes", truncate(a.ID, 40)))
 	}
 	if a.Name == "" {
