@@ -1,7 +1,9 @@
 package linux
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -53,6 +55,7 @@ func BenchmarkScan(b *testing.B) {
 		b.Fatalf("generated root: %d messengers, %d users; want %d, %d\n%+v", len(inv.Messengers), len(inv.Users), want, genUsers, inv.Messengers)
 	}
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := Scan(context.Background(), h, cat); err != nil {
 			b.Fatal(err)
@@ -109,6 +112,27 @@ func BenchmarkDpkgQuery(b *testing.B) {
 	for b.Loop() {
 		if err := exec.Command(dpkgQuery, "--admindir="+admin, "-W").Run(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseDpkgStatus measures the parser alone on the generated
+// 5,000-package status file held in memory (no file system, less noise).
+func BenchmarkParseDpkgStatus(b *testing.B) {
+	h, cat, _ := benchHost(b)
+	data, err := os.ReadFile(filepath.Join(h.RootDir, dpkgStatus))
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx := newCatalogIndex(cat)
+	want := func(name []byte) bool { return idx.deb[string(name)] != nil || idx.agentDeb[string(name)] }
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		pkgs, err := parseDpkgStatus(bytes.NewReader(data), want)
+		if err != nil || len(pkgs) != 5 {
+			b.Fatalf("%d packages, %v", len(pkgs), err)
 		}
 	}
 }
