@@ -490,8 +490,8 @@ func (m *Manager) kardianosInstalled(s service.Service) (installed bool, st serv
 func (m *Manager) kardianosConfig() *service.Config {
 	return &service.Config{
 		Name:        ServiceName,
-		DisplayName: "msgguard device policy agent",
-		Description: "Checks this device against the company's messenger and device policy.",
+		DisplayName: ServiceDisplayName,
+		Description: ServiceDescription,
 		Executable:  m.Executable,
 		Arguments:   m.ServiceArgs(),
 		Option: service.KeyValue{
