@@ -19,9 +19,9 @@ func TestAppIDMatchesChromiumConstants(t *testing.T) {
 	// chrome/browser/web_applications/web_app_id_constants.h, and the
 	// real app shim in /work/shared/real-captures (YouTube).
 	for url, want := range map[string]string{
-		"https://mail.google.com/chat/":         "mdpkiolbdkhdjpekfbkbmhigcaggjagi",
-		"https://chat.google.com/":              "pommaclcbfghclhalboakcipcmmndhcj",
-		"https://www.youtube.com/?feature=ytca": "agimnkijcaahngcdmfeangaknmldooml",
+		"https://mail.google.com/chat/":                      "mdpkiolbdkhdjpekfbkbmhigcaggjagi",
+		"https://chat.google.com/":                           "pommaclcbfghclhalboakcipcmmndhcj",
+		"https://www.youtube.com/?feature=ytca":              "agimnkijcaahngcdmfeangaknmldooml",
 		"https://mail.google.com/mail/?usp=installed_webapp": "fmgjjmmmlfnkbppncabfkddbjimcfncm",
 	} {
 		if got := AppID(url); got != want {
