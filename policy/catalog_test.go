@@ -68,7 +68,7 @@ func TestCatalogFacts(t *testing.T) {
 		{"telegram", VariantDual, "telegram", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "ph.telegra.Telegraph"},
 		{"telegram", VariantDual, "telegram", func(e *CatalogEntry) []string { return e.Linux.Deb }, "telegram-desktop"},
 		{"threema", VariantDual, "threema", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "ch.threema.iapp"},
-		{"threema-work", VariantBusiness, "threema", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "ch.threema.work"},
+		{"threema-work", VariantBusiness, "threema", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "ch.threema.work.iapp"},
 		{"threema-work", VariantBusiness, "threema", func(e *CatalogEntry) []string { return e.Android.Packages }, "ch.threema.app.work"},
 		{"signal", VariantDual, "signal", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "org.whispersystems.signal"},
 		{"signal", VariantDual, "signal", func(e *CatalogEntry) []string { return e.Linux.Deb }, "signal-desktop"},

@@ -324,7 +324,7 @@ func (p *Policy) KnownRule(rule string) bool {
 		return true
 	}
 	if id, ok := strings.CutPrefix(rule, RuleMessengerPrefix); ok {
-		return p.catalog != nil && p.catalog.Messenger(id) != nil
+		return id == UnlistedID || p.catalog != nil && p.catalog.Messenger(id) != nil
 	}
 	if id, ok := strings.CutPrefix(rule, RuleContactsPrefix); ok {
 		return p.catalog != nil && p.catalog.Messenger(id) != nil
@@ -352,7 +352,7 @@ func (p *Policy) KnownRule(rule string) bool {
 // `agent explain` with no argument.
 func (p *Policy) KnownRules() []string {
 	var out []string
-	for _, r := range []string{RuleScreenLock, RuleRemoteWipe, RuleDiskEncryption, RuleBusinessOnly, RuleScanIncomplete} {
+	for _, r := range []string{RuleScreenLock, RuleRemoteWipe, RuleDiskEncryption, RuleBusinessOnly, RuleScanIncomplete, RuleMessengerPrefix + UnlistedID} {
 		if p.KnownRule(r) {
 			out = append(out, r)
 		}
@@ -424,6 +424,9 @@ func (p *Policy) enforcement(f *Finding) (Duration, Stage) {
 		return r.Grace, r.Stage
 	}
 	switch {
+	case f.Rule == RuleMessengerPrefix+UnlistedID:
+		r, _ := p.UnlistedRuleFor(f.Subject)
+		return r.Grace, r.Stage
 	case strings.HasPrefix(f.Rule, RuleMessengerPrefix):
 		r, _ := p.RuleFor(strings.TrimPrefix(f.Rule, RuleMessengerPrefix))
 		return r.Grace, r.Stage

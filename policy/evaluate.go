@@ -97,8 +97,11 @@ func sortFindings(fs []Finding) []Finding {
 }
 
 // group is the evidence for one messenger and one user ("" = system-wide).
+// For UnlistedID the group is one app: subject is its desktop file or bundle
+// id (the items' Location); for catalog messengers subject is the id.
 type group struct {
 	id, user string
+	subject  string
 	entry    *CatalogEntry // nil for an id the catalog does not know
 	items    []*Messenger
 }
@@ -156,24 +159,31 @@ func newEvaluation(p *Policy, inv *Inventory, opts EvalOptions) *evaluation {
 	for i := range e.cat.Messengers {
 		entries[e.cat.Messengers[i].ID] = &e.cat.Messengers[i]
 	}
-	type key struct{ id, user string }
+	type key struct{ id, subject, user string }
 	idx := map[key]*group{}
 	for i := range inv.Messengers {
 		m := &inv.Messengers[i]
-		k := key{m.ID, m.User}
+		k := key{m.ID, m.ID, m.User}
+		if m.ID == UnlistedID {
+			k.subject = m.Location
+		}
 		g := idx[k]
 		if g == nil {
-			g = &group{id: m.ID, user: m.User, entry: entries[m.ID]}
+			g = &group{id: m.ID, subject: k.subject, user: m.User, entry: entries[m.ID]}
 			idx[k] = g
 			e.groups = append(e.groups, g)
 		}
 		g.items = append(g.items, m)
 	}
 	sort.Slice(e.groups, func(i, j int) bool {
-		if e.groups[i].id != e.groups[j].id {
-			return e.groups[i].id < e.groups[j].id
+		a, b := e.groups[i], e.groups[j]
+		if a.id != b.id {
+			return a.id < b.id
 		}
-		return e.groups[i].user < e.groups[j].user
+		if a.subject != b.subject {
+			return a.subject < b.subject
+		}
+		return a.user < b.user
 	})
 	for _, g := range e.groups {
 		e.byID[g.id] = append(e.byID[g.id], g)
@@ -224,6 +234,9 @@ func evidence(items []*Messenger) []Evidence {
 		if m.Profile != "" {
 			detail = append(detail, "profile "+m.Profile)
 		}
+		if m.Services != "" {
+			detail = append(detail, "services "+m.Services)
+		}
 		out = append(out, Evidence{Source: m.Source, Location: m.Location, Detail: strings.Join(detail, "; ")})
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -255,14 +268,25 @@ func sources(items []*Messenger) string {
 func (e *evaluation) messengers() {
 	for _, g := range e.groups {
 		rule, explicit := e.p.RuleFor(g.id)
+		if g.id == UnlistedID {
+			rule, explicit = e.p.UnlistedRuleFor(g.subject)
+		}
 		f := Finding{
 			Rule:     RuleMessengerPrefix + g.id,
-			Subject:  g.id,
+			Subject:  g.subject,
 			User:     g.user,
 			Severity: rule.Severity,
 			Evidence: evidence(g.items),
 		}
 		name, src := g.name(), sources(g.items)
+		if g.id == UnlistedID {
+			// The name comes from the app's own file; say what it is.
+			name = e.tr("%s (%s, a messenger app the catalog does not know)",
+				"%s (%s, eine Messenger-App, die der Katalog nicht kennt)", name, g.subject)
+		} else if g.entry != nil && g.entry.Kind == KindAggregator {
+			name = e.tr("%s (it wraps other messengers in one window)",
+				"%s (bündelt andere Messenger in einem Fenster)", name)
+		}
 		switch rule.Decision {
 		case DecisionDeny:
 			f.Status = StatusFail

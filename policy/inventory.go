@@ -112,7 +112,18 @@ type Messenger struct {
 	Profile string `json:"profile,omitempty"`
 	// Contacts reports whether the app holds the contacts permission (phones).
 	Contacts Tri `json:"contacts,omitempty"`
+	// Services lists, comma-separated and sorted, the ids of the services
+	// an aggregator (Ferdium, Franz) has set up, read from directory names
+	// only ("slack, whatsapp"). A string keeps Messenger comparable.
+	Services string `json:"services,omitempty"`
 }
+
+// UnlistedID is the Messenger.ID of an app that declares itself a
+// messenger (a .desktop file's InstantMessaging, Chat or IRCClient
+// category, a macOS bundle's social-networking category) but that no
+// catalog entry claims. Its Location is the app's own id (desktop file id
+// or bundle id), which is the subject of its messenger.unlisted finding.
+const UnlistedID = "unlisted"
 
 // Sources whose evidence is volatile: a running process alone never makes a
 // drift event (it comes and goes with the user's session).

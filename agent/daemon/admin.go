@@ -9,6 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
@@ -58,7 +59,7 @@ func (d *Daemon) lock(ctx context.Context) (unlock func(), err error) {
 // Attest implements localapi.Recorder: it validates the request against
 // the policy in force exactly as `agent attest` does, stores the
 // attestation, and rescans so that status shows it at once.
-func (d *Daemon) Attest(ctx context.Context, req localapi.AttestRequest) (*localapi.AttestResult, error) {
+func (d *Daemon) Attest(ctx context.Context, req apitype.AttestRequest) (*apitype.AttestResult, error) {
 	creq := compliance.AttestRequest{Rule: req.Rule, By: req.By, Note: req.Note}
 	a, pol, last, err := record(ctx, d, req.Device, req.Until, &creq.Until,
 		func(pol *policy.Policy, dev string, now time.Time) (compliance.Attestation, error) {
@@ -70,7 +71,7 @@ func (d *Daemon) Attest(ctx context.Context, req localapi.AttestRequest) (*local
 		return nil, wrapRecordErr("attestation", err)
 	}
 	d.log.Info().Str("rule", a.Rule).Str("device", a.Device).Time("until", a.Until).Msg("attestation_recorded")
-	res := &localapi.AttestResult{Attestation: a, Applies: true}
+	res := &apitype.AttestResult{Attestation: a, Applies: true}
 	if r := pol.Attestation(a.Rule); r != nil && last != nil && last.Inventory != nil {
 		res.Applies = r.AppliesWhen.Applies(last.Inventory)
 	}
@@ -79,7 +80,7 @@ func (d *Daemon) Attest(ctx context.Context, req localapi.AttestRequest) (*local
 }
 
 // Exempt implements localapi.Recorder: as `agent exempt`, then a rescan.
-func (d *Daemon) Exempt(ctx context.Context, req localapi.ExemptRequest) (*localapi.ExemptResult, error) {
+func (d *Daemon) Exempt(ctx context.Context, req apitype.ExemptRequest) (*apitype.ExemptResult, error) {
 	creq := compliance.ExemptRequest{Rule: req.Rule, Subject: req.Subject, User: req.User, Reason: req.Reason, Approver: req.Approver}
 	x, _, _, err := record(ctx, d, req.Device, req.Until, &creq.Until,
 		func(pol *policy.Policy, dev string, now time.Time) (compliance.Exemption, error) {
@@ -91,7 +92,7 @@ func (d *Daemon) Exempt(ctx context.Context, req localapi.ExemptRequest) (*local
 		return nil, wrapRecordErr("exemption", err)
 	}
 	d.log.Info().Str("rule", x.Rule).Str("device", x.Device).Time("until", x.Until).Msg("exemption_recorded")
-	return &localapi.ExemptResult{Exemption: x, Rescan: d.rescan(ctx, "exempt", x.Device)}, nil
+	return &apitype.ExemptResult{Exemption: x, Rescan: d.rescan(ctx, "exempt", x.Device)}, nil
 }
 
 // saveError marks a failure to store a valid record (as opposed to a
@@ -159,7 +160,7 @@ func record[T any](ctx context.Context, d *Daemon, device, until string, untilFi
 // AcceptBaseline implements localapi.Recorder: as `agent baseline
 // accept`, then the sinks are kicked to deliver the baseline_accepted
 // events. No rescan: accepting changes no finding.
-func (d *Daemon) AcceptBaseline(ctx context.Context, req localapi.BaselineAcceptRequest) (*localapi.BaselineAcceptResult, error) {
+func (d *Daemon) AcceptBaseline(ctx context.Context, req apitype.BaselineAcceptRequest) (*apitype.BaselineAcceptResult, error) {
 	if d.opt.Admin == nil {
 		return nil, localapi.ErrUnavailable
 	}
@@ -194,7 +195,7 @@ func (d *Daemon) AcceptBaseline(ctx context.Context, req localapi.BaselineAccept
 	if d.opt.Admin.Kick != nil {
 		d.opt.Admin.Kick()
 	}
-	return &localapi.BaselineAcceptResult{Events: evs}, nil
+	return &apitype.BaselineAcceptResult{Events: evs}, nil
 }
 
 // recordDevice returns the device a record is for, with its latest
@@ -215,17 +216,17 @@ func (d *Daemon) recordDevice(device string) (string, *status.Report, error) {
 
 // rescan runs (or joins) a scan that starts after the record was stored
 // and reports whether it covered device.
-func (d *Daemon) rescan(ctx context.Context, reason, device string) localapi.Rescan {
+func (d *Daemon) rescan(ctx context.Context, reason, device string) apitype.Rescan {
 	f := d.request(reason)
 	select {
 	case <-f.done:
 	case <-ctx.Done():
-		return localapi.Rescan{Error: ctx.Err().Error()}
+		return apitype.Rescan{Error: ctx.Err().Error()}
 	}
 	if f.err != nil {
-		return localapi.Rescan{Error: f.err.Error()}
+		return apitype.Rescan{Error: f.err.Error()}
 	}
-	out := localapi.Rescan{ScannedAt: f.report.ScannedAt, Covered: f.report.Device.ID == device}
+	out := apitype.Rescan{ScannedAt: f.report.ScannedAt, Covered: f.report.Device.ID == device}
 	for _, p := range f.report.Phones {
 		if p.Device.ID == device {
 			out.Covered = true

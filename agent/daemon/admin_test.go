@@ -13,11 +13,13 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
@@ -76,12 +78,11 @@ func newAdminHarness(t *testing.T, mod func(*Options)) *adminHarness {
 			c := *inv
 			return &c, nil
 		},
-		Store: st,
-		Hooks: []store.Hook{drift.Hook(st, drift.DefaultConfig())},
-		Now:   clock,
-		Lang:  "en",
-		Log:   zerolog.New(zerolog.NewTestWriter(t)),
-		Post:  compliance.NewStore(st.DB(), compliance.Retention{}).Apply,
+		Store:  st,
+		Now:    clock,
+		Lang:   "en",
+		Log:    zerolog.New(zerolog.NewTestWriter(t)),
+		Stages: stages.For(st, compliance.Retention{}, drift.DefaultConfig()),
 	}
 	h.scanner = &gatedScanner{inner: sc}
 	opt := Options{
@@ -154,7 +155,7 @@ func TestAttestRescansAtOnce(t *testing.T) {
 	if got := findingStatus(r, secretChats); got != policy.StatusFail {
 		t.Fatalf("before: %s is %q; want fail (not yet attested)", secretChats, got)
 	}
-	res, err := h.d.Attest(context.Background(), localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna Admin", Note: "ticket 7"})
+	res, err := h.d.Attest(context.Background(), apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna Admin", Note: "ticket 7"})
 	if err != nil {
 		t.Fatalf("Attest: %v", err)
 	}
@@ -186,7 +187,7 @@ func TestAttestRescansAtOnce(t *testing.T) {
 func TestExemptRescansAtOnce(t *testing.T) {
 	h := newAdminHarness(t, nil)
 	h.firstScan(t)
-	res, err := h.d.Exempt(context.Background(), localapi.ExemptRequest{Rule: "remote-wipe", Reason: "MDM rollout in April", Approver: "DPO", Until: "2026-04-30"})
+	res, err := h.d.Exempt(context.Background(), apitype.ExemptRequest{Rule: "remote-wipe", Reason: "MDM rollout in April", Approver: "DPO", Until: "2026-04-30"})
 	if err != nil {
 		t.Fatalf("Exempt: %v", err)
 	}
@@ -207,13 +208,13 @@ func TestRecordRefusals(t *testing.T) {
 	h := newAdminHarness(t, nil)
 	h.firstScan(t)
 	ctx := context.Background()
-	attest := func(req localapi.AttestRequest) func() error {
+	attest := func(req apitype.AttestRequest) func() error {
 		return func() error { _, err := h.d.Attest(ctx, req); return err }
 	}
-	exempt := func(req localapi.ExemptRequest) func() error {
+	exempt := func(req apitype.ExemptRequest) func() error {
 		return func() error { _, err := h.d.Exempt(ctx, req); return err }
 	}
-	accept := func(req localapi.BaselineAcceptRequest) func() error {
+	accept := func(req apitype.BaselineAcceptRequest) func() error {
 		return func() error { _, err := h.d.AcceptBaseline(ctx, req); return err }
 	}
 	tests := []struct {
@@ -221,21 +222,21 @@ func TestRecordRefusals(t *testing.T) {
 		call func() error
 		want string
 	}{
-		{"attest unknown rule", attest(localapi.AttestRequest{Rule: "telegram.secret-chat", By: "A"}), "unknown"},
-		{"attest observed rule", attest(localapi.AttestRequest{Rule: "remote-wipe", By: "A"}), "observed by the agent, not attested"},
-		{"attest without by", attest(localapi.AttestRequest{Rule: "telegram.secret-chats-only"}), "--by is required"},
-		{"attest with control characters", attest(localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A\x1b[31m"}), "--by contains control characters"},
-		{"attest until bad date", attest(localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A", Until: "31.12.2026"}), "--until: "},
-		{"attest until past", attest(localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A", Until: "2026-01-01"}), "is not in the future"},
-		{"attest until beyond validity", attest(localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A", Until: "2030-01-01"}), "beyond the rule's validity"},
-		{"attest unknown device", attest(localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A", Device: "phone-x"}), `no device "phone-x" in the database`},
-		{"exempt without until", exempt(localapi.ExemptRequest{Rule: "remote-wipe", Reason: "r", Approver: "A"}), "--until is required"},
-		{"exempt ten years out", exempt(localapi.ExemptRequest{Rule: "remote-wipe", Reason: "r", Approver: "A", Until: "2036-03-01"}), "more than max_exemption"},
-		{"exempt the agent's own finding", exempt(localapi.ExemptRequest{Rule: policy.RulePolicyInvalid, Reason: "r", Approver: "A", Until: "2026-04-01"}), `unknown rule "policy.invalid"`},
-		{"exempt without reason", exempt(localapi.ExemptRequest{Rule: "remote-wipe", Approver: "A", Until: "2026-04-01"}), "--reason is required"},
-		{"accept without why", accept(localapi.BaselineAcceptRequest{By: "A"}), "--by and --why are required"},
-		{"accept with a blank why", accept(localapi.BaselineAcceptRequest{By: "A", Why: "  "}), "accepting a baseline needs who (--by) and why (--why)"},
-		{"accept unknown device", accept(localapi.BaselineAcceptRequest{By: "A", Why: "w", Device: "phone-x"}), `no drift state recorded for device "phone-x"`},
+		{"attest unknown rule", attest(apitype.AttestRequest{Rule: "telegram.secret-chat", By: "A"}), "unknown"},
+		{"attest observed rule", attest(apitype.AttestRequest{Rule: "remote-wipe", By: "A"}), "observed by the agent, not attested"},
+		{"attest without by", attest(apitype.AttestRequest{Rule: "telegram.secret-chats-only"}), "--by is required"},
+		{"attest with control characters", attest(apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A\x1b[31m"}), "--by contains control characters"},
+		{"attest until bad date", attest(apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A", Until: "31.12.2026"}), "--until: "},
+		{"attest until past", attest(apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A", Until: "2026-01-01"}), "is not in the future"},
+		{"attest until beyond validity", attest(apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A", Until: "2030-01-01"}), "beyond the rule's validity"},
+		{"attest unknown device", attest(apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A", Device: "phone-x"}), `no device "phone-x" in the database`},
+		{"exempt without until", exempt(apitype.ExemptRequest{Rule: "remote-wipe", Reason: "r", Approver: "A"}), "--until is required"},
+		{"exempt ten years out", exempt(apitype.ExemptRequest{Rule: "remote-wipe", Reason: "r", Approver: "A", Until: "2036-03-01"}), "more than max_exemption"},
+		{"exempt the agent's own finding", exempt(apitype.ExemptRequest{Rule: policy.RulePolicyInvalid, Reason: "r", Approver: "A", Until: "2026-04-01"}), `unknown rule "policy.invalid"`},
+		{"exempt without reason", exempt(apitype.ExemptRequest{Rule: "remote-wipe", Approver: "A", Until: "2026-04-01"}), "--reason is required"},
+		{"accept without why", accept(apitype.BaselineAcceptRequest{By: "A"}), "--by and --why are required"},
+		{"accept with a blank why", accept(apitype.BaselineAcceptRequest{By: "A", Why: "  "}), "accepting a baseline needs who (--by) and why (--why)"},
+		{"accept unknown device", accept(apitype.BaselineAcceptRequest{By: "A", Why: "w", Device: "phone-x"}), `no drift state recorded for device "phone-x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,11 +273,11 @@ func TestRecordBeforeFirstScan(t *testing.T) {
 	h.start(t)
 	waitFor(t, "the policy loaded", func() bool { return h.d.pol.current().Policy != nil })
 	ctx := context.Background()
-	_, err := h.d.Attest(ctx, localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"})
+	_, err := h.d.Attest(ctx, apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"})
 	if err == nil || !strings.Contains(err.Error(), "no scan of this computer recorded yet") {
 		t.Errorf("Attest before any scan = %v", err)
 	}
-	_, err = h.d.AcceptBaseline(ctx, localapi.BaselineAcceptRequest{By: "A", Why: "w"})
+	_, err = h.d.AcceptBaseline(ctx, apitype.BaselineAcceptRequest{By: "A", Why: "w"})
 	if err == nil || !strings.Contains(err.Error(), "no drift state recorded yet") {
 		t.Errorf("AcceptBaseline before any scan = %v", err)
 	}
@@ -287,7 +288,7 @@ func TestRecordBeforeFirstScan(t *testing.T) {
 func TestAcceptBaseline(t *testing.T) {
 	h := newAdminHarness(t, nil)
 	h.firstScan(t)
-	res, err := h.d.AcceptBaseline(context.Background(), localapi.BaselineAcceptRequest{By: "Anna", Why: "ticket 9"})
+	res, err := h.d.AcceptBaseline(context.Background(), apitype.BaselineAcceptRequest{By: "Anna", Why: "ticket 9"})
 	if err != nil {
 		t.Fatalf("AcceptBaseline: %v", err)
 	}
@@ -315,7 +316,7 @@ func TestRecordWaitsForRunningScan(t *testing.T) {
 	<-h.scanner.started // scan 2 holds the work slot
 	done := make(chan error, 1)
 	go func() {
-		_, err := h.d.Attest(context.Background(), localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"})
+		_, err := h.d.Attest(context.Background(), apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"})
 		done <- err
 	}()
 	time.Sleep(100 * time.Millisecond)
@@ -353,7 +354,7 @@ func TestRecordWaitHonoursContext(t *testing.T) {
 	<-h.scanner.started
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := h.d.Attest(ctx, localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"})
+	_, err := h.d.Attest(ctx, apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Attest with an expired context = %v; want DeadlineExceeded", err)
 	}
@@ -368,13 +369,13 @@ func TestRecordWaitHonoursContext(t *testing.T) {
 func TestRecordUnavailableOrStopping(t *testing.T) {
 	h := newAdminHarness(t, func(o *Options) { o.Admin = nil })
 	ctx := context.Background()
-	if _, err := h.d.Attest(ctx, localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"}); !errors.Is(err, localapi.ErrUnavailable) {
+	if _, err := h.d.Attest(ctx, apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"}); !errors.Is(err, localapi.ErrUnavailable) {
 		t.Errorf("Attest without Admin = %v; want ErrUnavailable", err)
 	}
-	if _, err := h.d.Exempt(ctx, localapi.ExemptRequest{}); !errors.Is(err, localapi.ErrUnavailable) {
+	if _, err := h.d.Exempt(ctx, apitype.ExemptRequest{}); !errors.Is(err, localapi.ErrUnavailable) {
 		t.Errorf("Exempt without Admin = %v; want ErrUnavailable", err)
 	}
-	if _, err := h.d.AcceptBaseline(ctx, localapi.BaselineAcceptRequest{}); !errors.Is(err, localapi.ErrUnavailable) {
+	if _, err := h.d.AcceptBaseline(ctx, apitype.BaselineAcceptRequest{}); !errors.Is(err, localapi.ErrUnavailable) {
 		t.Errorf("AcceptBaseline without Admin = %v; want ErrUnavailable", err)
 	}
 
@@ -383,10 +384,10 @@ func TestRecordUnavailableOrStopping(t *testing.T) {
 	h2.d.mu.Lock()
 	h2.d.stopping = true
 	h2.d.mu.Unlock()
-	if _, err := h2.d.Attest(ctx, localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"}); !errors.Is(err, localapi.ErrStopping) {
+	if _, err := h2.d.Attest(ctx, apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "A"}); !errors.Is(err, localapi.ErrStopping) {
 		t.Errorf("Attest while stopping = %v; want ErrStopping", err)
 	}
-	if _, err := h2.d.AcceptBaseline(ctx, localapi.BaselineAcceptRequest{By: "A", Why: "w"}); !errors.Is(err, localapi.ErrStopping) {
+	if _, err := h2.d.AcceptBaseline(ctx, apitype.BaselineAcceptRequest{By: "A", Why: "w"}); !errors.Is(err, localapi.ErrStopping) {
 		t.Errorf("AcceptBaseline while stopping = %v; want ErrStopping", err)
 	}
 	h2.d.mu.Lock()
@@ -412,7 +413,7 @@ func TestRecordThroughSocket(t *testing.T) {
 	h.firstScan(t)
 	c := localapi.NewClient(sock)
 	defer c.Close()
-	res, err := c.Attest(context.Background(), localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna"})
+	res, err := c.Attest(context.Background(), apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna"})
 	if os.Geteuid() != 0 {
 		var denied *localapi.AccessDeniedError
 		if !errors.As(err, &denied) {
@@ -423,7 +424,7 @@ func TestRecordThroughSocket(t *testing.T) {
 	if err != nil || res.Attestation.Rule != secretChats || !res.Rescan.Covered {
 		t.Fatalf("Attest as root = %+v, %v", res, err)
 	}
-	_, err = c.Exempt(context.Background(), localapi.ExemptRequest{Rule: "remote-wipe", Reason: "r", Approver: "A"})
+	_, err = c.Exempt(context.Background(), apitype.ExemptRequest{Rule: "remote-wipe", Reason: "r", Approver: "A"})
 	var api *localapi.APIError
 	if !errors.As(err, &api) || api.Code != http.StatusBadRequest || !strings.HasPrefix(api.Msg, "--until is required") {
 		t.Errorf("Exempt without --until = %v; want 400 with the CLI's message", err)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/scan"
@@ -75,7 +76,7 @@ type Options struct {
 	// Reload delivers SIGHUP: reread the policy and scan.
 	Reload <-chan struct{}
 	// Drift answers /v1/drift; nil serves the store's scan records.
-	Drift func(ctx context.Context, since time.Time) (any, error)
+	Drift func(ctx context.Context, since time.Time) (*apitype.DriftResponse, error)
 	// Problems are known health problems at start (e.g. the database was
 	// rebuilt after corruption, a malformed sink).
 	Problems []string
@@ -450,19 +451,8 @@ func (d *Daemon) ScanNow(ctx context.Context) (*status.Report, error) {
 	}
 }
 
-// DriftView is the default /v1/drift answer: the scan records since a
-// time, each marked when its findings differed from the scan before.
-// Records carry counts and hashes only, so every user may see them.
-type DriftView struct {
-	Since time.Time          `json:"since"`
-	Scans []store.ScanRecord `json:"scans"`
-}
-
-// Redact implements localapi.Redacter: the records hold nothing personal.
-func (v DriftView) Redact(string) any { return v }
-
 // Drift implements localapi.Backend.
-func (d *Daemon) Drift(ctx context.Context, since time.Time) (any, error) {
+func (d *Daemon) Drift(ctx context.Context, since time.Time) (*apitype.DriftResponse, error) {
 	if d.opt.Drift != nil {
 		return d.opt.Drift(ctx, since)
 	}
@@ -472,18 +462,16 @@ func (d *Daemon) Drift(ctx context.Context, since time.Time) (any, error) {
 		id = d.latest.Device.ID
 	}
 	d.mu.Unlock()
-	v := DriftView{Since: since, Scans: []store.ScanRecord{}}
+	// Without a drift engine: the scan records since a time, each marked
+	// when its findings differed from the scan before.
 	if id == "" {
-		return v, nil
+		return apitype.NewDriftResponse(since, nil, nil), nil
 	}
 	recs, err := d.opt.Store.Scans(id, since)
 	if err != nil {
 		return nil, err
 	}
-	if recs != nil {
-		v.Scans = recs
-	}
-	return v, nil
+	return apitype.NewDriftResponse(since, nil, recs), nil
 }
 
 // Health implements localapi.Backend.

@@ -224,7 +224,7 @@ func TestLatestFromStoreBeforeFirstScan(t *testing.T) {
 		t.Errorf("Status = last scan %v after %d scans; want the stored report, no scan yet", r.Service.LastScan, h.scanner.count())
 	}
 	v, err := h.d.Drift(context.Background(), time.Unix(0, 0))
-	if dv, ok := v.(DriftView); err != nil || !ok || len(dv.Scans) != 1 || dv.Scans[0].ID != "dev1" {
+	if err != nil || len(v.Scans) != 1 || v.Scans[0].ID != "dev1" {
 		t.Errorf("Drift = %#v, %v; want the store's records of dev1", v, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/records"
 )
@@ -26,7 +27,7 @@ func (d *Daemon) readDB() (*bolt.DB, error) {
 }
 
 // Attestations implements localapi.Reader.
-func (d *Daemon) Attestations(_ context.Context, device string) (*localapi.AttestationList, error) {
+func (d *Daemon) Attestations(_ context.Context, device string) (*apitype.AttestationList, error) {
 	db, err := d.readDB()
 	if err != nil {
 		return nil, err
@@ -35,7 +36,7 @@ func (d *Daemon) Attestations(_ context.Context, device string) (*localapi.Attes
 }
 
 // Exemptions implements localapi.Reader.
-func (d *Daemon) Exemptions(_ context.Context, device string) (*localapi.ExemptionList, error) {
+func (d *Daemon) Exemptions(_ context.Context, device string) (*apitype.ExemptionList, error) {
 	db, err := d.readDB()
 	if err != nil {
 		return nil, err
@@ -44,7 +45,7 @@ func (d *Daemon) Exemptions(_ context.Context, device string) (*localapi.Exempti
 }
 
 // Baselines implements localapi.Reader.
-func (d *Daemon) Baselines(_ context.Context, device string) (*localapi.BaselineList, error) {
+func (d *Daemon) Baselines(_ context.Context, device string) (*apitype.BaselineList, error) {
 	db, err := d.readDB()
 	if err != nil {
 		return nil, err
@@ -53,7 +54,7 @@ func (d *Daemon) Baselines(_ context.Context, device string) (*localapi.Baseline
 }
 
 // Explain implements localapi.Reader.
-func (d *Daemon) Explain(_ context.Context, rule, device string) (*localapi.RuleHistory, error) {
+func (d *Daemon) Explain(_ context.Context, rule, device string) (*apitype.RuleHistory, error) {
 	db, err := d.readDB()
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/policy"
@@ -37,7 +38,7 @@ func TestReadsSeeRecords(t *testing.T) {
 	h := newAdminHarness(t, nil)
 	h.firstScan(t)
 	ctx := context.Background()
-	res, err := h.d.Attest(ctx, localapi.AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna Admin", Note: "ticket 7"})
+	res, err := h.d.Attest(ctx, apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna Admin", Note: "ticket 7"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/report/outbox"
+	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
@@ -126,13 +127,42 @@ func Hook(st *store.Store, cfg Config) store.Hook {
 		if st != nil {
 			reset = st.TakeReset(tx)
 		}
-		_, err := apply(tx, cfg, cur, reset)
+		_, err := apply(tx, cfg, cur, reset, func(tx *bolt.Tx) emitFunc { return enqueueIn(tx, cur.ScannedAt) })
 		return err
 	}
 }
 
+// Stage is the scan stage that computes drift for the cycle's recorded
+// report and stores the events in the scan's transaction; it hands them to
+// the next stage (agent/report/outbox.Stage) as Cycle.Events for delivery.
+// st supplies the "database rebuilt" marker; it may be nil in tests. It
+// does nothing in a dry run.
+func Stage(st *store.Store, cfg Config) scan.Stage {
+	cfg = cfg.withDefaults()
+	return scan.Stage{Name: "drift", Run: func(tx *bolt.Tx, c *scan.Cycle) error {
+		if tx == nil {
+			return nil
+		}
+		if c.Report == nil || c.Report.ScanID == "" {
+			return errors.New("no recorded report (the record stage must come first)")
+		}
+		reset := ""
+		if st != nil {
+			reset = st.TakeReset(tx)
+		}
+		collect := func(*bolt.Tx) emitFunc {
+			return func(e *Event, body []byte) error {
+				c.Events = append(c.Events, scan.Event{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: body})
+				return nil
+			}
+		}
+		_, err := apply(tx, cfg, c.Report, reset, collect)
+		return err
+	}}
+}
+
 // apply runs drift for one scan and returns the events it stored.
-func apply(tx *bolt.Tx, cfg Config, cur *status.Report, reset string) ([]Event, error) {
+func apply(tx *bolt.Tx, cfg Config, cur *status.Report, reset string, emit func(tx *bolt.Tx) emitFunc) ([]Event, error) {
 	if cur.Device.ID == "" {
 		return nil, errors.New("drift: report has no device id")
 	}
@@ -190,7 +220,7 @@ func apply(tx *bolt.Tx, cfg Config, cur *status.Report, reset string) ([]Event, 
 		e := &events[i]
 		e.Device, e.Hostname, e.ScanID, e.Time = m.device, m.hostname, m.scanID, m.at
 	}
-	if err := record(tx, events, cfg, cur.ScannedAt); err != nil {
+	if err := record(tx, events, cfg, cur.ScannedAt, emit(tx)); err != nil {
 		return nil, err
 	}
 	return events, nil
@@ -390,7 +420,19 @@ func Checksum(fs []policy.Finding) string {
 
 // record appends events to the event log, enqueues them for delivery and
 // applies retention.
-func record(tx *bolt.Tx, events []Event, cfg Config, now time.Time) error {
+// emitFunc receives each stored event with its encoded body.
+type emitFunc func(e *Event, body []byte) error
+
+// enqueueIn returns the emitFunc that puts events into every sink outbox
+// in tx at once.
+func enqueueIn(tx *bolt.Tx, now time.Time) emitFunc {
+	return func(e *Event, body []byte) error {
+		return outbox.Enqueue(tx, outbox.Entry{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: body}, now)
+	}
+}
+
+// record stores events and hands each, encoded, to emit.
+func record(tx *bolt.Tx, events []Event, cfg Config, now time.Time, emit emitFunc) error {
 	root := tx.Bucket(bucketDrift)
 	evB := root.Bucket(bucketEvents)
 	n := count(root)
@@ -409,7 +451,7 @@ func record(tx *bolt.Tx, events []Event, cfg Config, now time.Time) error {
 			return err
 		}
 		n++
-		if err := outbox.Enqueue(tx, outbox.Entry{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: body}, now); err != nil {
+		if err := emit(e, body); err != nil {
 			return err
 		}
 	}
@@ -581,7 +623,7 @@ func Accept(db *bolt.DB, cfg Config, device, by, why string) ([]Event, error) {
 			}
 			events = append(events, e)
 		}
-		return record(tx, events, cfg, now)
+		return record(tx, events, cfg, now, enqueueIn(tx, now))
 	})
 	if err != nil {
 		return nil, err
@@ -618,46 +660,6 @@ func accept(dev *bolt.Bucket, id, by, why string, now time.Time) (Event, error) 
 		Device: id, Hostname: meta.Hostname, Time: now, ScanID: meta.LastScanID, Kind: KindBaselineAccepted,
 		Severity: policy.SeverityMedium, By: by, Reason: why,
 		Message: fmt.Sprintf("baseline accepted by %s: %s", by, why)}, nil
-}
-
-// ViewSchemaVersion versions the View JSON shape.
-const ViewSchemaVersion = 1
-
-// View is the answer of the local API's /v1/drift and of
-// `agent drift --json`: the events since a time, oldest first.
-type View struct {
-	SchemaVersion int       `json:"schema_version"`
-	Since         time.Time `json:"since,omitzero"`
-	Events        []Event   `json:"events"`
-	// Redacted is true when events about other users were removed.
-	Redacted bool `json:"redacted,omitempty"`
-}
-
-// Query returns the View of the events since the given time. The daemon
-// serves it as /v1/drift:
-//
-//	Drift: func(ctx context.Context, since time.Time) (any, error) { return drift.Query(st.DB(), since) }
-func Query(db *bolt.DB, since time.Time) (View, error) {
-	evs, err := List(db, since)
-	if err != nil {
-		return View{}, err
-	}
-	if evs == nil {
-		evs = []Event{}
-	}
-	return View{SchemaVersion: ViewSchemaVersion, Since: since, Events: evs}, nil
-}
-
-// Redact returns what a non-administrator may see: the events RedactEvent
-// lets through. It implements localapi.Redacter.
-func (v View) Redact(user string) any {
-	out := View{SchemaVersion: v.SchemaVersion, Since: v.Since, Events: []Event{}, Redacted: true}
-	for _, e := range v.Events {
-		if e, ok := RedactEvent(e, user); ok {
-			out.Events = append(out.Events, e)
-		}
-	}
-	return out
 }
 
 // redactedBaselineMessage replaces an accepted baseline's message, which

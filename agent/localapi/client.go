@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -25,6 +26,9 @@ const DialTimeout = 3 * time.Second
 
 // maxResponse caps a response body; a report is tens of kilobytes.
 const maxResponse = 64 << 20
+
+// clientConns is the most connections one Client opens.
+const clientConns = 8
 
 // ErrNotRunning means no agent answers on the endpoint.
 var ErrNotRunning = errors.New("the msgguard service is not running")
@@ -59,6 +63,9 @@ func NewClient(endpoint string) *Client {
 		IdleConnTimeout:     30 * time.Second,
 		DisableCompression:  true,
 		MaxIdleConnsPerHost: 4,
+		// Within the server's per-account share (Limits.PerUser), so
+		// that a busy client queues here instead of being refused.
+		MaxConnsPerHost: clientConns,
 	}
 	return &Client{endpoint: endpoint, hc: &http.Client{Transport: tr}}
 }
@@ -106,15 +113,14 @@ func (c *Client) Scan(ctx context.Context) (*status.Report, error) {
 	return &r, c.do(ctx, http.MethodPost, PathScan, &r)
 }
 
-// Drift returns what changed since the given time (zero: everything kept),
-// as raw JSON: its schema belongs to the drift engine.
-func (c *Client) Drift(ctx context.Context, since time.Time) (json.RawMessage, error) {
+// Drift returns what changed since the given time (zero: everything kept).
+func (c *Client) Drift(ctx context.Context, since time.Time) (*apitype.DriftResponse, error) {
 	p := PathDrift
 	if !since.IsZero() {
 		p += "?since=" + url.QueryEscape(since.UTC().Format(time.RFC3339))
 	}
-	var raw json.RawMessage
-	return raw, c.do(ctx, http.MethodGet, p, &raw)
+	var r apitype.DriftResponse
+	return &r, c.do(ctx, http.MethodGet, p, &r)
 }
 
 // Health returns the agent's own health.

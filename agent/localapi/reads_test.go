@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/status"
@@ -47,28 +48,28 @@ func (f *fakeReader) queries() []string {
 	return append([]string(nil), f.got...)
 }
 
-func (f *fakeReader) Attestations(_ context.Context, device string) (*AttestationList, error) {
+func (f *fakeReader) Attestations(_ context.Context, device string) (*apitype.AttestationList, error) {
 	if err := f.note("attestations " + device); err != nil {
 		return nil, err
 	}
 	return fullAttestations(), nil
 }
 
-func (f *fakeReader) Exemptions(_ context.Context, device string) (*ExemptionList, error) {
+func (f *fakeReader) Exemptions(_ context.Context, device string) (*apitype.ExemptionList, error) {
 	if err := f.note("exemptions " + device); err != nil {
 		return nil, err
 	}
 	return fullExemptions(), nil
 }
 
-func (f *fakeReader) Baselines(_ context.Context, device string) (*BaselineList, error) {
+func (f *fakeReader) Baselines(_ context.Context, device string) (*apitype.BaselineList, error) {
 	if err := f.note("baselines " + device); err != nil {
 		return nil, err
 	}
 	return fullBaselines(), nil
 }
 
-func (f *fakeReader) Explain(_ context.Context, rule, device string) (*RuleHistory, error) {
+func (f *fakeReader) Explain(_ context.Context, rule, device string) (*apitype.RuleHistory, error) {
 	if err := f.note("explain " + rule + " " + device); err != nil {
 		return nil, err
 	}
@@ -97,16 +98,16 @@ func secrets() []string {
 	return []string{"Anna Admin", "ticket 7", "DPO Dora", "MDM rollout", "Petra", "ticket 9", "bob", "Bob", "telegram"}
 }
 
-func fullAttestations() *AttestationList {
-	return &AttestationList{Attestations: []compliance.Attestation{
+func fullAttestations() *apitype.AttestationList {
+	return &apitype.AttestationList{Attestations: []compliance.Attestation{
 		{Rule: "attestation.wire.legal-hold-off", Device: "dev1", By: "Anna Admin", Note: "ticket 7", At: at(t0), Until: at(until)},
 		{Rule: "attestation.whatsapp-business.group-consent", Device: "phone1", By: "Anna Admin", At: at(t0), Until: at(until),
 			ExpiredAt: at(until)},
 	}}
 }
 
-func fullExemptions() *ExemptionList {
-	return &ExemptionList{Exemptions: []compliance.Exemption{
+func fullExemptions() *apitype.ExemptionList {
+	return &apitype.ExemptionList{Exemptions: []compliance.Exemption{
 		{Rule: "remote-wipe", Device: "dev1", Reason: "MDM rollout", Approver: "DPO Dora", At: at(t0), Until: at(until)},
 		{Rule: "messenger.consumer", Subject: "whatsapp", User: "alice", Device: "dev1", Reason: "MDM rollout", Approver: "DPO Dora", At: at(t0), Until: at(until)},
 		{Rule: "messenger.consumer", Subject: "telegram", User: "bob", Device: "dev1", Reason: "Bob's trial", Approver: "DPO Dora", At: at(t0), Until: at(until)},
@@ -127,19 +128,19 @@ func events() []drift.Event {
 	}
 }
 
-func fullBaselines() *BaselineList {
-	return &BaselineList{Baselines: []drift.Baseline{
+func fullBaselines() *apitype.BaselineList {
+	return &apitype.BaselineList{Baselines: []drift.Baseline{
 		{Device: "dev1", Hostname: "laptop-7", Info: drift.BaselineInfo{SetAt: at(t0), Reason: "accepted", By: "Petra", Why: "ticket 9"},
 			LastScanAt: at(t0), Differences: events()},
 		{Device: "phone1", Info: drift.BaselineInfo{SetAt: at(t0), Reason: "first_scan"}, LastScanAt: at(t0)},
 	}}
 }
 
-func fullHistory() *RuleHistory {
+func fullHistory() *apitype.RuleHistory {
 	f := func(user, subject string) status.Finding {
 		return status.Finding{Finding: policy.Finding{Rule: "messenger.consumer", Status: policy.StatusFail, Subject: subject, User: user, EvaluatedAt: at(t0)}}
 	}
-	return &RuleHistory{
+	return &apitype.RuleHistory{
 		Device: "dev1", Platform: "linux", ScannedAt: at(t0),
 		Findings: []status.Finding{f("", "signal-system"), f("alice", "whatsapp"), f("bob", "telegram")},
 		Drift:    events(),
@@ -193,15 +194,15 @@ func TestReadAdministrator(t *testing.T) {
 // the device-level part only.
 func TestReadRedacted(t *testing.T) {
 	alice := map[string]any{
-		PathAttestations: &AttestationList{Redacted: true, Attestations: []compliance.Attestation{
+		PathAttestations: &apitype.AttestationList{Redacted: true, Attestations: []compliance.Attestation{
 			{Rule: "attestation.wire.legal-hold-off", Device: "dev1", At: at(t0), Until: at(until)},
 			{Rule: "attestation.whatsapp-business.group-consent", Device: "phone1", At: at(t0), Until: at(until), ExpiredAt: at(until)},
 		}},
-		PathExemptions: &ExemptionList{Redacted: true, Exemptions: []compliance.Exemption{
+		PathExemptions: &apitype.ExemptionList{Redacted: true, Exemptions: []compliance.Exemption{
 			{Rule: "remote-wipe", Device: "dev1", At: at(t0), Until: at(until)},
 			{Rule: "messenger.consumer", Subject: "whatsapp", User: "alice", Device: "dev1", At: at(t0), Until: at(until)},
 		}},
-		PathBaselines: &BaselineList{Redacted: true, Baselines: []drift.Baseline{
+		PathBaselines: &apitype.BaselineList{Redacted: true, Baselines: []drift.Baseline{
 			{Device: "dev1", Hostname: "laptop-7", Info: drift.BaselineInfo{SetAt: at(t0), Reason: "accepted"}, LastScanAt: at(t0),
 				Differences: []drift.Event{events()[0], events()[1], {Device: "dev1", Kind: drift.KindMessengerChanged, Attribute: "user",
 					Subject: "signal", User: "alice", Before: "(another user)", After: "alice",
@@ -212,7 +213,7 @@ func TestReadRedacted(t *testing.T) {
 	h := fullHistory()
 	h.Redacted = true
 	h.Findings = h.Findings[:2]
-	h.Drift = alice[PathBaselines].(*BaselineList).Baselines[0].Differences
+	h.Drift = alice[PathBaselines].(*apitype.BaselineList).Baselines[0].Differences
 	h.Log = []compliance.LogEntry{
 		{Time: at(t0), Kind: compliance.LogExempted, Device: "dev1", Rule: "messenger.consumer", Until: at(until)},
 		{Time: at(t0), Kind: compliance.LogExempted, Device: "dev1", Rule: "messenger.consumer", User: "alice", Subject: "whatsapp", Until: at(until)},
@@ -221,9 +222,9 @@ func TestReadRedacted(t *testing.T) {
 
 	nobody := map[string]any{
 		PathAttestations: alice[PathAttestations],
-		PathExemptions:   &ExemptionList{Redacted: true, Exemptions: alice[PathExemptions].(*ExemptionList).Exemptions[:1]},
+		PathExemptions:   &apitype.ExemptionList{Redacted: true, Exemptions: alice[PathExemptions].(*apitype.ExemptionList).Exemptions[:1]},
 	}
-	b := *alice[PathBaselines].(*BaselineList)
+	b := *alice[PathBaselines].(*apitype.BaselineList)
 	b.Baselines = append([]drift.Baseline(nil), b.Baselines...)
 	b.Baselines[0].Differences = events()[:1]
 	nobody[PathBaselines] = &b

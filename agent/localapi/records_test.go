@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
 )
@@ -43,26 +44,26 @@ func (f *fakeRecorder) requests() []any {
 	return append([]any(nil), f.got...)
 }
 
-func (f *fakeRecorder) Attest(_ context.Context, req AttestRequest) (*AttestResult, error) {
+func (f *fakeRecorder) Attest(_ context.Context, req apitype.AttestRequest) (*apitype.AttestResult, error) {
 	if err := f.note(req); err != nil {
 		return nil, err
 	}
-	return &AttestResult{Attestation: compliance.Attestation{Rule: "attestation." + req.Rule, By: req.By, Device: "dev1"},
-		Applies: true, Rescan: Rescan{ScannedAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Covered: true}}, nil
+	return &apitype.AttestResult{Attestation: compliance.Attestation{Rule: "attestation." + req.Rule, By: req.By, Device: "dev1"},
+		Applies: true, Rescan: apitype.Rescan{ScannedAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Covered: true}}, nil
 }
 
-func (f *fakeRecorder) Exempt(_ context.Context, req ExemptRequest) (*ExemptResult, error) {
+func (f *fakeRecorder) Exempt(_ context.Context, req apitype.ExemptRequest) (*apitype.ExemptResult, error) {
 	if err := f.note(req); err != nil {
 		return nil, err
 	}
-	return &ExemptResult{Exemption: compliance.Exemption{Rule: req.Rule, Approver: req.Approver, Device: "dev1"}}, nil
+	return &apitype.ExemptResult{Exemption: compliance.Exemption{Rule: req.Rule, Approver: req.Approver, Device: "dev1"}}, nil
 }
 
-func (f *fakeRecorder) AcceptBaseline(_ context.Context, req BaselineAcceptRequest) (*BaselineAcceptResult, error) {
+func (f *fakeRecorder) AcceptBaseline(_ context.Context, req apitype.BaselineAcceptRequest) (*apitype.BaselineAcceptResult, error) {
 	if err := f.note(req); err != nil {
 		return nil, err
 	}
-	return &BaselineAcceptResult{Events: []drift.Event{{Device: "dev1", Kind: drift.KindBaselineAccepted, By: req.By, Reason: req.Why}}}, nil
+	return &apitype.BaselineAcceptResult{Events: []drift.Event{{Device: "dev1", Kind: drift.KindBaselineAccepted, By: req.By, Reason: req.Why}}}, nil
 }
 
 // callRecord calls one record endpoint through the typed client.
@@ -71,11 +72,11 @@ func callRecord(c *Client, path string) error {
 	var err error
 	switch path {
 	case PathAttest:
-		_, err = c.Attest(ctx, AttestRequest{Rule: "x", By: "Anna"})
+		_, err = c.Attest(ctx, apitype.AttestRequest{Rule: "x", By: "Anna"})
 	case PathExempt:
-		_, err = c.Exempt(ctx, ExemptRequest{Rule: "x", Reason: "r", Approver: "Anna", Until: "2026-04-01"})
+		_, err = c.Exempt(ctx, apitype.ExemptRequest{Rule: "x", Reason: "r", Approver: "Anna", Until: "2026-04-01"})
 	case PathBaselineAccept:
-		_, err = c.AcceptBaseline(ctx, BaselineAcceptRequest{By: "Anna", Why: "ticket 1"})
+		_, err = c.AcceptBaseline(ctx, apitype.BaselineAcceptRequest{By: "Anna", Why: "ticket 1"})
 	}
 	return err
 }
@@ -129,7 +130,7 @@ func TestRecordRoundTrip(t *testing.T) {
 	c := NewClient(sock)
 	defer c.Close()
 	ctx := context.Background()
-	ar := AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna Admin", Note: "Ticket 7 — geprüft", Until: "2026-06-30", Device: "phone-1"}
+	ar := apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna Admin", Note: "Ticket 7 — geprüft", Until: "2026-06-30", Device: "phone-1"}
 	res, err := c.Attest(ctx, ar)
 	if err != nil {
 		t.Fatal(err)
@@ -137,11 +138,11 @@ func TestRecordRoundTrip(t *testing.T) {
 	if res.Attestation.Rule != "attestation.telegram.secret-chats-only" || !res.Applies || !res.Rescan.Covered || res.Rescan.ScannedAt.IsZero() {
 		t.Errorf("Attest result = %+v", res)
 	}
-	xr := ExemptRequest{Rule: "remote-wipe", Subject: "device", User: "alice", Reason: "MDM rollout", Approver: "DPO", Until: "2026-04-01"}
+	xr := apitype.ExemptRequest{Rule: "remote-wipe", Subject: "device", User: "alice", Reason: "MDM rollout", Approver: "DPO", Until: "2026-04-01"}
 	if _, err := c.Exempt(ctx, xr); err != nil {
 		t.Fatal(err)
 	}
-	br := BaselineAcceptRequest{By: "Anna", Why: "ticket 9", Device: "dev1"}
+	br := apitype.BaselineAcceptRequest{By: "Anna", Why: "ticket 9", Device: "dev1"}
 	bres, err := c.AcceptBaseline(ctx, br)
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +258,7 @@ func BenchmarkAttestRoundTrip(b *testing.B) {
 	defer s.Shutdown(context.Background())
 	c := NewClient(sock)
 	defer c.Close()
-	req := AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna Admin", Note: "ticket 7"}
+	req := apitype.AttestRequest{Rule: "telegram.secret-chats-only", By: "Anna Admin", Note: "ticket 7"}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.Attest(context.Background(), req); err != nil {

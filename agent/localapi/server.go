@@ -27,6 +27,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -69,15 +70,9 @@ type Backend interface {
 	// its report.
 	ScanNow(ctx context.Context) (*status.Report, error)
 	// Drift returns what changed since the given time.
-	Drift(ctx context.Context, since time.Time) (any, error)
+	Drift(ctx context.Context, since time.Time) (*apitype.DriftResponse, error)
 	// Health is the agent's own health.
 	Health(ctx context.Context) status.Health
-}
-
-// Redacter is implemented by Drift values that can be shown to a
-// non-administrator; other drift values are administrator-only.
-type Redacter interface {
-	Redact(user string) any
 }
 
 // Peer is the local account on the other end of a connection.
@@ -100,17 +95,22 @@ type Server struct {
 	// identify resolves a connection's peer; per-OS (see peer_*.go),
 	// replaceable in tests.
 	identify func(net.Conn) (Peer, error)
-	srv      *http.Server
+	// uidOf is the listener's uid lookup for Limits; replaceable in
+	// tests.
+	uidOf  func(net.Conn) (int, bool)
+	limits Limits
+	srv    *http.Server
 }
 
 // NewServer returns a server for b.
 func NewServer(b Backend, log zerolog.Logger) *Server {
-	s := &Server{backend: b, log: log.With().Str("component", "localapi").Logger(), identify: peerOf}
+	s := &Server{backend: b, log: log.With().Str("component", "localapi").Logger(), identify: peerOf,
+		uidOf: acceptUID, limits: DefaultLimits}
 	s.srv = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    8 << 10,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, &connPeer{conn: c, identify: s.identify})
 		},
@@ -121,9 +121,10 @@ func NewServer(b Backend, log zerolog.Logger) *Server {
 	return s
 }
 
-// Serve accepts connections on l until Shutdown.
+// Serve accepts connections on l until Shutdown, within the server's
+// Limits.
 func (s *Server) Serve(l net.Listener) error {
-	err := s.srv.Serve(l)
+	err := s.srv.Serve(newLimitListener(l, s.limits, s.uidOf, s.log))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -281,11 +282,7 @@ func (s *Server) serveDrift(w http.ResponseWriter, r *http.Request, peer Peer) i
 		return backendError(w, err)
 	}
 	if !peer.Admin {
-		red, ok := d.(Redacter)
-		if !ok {
-			return writeError(w, http.StatusForbidden, "drift is only shown to administrators")
-		}
-		d = red.Redact(peer.User)
+		d = d.Redact(peer.User)
 	}
 	return writeJSON(w, http.StatusOK, d)
 }

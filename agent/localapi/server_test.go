@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
+	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -28,7 +30,7 @@ import (
 type fakeBackend struct {
 	report *status.Report
 	scans  atomic.Int32
-	drift  any
+	drift  *apitype.DriftResponse
 	err    error
 }
 
@@ -44,7 +46,7 @@ func (b *fakeBackend) ScanNow(context.Context) (*status.Report, error) {
 	return b.report, nil
 }
 
-func (b *fakeBackend) Drift(_ context.Context, since time.Time) (any, error) {
+func (b *fakeBackend) Drift(_ context.Context, since time.Time) (*apitype.DriftResponse, error) {
 	if b.drift == nil {
 		return nil, ErrUnavailable
 	}
@@ -53,20 +55,6 @@ func (b *fakeBackend) Drift(_ context.Context, since time.Time) (any, error) {
 
 func (b *fakeBackend) Health(context.Context) status.Health {
 	return status.Health{OK: true, RSSBytes: 1234}
-}
-
-type redactableDrift struct {
-	Users []string `json:"users"`
-}
-
-func (d redactableDrift) Redact(user string) any {
-	out := redactableDrift{}
-	for _, u := range d.Users {
-		if u == user {
-			out.Users = append(out.Users, u)
-		}
-	}
-	return out
 }
 
 func sampleReport() *status.Report {
@@ -106,6 +94,13 @@ func shortDir(t *testing.T) string {
 // peer-credential lookup.
 func startServer(t *testing.T, b Backend, peer *Peer) (string, *Server) {
 	t.Helper()
+	return startServerWith(t, b, peer, nil)
+}
+
+// startServerWith is startServer with a hook that adjusts the server
+// before it serves.
+func startServerWith(t *testing.T, b Backend, peer *Peer, adjust func(*Server)) (string, *Server) {
+	t.Helper()
 	sock := filepath.Join(shortDir(t), "run", "agent.sock")
 	l, err := Listen(sock)
 	if err != nil {
@@ -115,6 +110,9 @@ func startServer(t *testing.T, b Backend, peer *Peer) (string, *Server) {
 	if peer != nil {
 		p := *peer
 		s.identify = func(net.Conn) (Peer, error) { return p, nil }
+	}
+	if adjust != nil {
+		adjust(s)
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(l) }()
@@ -217,18 +215,21 @@ func TestDrift(t *testing.T) {
 	if _, err := c.Drift(context.Background(), time.Time{}); !errors.As(err, &api) || api.Code != http.StatusNotImplemented {
 		t.Errorf("Drift without engine = %v; want 501", err)
 	}
-	b.drift = redactableDrift{Users: []string{"alice", "bob"}}
-	raw, err := c.Drift(context.Background(), time.Now().Add(-time.Hour))
+	b.drift = apitype.NewDriftResponse(time.Time{}, []drift.Event{
+		{ID: "device", Kind: drift.KindPostureChanged},
+		{ID: "alice", Kind: drift.KindMessengerAppeared, User: "alice"},
+		{ID: "bob", Kind: drift.KindMessengerAppeared, User: "bob"},
+	}, nil)
+	got, err := c.Drift(context.Background(), time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatalf("Drift: %v", err)
 	}
-	if got := strings.TrimSpace(string(raw)); got != `{"users":["alice"]}` {
-		t.Errorf("redacted drift = %s", got)
+	var ids []string
+	for _, e := range got.Events {
+		ids = append(ids, e.ID)
 	}
-	b.drift = map[string]any{"secret": true} // not Redacter: admin only
-	var ad *AccessDeniedError
-	if _, err := c.Drift(context.Background(), time.Time{}); !errors.As(err, &ad) {
-		t.Errorf("Drift of a non-redactable value as non-admin = %v; want access denied", err)
+	if strings.Join(ids, ",") != "device,alice" || !got.Redacted || got.Scans == nil {
+		t.Errorf("redacted drift = %+v; want the device's and alice's events, redacted", got)
 	}
 }
 

@@ -15,37 +15,37 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
-	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 )
 
 // Attestations returns the recorded attestations of device (every device
 // when empty), sorted by device and rule.
-func Attestations(db *bolt.DB, device string) (*localapi.AttestationList, error) {
+func Attestations(db *bolt.DB, device string) (*apitype.AttestationList, error) {
 	recs, err := compliance.List(db, device)
 	if err != nil {
 		return nil, fmt.Errorf("reading the attestations: %w", err)
 	}
-	return &localapi.AttestationList{Attestations: recs.Attestations}, nil
+	return &apitype.AttestationList{Attestations: recs.Attestations}, nil
 }
 
 // Exemptions returns the recorded local exemptions of device (every device
 // when empty), sorted by device and scope.
-func Exemptions(db *bolt.DB, device string) (*localapi.ExemptionList, error) {
+func Exemptions(db *bolt.DB, device string) (*apitype.ExemptionList, error) {
 	recs, err := compliance.List(db, device)
 	if err != nil {
 		return nil, fmt.Errorf("reading the exemptions: %w", err)
 	}
-	return &localapi.ExemptionList{Exemptions: recs.Exemptions}, nil
+	return &apitype.ExemptionList{Exemptions: recs.Exemptions}, nil
 }
 
 // Baselines returns the drift baseline of device (every device when empty)
 // with its differences from the current confirmed state; an empty list
 // when drift has seen no scan.
-func Baselines(db *bolt.DB, device string) (*localapi.BaselineList, error) {
+func Baselines(db *bolt.DB, device string) (*apitype.BaselineList, error) {
 	bs, err := drift.Baselines(db, device)
 	if err != nil {
 		return nil, fmt.Errorf("reading the baselines: %w", err)
@@ -53,7 +53,7 @@ func Baselines(db *bolt.DB, device string) (*localapi.BaselineList, error) {
 	if bs == nil {
 		bs = []drift.Baseline{}
 	}
-	return &localapi.BaselineList{Baselines: bs}, nil
+	return &apitype.BaselineList{Baselines: bs}, nil
 }
 
 // Explain returns rule's findings in device's latest report (the primary
@@ -61,8 +61,9 @@ func Baselines(db *bolt.DB, device string) (*localapi.BaselineList, error) {
 // for rule, all from one read transaction. A device without a scan is no
 // error: Note says so. A history that cannot be read leaves the findings
 // and says so in Note.
-func Explain(db *bolt.DB, rule, device string) (*localapi.RuleHistory, error) {
-	h := &localapi.RuleHistory{Findings: []status.Finding{}, Drift: []drift.Event{}, Log: []compliance.LogEntry{}}
+func Explain(db *bolt.DB, rule, device string) (*apitype.RuleHistory, error) {
+	hist := apitype.NewRuleHistory()
+	h := &hist
 	err := db.View(func(tx *bolt.Tx) error {
 		r, err := store.LatestTx(tx, device)
 		if errors.Is(err, store.ErrNoScan) {
@@ -104,4 +105,19 @@ func findingsFor(r *status.Report, rule string) []status.Finding {
 		}
 	}
 	return out
+}
+
+// Drift returns the drift events since a time (zero: every event kept) and
+// the primary device's scan records in the same window: the answer of
+// /v1/drift and of `agent drift` read from the database.
+func Drift(st *store.Store, since time.Time) (*apitype.DriftResponse, error) {
+	evs, err := drift.List(st.DB(), since)
+	if err != nil {
+		return nil, fmt.Errorf("reading the drift events: %w", err)
+	}
+	var scans []store.ScanRecord
+	if ids, err := st.Devices(); err == nil && len(ids) > 0 {
+		scans, _ = st.Scans(ids[0], since)
+	}
+	return apitype.NewDriftResponse(since, evs, scans), nil
 }

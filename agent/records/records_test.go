@@ -9,11 +9,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
-	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
@@ -49,8 +50,8 @@ func world(t testing.TB) *store.Store {
 	t.Cleanup(func() { st.Close() })
 	cs := compliance.NewStore(st.DB(), compliance.Retention{})
 	p := policy.Default()
-	s := &scan.Scanner{Probe: phone, Store: st, Now: clock, Post: cs.Apply,
-		Hooks: []store.Hook{drift.Hook(st, drift.DefaultConfig())}}
+	s := &scan.Scanner{Probe: phone, Store: st, Now: clock,
+		Stages: stages.For(st, compliance.Retention{}, drift.DefaultConfig())}
 	if _, err := s.Scan(context.Background(), scan.Policy{Policy: p}); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestEmptyDatabase(t *testing.T) {
 		t.Errorf("Baselines = %+v, %v; want an empty list", b, err)
 	}
 	h, err := records.Explain(db, "remote-wipe", "")
-	want := &localapi.RuleHistory{Findings: []status.Finding{}, Drift: []drift.Event{}, Log: []compliance.LogEntry{}, Note: store.ErrNoScan.Error()}
+	want := &apitype.RuleHistory{Findings: []status.Finding{}, Drift: []drift.Event{}, Log: []compliance.LogEntry{}, Note: store.ErrNoScan.Error()}
 	if err != nil || !cmp.Equal(h, want) {
 		t.Errorf("Explain on an empty database = %+v, %v; want %+v", h, err, want)
 	}

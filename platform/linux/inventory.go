@@ -59,6 +59,7 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 		func() { c.scanDesktopFiles(ctx, hs) },
 		func() { c.scanAppImages(ctx, hs) },
 		func() { c.scanDataDirs(ctx, hs) },
+		func() { c.scanServiceDirs(ctx, hs) },
 	)
 	wg.Wait()
 	if h.Live {

@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/msgguard/msgguard/agent/compliance"
+	"github.com/msgguard/msgguard/agent/drift"
+	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/scan/stages"
+	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/agent/store"
+	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/darwin"
+	"github.com/msgguard/msgguard/platform/linux"
+	"github.com/msgguard/msgguard/platform/windows"
+	"github.com/msgguard/msgguard/policy"
+)
+
+func cmdScan(ctx context.Context, e *Env, args []string) int {
+	fs := newFlags(e, "scan")
+	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	root := fs.String("root", "/", "inspect the device whose root filesystem is at `dir` (fixtures, mounted images)")
+	plat := fs.String("platform", e.goos, "platform of the inspected root: linux, darwin or windows")
+	polFile := fs.String("policy", "", "policy `file` (default: the embedded GDPR policy)")
+	jsonOut := fs.Bool("json", false, "print the report as JSON")
+	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
+	noStore := fs.Bool("no-store", false, "do not record the scan in the database")
+	timeout := fs.Duration("timeout", scan.DefaultProbeTimeout, "give up on the device probe after `duration`")
+	socket := fs.String("socket", e.paths().Socket, "local API `socket` of the running service, which then does the scan; empty: scan here")
+	phone := fs.String("phone", "", "scan the attached phone with this `serial` (see 'agent phones') instead of this computer")
+	allPhones := fs.Bool("phones", false, "scan this computer and every attached phone")
+	adb := fs.String("adb", "", "absolute `path` of adb (root-owned)")
+	registry := fs.String("registry", "", "with --platform windows: read the registry from the .reg exports in `dir` (dir/*.reg, dir/hives/<user>.reg) instead of this machine's")
+	verbose := fs.Bool("verbose", false, "show full texts, evidence and attestations")
+	commands := fs.String("commands", "", "answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	e.verbose = *verbose
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "agent scan: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	// A plain scan of this device while the service runs: ask the service,
+	// which holds the database (cmd_service.go).
+	if *socket != "" && !flagSet(fs, "db", "root", "platform", "policy", "no-store") {
+		if code, ok := scanViaService(ctx, e, *socket, *jsonOut, e.lang(*lang)); ok {
+			return code
+		}
+	}
+	pol, err := loadPolicy(*polFile)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+		return exitUsage
+	}
+	probe, err := probeFor(*plat, *root, *commands, *registry)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+		return exitUsage
+	}
+	s := &scan.Scanner{Probe: probe, Lang: e.lang(*lang), ProbeTimeout: *timeout, Log: e.log, Now: e.clock,
+		Stages: stages.For(nil, compliance.Retention{}, drift.Config{})}
+	if !*noStore {
+		st, err := store.Open(*dbPath, store.Options{Log: e.log})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "agent scan: %v\n%s", err, dbHint(err))
+			return exitUsage
+		}
+		defer st.Close()
+		if st.Recovered != "" {
+			fmt.Fprintf(e.stderr, "agent scan: warning: the database was corrupt; it was moved to %s and a new one created\n", st.Recovered)
+		}
+		s.Store = st
+		// Drift is recorded on manual scans too; the events wait in the
+		// sinks' outboxes until the service delivers them.
+		s.Stages = stages.For(st, compliance.Retention{}, drift.DefaultConfig())
+	}
+	var r *status.Report
+	if *phone == "" {
+		if r, err = s.Scan(ctx, pol); err != nil {
+			fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *phone != "" || *allPhones {
+		prs, err := scanPhones(ctx, e, s, pol, *phone, *adb)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "agent scan: phones: %v\n", err)
+			return exitUsage
+		}
+		if r == nil {
+			if len(prs) == 0 {
+				fmt.Fprintf(e.stderr, "agent scan: phone %s could not be inspected\n", *phone)
+				return exitUsage
+			}
+			r, prs = prs[0], prs[1:]
+		}
+		for _, p := range prs {
+			r.Phones = append(r.Phones, *p)
+		}
+	}
+	if err := printReport(e, r, *jsonOut, e.lang(*lang)); err != nil {
+		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+		return exitUsage
+	}
+	if allCompliant(r) {
+		return exitCompliant
+	}
+	return exitNotCompliant
+}
+
+// allCompliant reports whether the report and every attached phone's report
+// are compliant.
+func allCompliant(r *status.Report) bool {
+	for _, p := range r.Phones {
+		if !p.Compliant {
+			return false
+		}
+	}
+	return r.Compliant
+}
+
+// loadPolicy loads a policy file, or the embedded default when file is "".
+func loadPolicy(file string) (scan.Policy, error) {
+	if file == "" {
+		p := policy.Default()
+		return scan.Policy{Policy: p, Ref: policyRef(p, "embedded")}, nil
+	}
+	b, err := platform.ReadPath(file, platform.MaxConfigSize)
+	if err != nil {
+		return scan.Policy{}, fmt.Errorf("reading policy: %w", err)
+	}
+	p, err := policy.Load(file, b)
+	if err != nil {
+		return scan.Policy{}, err
+	}
+	return scan.Policy{Policy: p, Ref: policyRef(p, file)}, nil
+}
+
+// probeFor builds the device probe for a platform and root directory.
+// Commands run by absolute path from the platform's table, unless commands
+// names a directory of recorded output (platform.ReplayRunner) — the way to
+// inspect a macOS or Windows tree on Linux.
+func probeFor(plat, root, commands, registry string) (scan.Probe, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("root %s: %w", root, err)
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("root %s is not a directory", root)
+	}
+	live := (abs == "/" || plat == "windows") && plat == runtime.GOOS && commands == "" && registry == ""
+	h := &platform.Host{GOOS: plat, Root: platform.NewDirFS(abs), RootDir: abs, Live: live}
+	runner := func(table map[string][]string) platform.Runner {
+		if commands != "" {
+			return platform.ReplayRunner{Dir: commands}
+		}
+		return &platform.ExecRunner{Paths: table}
+	}
+	switch plat {
+	case "linux":
+		h.Run = runner(linux.Commands())
+		return func(ctx context.Context, cat *policy.Catalog) (*policy.Inventory, error) {
+			return linux.Scan(ctx, h, cat)
+		}, nil
+	case "darwin":
+		h.Run = runner(darwin.Commands())
+		return func(ctx context.Context, cat *policy.Catalog) (*policy.Inventory, error) {
+			return darwin.Scan(ctx, h, cat)
+		}, nil
+	case "windows":
+		h.Run = runner(windows.Commands())
+		var reg windows.Registry = windows.NewNativeRegistry()
+		if registry != "" {
+			mem, err := windows.LoadRegistryDir(registry)
+			if err != nil {
+				return nil, err
+			}
+			reg = mem
+		}
+		return func(ctx context.Context, cat *policy.Catalog) (*policy.Inventory, error) {
+			return windows.Scan(ctx, h, reg, cat)
+		}, nil
+	}
+	return nil, fmt.Errorf("platform %q is not supported (linux, darwin, windows)", plat)
+}
+
+// dbHint turns a store error into advice for the person at the keyboard.
+func dbHint(err error) string {
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return "hint: the msgguard service is probably running and holds the database; use 'agent status', or pass --db FILE\n"
+	case errors.Is(err, os.ErrPermission):
+		return "hint: run as root, or pass --db FILE for a database you can write\n"
+	}
+	return ""
+}
