@@ -19,6 +19,7 @@ import (
 	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
+	"github.com/msgguard/msgguard/platform/browser"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -78,6 +79,8 @@ type privacyView struct {
 	// Never lists what the probes never collect (policy.Inventory's
 	// contract).
 	Never []string `json:"never"`
+	// Browsers is what browser inspection reads and keeps (platform/browser).
+	Browsers browser.Privacy `json:"browsers"`
 }
 
 type storedData struct {
@@ -240,6 +243,8 @@ func buildPrivacy(cfg config.Config, source, lang string) privacyView {
 		tr("without the service, agent status reads the database, which only root can read",
 			"ohne laufenden Dienst liest agent status die Datenbank, die nur root lesen kann"),
 	}
+	cat, _ := policy.DefaultCatalog() // the built-in catalog's origins; a policy may add more
+	v.Browsers = browser.PrivacyStatement(cat, cfg.Browsers.Enabled, lang)
 	v.Never = []string{tr("message content", "Nachrichteninhalte"), tr("contacts and address books", "Kontakte und Adressbücher"),
 		tr("phone numbers", "Telefonnummern"), tr("messenger account names", "Kontonamen in Messengern"),
 		tr("phone serial numbers and UDIDs (phones are stored under a hash)", "Seriennummern und UDIDs von Smartphones (gespeichert wird nur ein Hash)")}
@@ -449,6 +454,9 @@ func writePrivacy(w io.Writer, v privacyView, lang string) {
 			}
 		}
 	}
+	fmt.Fprintf(w, "\n%s\n", tr("READ IN BROWSER PROFILES", "IN BROWSER-PROFILEN GELESEN"))
+	fmt.Fprint(w, bullet(tr("read: ", "gelesen: ")+v.Browsers.Read))
+	fmt.Fprint(w, bullet(tr("stored: ", "gespeichert: ")+v.Browsers.Stored))
 	fmt.Fprintf(w, "\n%s\n", tr("SHOWN ON THIS DEVICE", "AUF DIESEM GERÄT EINSEHBAR"))
 	for _, l := range v.Local {
 		fmt.Fprint(w, bullet(l))
