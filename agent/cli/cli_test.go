@@ -287,7 +287,7 @@ func TestScanMacFixture(t *testing.T) {
 	// failing until someone confirms them; her Chrome profile holds a
 	// Messenger web session (browser inspection is on by default).
 	want := map[string]bool{"messenger.whatsapp []": true, "messenger.whatsapp [alice]": true, "screen-lock [alice]": true,
-		"messenger.facebook-messenger [alice]": true,
+		"messenger.facebook-messenger [alice]":      true,
 		"attestation.telegram.secret-chats-only []": true, "attestation.telegram.contact-sync-off []": true}
 	if got := failing(r); !equalSets(got, want) {
 		t.Errorf("failing = %v; want %v", got, want)
