@@ -1,3 +1,5 @@
+//go:build unix
+
 package linux
 
 import (
@@ -76,18 +78,22 @@ func BenchmarkScanBrowsers(b *testing.B) {
 		b.Run(map[bool]string{false: "off", true: "on"}[on], func(b *testing.B) {
 			h.Browsers = on
 			b.ReportAllocs()
+			cpu := cpuTime(b)
 			for b.Loop() {
 				if _, err := Scan(context.Background(), h, cat); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 	b.Run("inspection", func(b *testing.B) {
 		users := inv.Users
 		b.ReportAllocs()
+		cpu := cpuTime(b)
 		for b.Loop() {
 			scanBrowsers(context.Background(), h, cat, users, &policy.Inventory{})
 		}
+		b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
 	})
 }
