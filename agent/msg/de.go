@@ -4,6 +4,9 @@ package msg
 // verbs in the same order; TestCatalog checks them, and that every message
 // the CLI passes to T is here.
 var de = map[string]string{
+	"READ IN BROWSER PROFILES": "IN BROWSER-PROFILEN GELESEN",
+	"read: ":                   "gelesen: ",
+	"stored: ":                 "gespeichert: ",
 	"\nservice:  not running; events wait in the sinks' queues":  "\nDienst:   läuft nicht; Ereignisse warten in den Warteschlangen der Empfänger",
 	"\nservice:  running for %s (since %s)\n":                    "\nDienst:   läuft seit %s (seit %s)\n",
 	"          last scan %s, took %s\n":                          "          letzte Prüfung %s, Dauer %s\n",
