@@ -36,12 +36,15 @@ type CatalogEntry struct {
 	// Family groups the private and business apps of one service (whatsapp
 	// and whatsapp-business share family "whatsapp"); separation rules
 	// compare variants within a family. Empty means the id itself.
-	Family  string      `yaml:"family,omitempty" json:"family,omitempty"`
-	Linux   LinuxIDs    `yaml:"linux,omitempty" json:"linux,omitempty"`
-	Darwin  DarwinIDs   `yaml:"darwin,omitempty" json:"darwin,omitempty"`
-	Windows WindowsIDs  `yaml:"windows,omitempty" json:"windows,omitempty"`
-	Android AndroidIDs  `yaml:"android,omitempty" json:"android,omitempty"`
-	IOS     IOSIDs      `yaml:"ios,omitempty" json:"ios,omitempty"`
+	Family  string     `yaml:"family,omitempty" json:"family,omitempty"`
+	Linux   LinuxIDs   `yaml:"linux,omitempty" json:"linux,omitempty"`
+	Darwin  DarwinIDs  `yaml:"darwin,omitempty" json:"darwin,omitempty"`
+	Windows WindowsIDs `yaml:"windows,omitempty" json:"windows,omitempty"`
+	Android AndroidIDs `yaml:"android,omitempty" json:"android,omitempty"`
+	IOS     IOSIDs     `yaml:"ios,omitempty" json:"ios,omitempty"`
+	// Web identifies the messenger's web client inside browsers on every
+	// desktop platform.
+	Web     WebIDs      `yaml:"web,omitempty" json:"web,omitempty"`
 	Sources []SourceRef `yaml:"sources,omitempty" json:"sources,omitempty"`
 }
 
@@ -120,6 +123,23 @@ type IOSIDs struct {
 	// per customer (Threema OnPrem: ch.threema.onprem.<customer>). A prefix
 	// must end in "." so that it names a whole namespace.
 	BundlePrefixes []string `yaml:"bundle_prefixes,omitempty" json:"bundle_prefixes,omitempty"`
+}
+
+// WebIDs identify a messenger's web client. Browsers keep per-site storage
+// in a folder named after the site's origin, and name an installed web app
+// after a hash of its URL; both are matched against these.
+type WebIDs struct {
+	// Origins are host names served over https (e.g. "web.whatsapp.com"),
+	// lower case, without scheme, port or path.
+	Origins []string `yaml:"origins,omitempty" json:"origins,omitempty"`
+	// AppURLs are the unhashed ids of the messenger's installable web app:
+	// its manifest id, or its start URL when the manifest names no id
+	// (e.g. "https://web.whatsapp.com/"). Chromium derives the app id from
+	// it (see platform/browser.AppID).
+	AppURLs []string `yaml:"app_urls,omitempty" json:"app_urls,omitempty"`
+	// AppIDs are Chromium web-app ids (32 letters a-p) known from a
+	// public source, for apps whose unhashed id is not known.
+	AppIDs []string `yaml:"app_ids,omitempty" json:"app_ids,omitempty"`
 }
 
 // SourceRef cites where an identifier was verified.

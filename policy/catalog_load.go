@@ -210,7 +210,38 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 		checkPattern(d, up+".display_name", u.DisplayName)
 		checkPattern(d, up+".publisher", u.Publisher)
 	}
+	checkWeb(d, p, &e.Web)
 	checkSources(d, p, e.Sources)
+}
+
+// originRe is a lower-case DNS host name: the form browsers use in the
+// names of their per-origin storage folders.
+var originRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+
+// appIDRe is a Chromium app id: 32 letters a-p.
+var appIDRe = regexp.MustCompile(`^[a-p]{32}$`)
+
+// checkWeb checks the shape of web identifiers: an origin with a scheme
+// or path, or an upper-case letter, would never match a storage folder.
+func checkWeb(d *decoder, p string, w *WebIDs) {
+	for i, o := range w.Origins {
+		fp := fmt.Sprintf("%s.web.origins[%d]", p, i)
+		if o != "" && (len(o) > 253 || !originRe.MatchString(o)) {
+			d.add(d.at(fp), fp, fmt.Sprintf("origin %q must be a lower-case host name without scheme, port or path (e.g. web.whatsapp.com)", truncate(o, 40)))
+		}
+	}
+	for i, u := range w.AppURLs {
+		fp := fmt.Sprintf("%s.web.app_urls[%d]", p, i)
+		if u != "" && (!strings.HasPrefix(u, "https://") || strings.ContainsAny(u, " \t\n#")) {
+			d.add(d.at(fp), fp, fmt.Sprintf("app URL %q must be an https URL without fragment (the web app's manifest id or start URL)", truncate(u, 40)))
+		}
+	}
+	for i, id := range w.AppIDs {
+		fp := fmt.Sprintf("%s.web.app_ids[%d]", p, i)
+		if id != "" && !appIDRe.MatchString(id) {
+			d.add(d.at(fp), fp, fmt.Sprintf("app id %q must be 32 letters a-p", truncate(id, 40)))
+		}
+	}
 }
 
 func validateAgent(d *decoder, a *AgentSignature, p string) {
@@ -298,6 +329,9 @@ func allIdentifierLists(e *CatalogEntry) []identifierList {
 		{"android.packages", "Android package", e.Android.Packages, true},
 		{"ios.bundle_ids", "iOS bundle id", e.IOS.BundleIDs, true},
 		{"ios.bundle_prefixes", "iOS bundle id prefix", e.IOS.BundlePrefixes, true},
+		{"web.origins", "web origin", e.Web.Origins, true},
+		{"web.app_urls", "web-app URL", e.Web.AppURLs, true},
+		{"web.app_ids", "web-app id", e.Web.AppIDs, true},
 	}
 }
 

@@ -104,7 +104,7 @@ type Messenger struct {
 	ID       string  `json:"id"`
 	Name     string  `json:"name"`
 	Variant  Variant `json:"variant"`
-	Source   string  `json:"source"` // deb, rpm, snap, flatpak, desktop, appimage, data-dir, process, app-bundle, uninstall, msix, package, ...
+	Source   string  `json:"source"` // deb, rpm, snap, flatpak, desktop, appimage, data-dir, process, app-bundle, uninstall, msix, package, browser, web-app, ...
 	User     string  `json:"user,omitempty"`
 	Version  string  `json:"version,omitempty"`
 	Location string  `json:"location,omitempty"`
@@ -128,6 +128,14 @@ const UnlistedID = "unlisted"
 // Sources whose evidence is volatile: a running process alone never makes a
 // drift event (it comes and goes with the user's session).
 const SourceProcess = "process"
+
+// Sources of browser evidence (platform/browser): a messenger's web client
+// used in a browser profile (the profile's site-storage folder for the
+// messenger's origin exists), and a web app installed from a browser.
+const (
+	SourceBrowser = "browser"
+	SourceWebApp  = "web-app"
+)
 
 // Problem is something a probe could not read or refused to read.
 type Problem struct {
