@@ -11,7 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// This file holds the compliance-workflow part of the schema (issue 9):
+// This file holds the compliance-workflow part of the schema:
 // attestation rules for what the agent cannot observe, exemptions with an
 // expiry, and per-rule grace periods and enforcement stages. Applying them
 // to findings needs the agent's records (who attested, when a finding first
@@ -33,7 +33,7 @@ const Day = 24 * time.Hour
 
 // DefaultMaxExemption is how far ahead an exemption may expire when the
 // policy sets no max_exemption: one year, the limit Fleet's own security
-// policy sets for exceptions (fleetdm/fleet PR #5670; research/anchors.md §6).
+// policy sets for exceptions (github.com/fleetdm/fleet pull request 5670).
 const DefaultMaxExemption = Duration(365 * Day)
 
 // Limits of the durations a policy may set.

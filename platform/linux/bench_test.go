@@ -14,7 +14,7 @@ import (
 	"github.com/msgguard/msgguard/policy"
 )
 
-// Sizes of the generated benchmark root (issue 2, "Speed").
+// Sizes of the generated benchmark root.
 const (
 	genPackages = 5000
 	genUsers    = 50
