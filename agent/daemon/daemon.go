@@ -266,6 +266,9 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 			d.request("reload")
 		case <-sample.C:
 			d.res.sample(d.now())
+			// Status requests since the last tick paged in code (HTTP,
+			// JSON) the idle service does not need again soon.
+			dropTextPages()
 		}
 	}
 }
@@ -358,8 +361,10 @@ func (d *Daemon) scanOnce(ctx context.Context, reasons []string) (*status.Report
 		d.log.Error().Err(err).Dur("took", dur).Msg("scan_failed")
 	}
 	// A scan allocates (inventory, JSON, bbolt pages); hand the memory
-	// back so the idle agent stays small.
+	// back so the idle agent stays small, and with it the code pages only
+	// a scan runs through.
 	debug.FreeOSMemory()
+	dropTextPages()
 	return r, err
 }
 
