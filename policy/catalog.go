@@ -145,7 +145,7 @@ type WebIDs struct {
 // SourceRef cites where an identifier was verified.
 type SourceRef struct {
 	What string `yaml:"what" json:"what"`
-	Tag  string `yaml:"tag,omitempty" json:"tag,omitempty"` // V, T or U as in the research notes
+	Tag  string `yaml:"tag,omitempty" json:"tag,omitempty"` // V, T or U (docs/sources.md)
 	Ref  string `yaml:"ref,omitempty" json:"ref,omitempty"`
 }
 
