@@ -20,6 +20,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -123,6 +124,10 @@ type Daemon struct {
 	// shown is latest as the API shows it (Source "service"), made once
 	// per report for Snapshot; shownOf is the report it was made from.
 	shown, shownOf *status.Report
+
+	// served is set by each status and health request: the next trim
+	// tick drops the pages they touched.
+	served atomic.Bool
 
 	// health is the last reading for Snapshot, taken at healthAt.
 	healthMu  sync.Mutex
@@ -238,6 +243,8 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 	}
 	sample := time.NewTicker(every)
 	defer sample.Stop()
+	trim := time.NewTicker(trimEvery)
+	defer trim.Stop()
 	d.res.sample(d.now())
 	for {
 		select {
@@ -266,9 +273,12 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 			d.request("reload")
 		case <-sample.C:
 			d.res.sample(d.now())
-			// Status requests since the last tick paged in code (HTTP,
-			// JSON) the idle service does not need again soon.
-			dropTextPages()
+		case <-trim.C:
+			// Requests since the last tick paged in code (HTTP, JSON)
+			// the idle service does not need again soon.
+			if d.served.Swap(false) {
+				dropTextPages()
+			}
 		}
 	}
 }
@@ -446,6 +456,7 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 // pointer; nothing modifies it), and the service state apart, so that the
 // API encodes each report once.
 func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service, error) {
+	d.served.Store(true)
 	h := d.recentHealth(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -459,6 +470,10 @@ func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service,
 	}
 	return d.shown, d.service(h), nil
 }
+
+// trimEvery is how often the daemon checks whether requests were served
+// since it last dropped its executable's pages (dropTextPages).
+const trimEvery = 10 * time.Second
 
 // healthTTL is how long Snapshot reuses a health reading: a burst of
 // status requests costs one read of the sinks' queues, not one each.
@@ -527,6 +542,7 @@ func (d *Daemon) Drift(ctx context.Context, since time.Time) (*apitype.DriftResp
 
 // Health implements localapi.Backend.
 func (d *Daemon) Health(context.Context) status.Health {
+	d.served.Store(true)
 	h := status.Health{}
 	h.Problems = append(h.Problems, d.opt.Problems...)
 	if msg := d.pol.problem(); msg != "" {
