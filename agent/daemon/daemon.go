@@ -133,6 +133,7 @@ type Daemon struct {
 	healthMu  sync.Mutex
 	health    status.Health
 	healthAt  time.Time
+	healthOf  *status.Report
 	lastScan  time.Time
 	lastDur   time.Duration
 	lastErr   error
@@ -457,7 +458,10 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 // API encodes each report once.
 func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service, error) {
 	d.served.Store(true)
-	h := d.recentHealth(ctx)
+	d.mu.Lock()
+	latest := d.latest
+	d.mu.Unlock()
+	h := d.recentHealth(ctx, latest)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.latest == nil {
@@ -479,12 +483,15 @@ const trimEvery = 10 * time.Second
 // status requests costs one read of the sinks' queues, not one each.
 const healthTTL = time.Second
 
-// recentHealth is Health, computed at most once per healthTTL.
-func (d *Daemon) recentHealth(ctx context.Context) status.Health {
+// recentHealth is Health, computed at most once per healthTTL for the
+// same latest report: a new report (a scan, which also follows a policy
+// change) is always shown with a fresh reading.
+func (d *Daemon) recentHealth(ctx context.Context, latest *status.Report) status.Health {
 	d.healthMu.Lock()
 	defer d.healthMu.Unlock()
-	if now := time.Now(); d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) {
-		d.health, d.healthAt = d.Health(ctx), now
+	now := time.Now()
+	if d.healthOf != latest || d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) {
+		d.health, d.healthAt, d.healthOf = d.Health(ctx), now, latest
 	}
 	return d.health
 }
