@@ -132,7 +132,7 @@ var de = map[string]string{
 	"not met":           "nicht erfüllt",
 	"not started: ":     "nicht gestartet: ",
 	"note: the rule does not apply to this device's last scan, so no finding shows it yet": "Hinweis: Die Regel trifft auf den letzten Scan dieses Geräts nicht zu; noch zeigt sie kein Ergebnis an",
-	"Note:":          "Notiz:",
+	"Note:": "Notiz:",
 	"nothing: no reporting sinks are configured": "nichts: Es sind keine Empfänger (sinks) konfiguriert",
 	"notify (shown to the user)":                 "Benutzer benachrichtigen",
 	"ON THIS DEVICE (%s, scanned %s)":            "AUF DIESEM GERÄT (%s, geprüft %s)",
