@@ -1,11 +1,10 @@
 package linux
 
 import (
-	"context"
 	"io/fs"
 )
 
-// scanDataDirs looks for each catalog messenger's per-user data directory
+// scanUserDataDirs looks in one home for each catalog messenger's per-user data directory
 // (e.g. ~/.config/Signal): its presence shows the messenger was set up for
 // that user even when the app itself is gone. Presence is decided by the
 // entry's type in a listing of its parent (or Lstat): nothing inside is
@@ -15,36 +14,31 @@ import (
 // user's files cannot be attributed to this one. A parent or data path that
 // cannot be read at all (permission denied, an I/O error) is a Problem: its
 // messengers are not known to be absent.
-func (c *collector) scanDataDirs(ctx context.Context, hs []*homeView) {
-	for _, v := range hs {
-		if ctx.Err() != nil {
-			return
+func (c *collector) scanUserDataDirs(v *homeView) {
+	for _, parent := range c.idx.dataParents {
+		dir := v.rel
+		if parent != "." {
+			dir += "/" + parent
 		}
-		for _, parent := range c.idx.dataParents {
-			dir := v.rel
-			if parent != "." {
-				dir += "/" + parent
-			}
-			err := v.plainDir(dir)
-			if err == nil {
-				// One listing of the parent answers for all its children.
-				_, _, err = v.list(dir)
-			}
+		err := v.plainDir(dir)
+		if err == nil {
+			// One listing of the parent answers for all its children.
+			_, _, err = v.list(dir)
+		}
+		if unreadable(err) {
+			c.problem("data-dir", dir, "directory not read, its messengers' data directories are unknown: "+describeErr(err))
+			continue
+		}
+		if err != nil {
+			continue // missing, or a linked ~/.config: not followed
+		}
+		for _, ref := range c.idx.dataDirs[parent] {
+			p := v.rel + "/" + ref.rel
+			m, err := v.stat(p)
 			if unreadable(err) {
-				c.problem("data-dir", dir, "directory not read, its messengers' data directories are unknown: "+describeErr(err))
-				continue
-			}
-			if err != nil {
-				continue // missing, or a linked ~/.config: not followed
-			}
-			for _, ref := range c.idx.dataDirs[parent] {
-				p := v.rel + "/" + ref.rel
-				m, err := v.stat(p)
-				if unreadable(err) {
-					c.problem("data-dir", p, "not looked at: "+describeErr(err))
-				} else if err == nil && evidenceMode(m) {
-					c.add(ref.entry, sourceDataDir, v.user, "", "/"+p)
-				}
+				c.problem("data-dir", p, "not looked at: "+describeErr(err))
+			} else if err == nil && evidenceMode(m) {
+				c.add(ref.entry, sourceDataDir, v.user, "", "/"+p)
 			}
 		}
 	}
