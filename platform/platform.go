@@ -33,6 +33,10 @@ type Host struct {
 	// Live is true when Root is the running system's own "/", so that
 	// process tables and live command output describe the same device.
 	Live bool
+	// Browsers turns on the inspection of users' browser profiles for
+	// messenger web sessions (platform/browser). The agent sets it from
+	// its configuration (browsers.enabled, on by default).
+	Browsers bool
 }
 
 // ErrNoRunner is returned by Host.Output when the host has no runner.

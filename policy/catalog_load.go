@@ -6,6 +6,7 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -174,10 +175,14 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 		d.add(d.at(p), p+".id", "id is required")
 	case !idRe().MatchString(e.ID):
 		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q must be lower-case letters, digits and dashes", truncate(e.ID, 40)))
-	case e.ID == SubjectDevice:
-		// Findings about the whole device use subject "device"; a messenger
-		// with that id would collide with them in the store.
+	case e.ID == SubjectDevice, e.ID == UnlistedID:
+		// Findings about the whole device use subject "device", and
+		// "unlisted" is the id of apps the catalog does not know; a
+		// messenger with either id would collide with them.
 		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q is reserved", e.ID))
+	}
+	if e.Kind != "" && e.Kind != KindAggregator {
+		d.add(d.at(p+".kind"), p+".kind", fmt.Sprintf("unknown kind %q (leave it out for a messenger, or write %s)", truncate(e.Kind, 40), KindAggregator))
 	}
 	if e.Name == "" {
 		d.add(d.at(p), p+".name", "name is required")
@@ -192,6 +197,19 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 	for i, pat := range e.Linux.AppImage {
 		checkPattern(d, fmt.Sprintf("%s.linux.appimage[%d]", p, i), pat)
 	}
+	for i, pat := range e.Linux.DesktopPatterns {
+		pp := fmt.Sprintf("%s.linux.desktop_patterns[%d]", p, i)
+		checkPattern(d, pp, pat)
+		if strings.Trim(pat, "*?") == "" {
+			// A pattern of wildcards only would claim every desktop file.
+			d.add(d.at(pp), pp, fmt.Sprintf("pattern %q matches every name; it needs a literal part", truncate(pat, 40)))
+		}
+	}
+	for i, pre := range e.IOS.BundlePrefixes {
+		if pp := fmt.Sprintf("%s.ios.bundle_prefixes[%d]", p, i); !strings.HasSuffix(pre, ".") || strings.Count(pre, ".") < 2 {
+			d.add(d.at(pp), pp, fmt.Sprintf("prefix %q must have at least two labels and end in \".\" (e.g. \"ch.threema.onprem.\")", truncate(pre, 40)))
+		}
+	}
 	for i, u := range e.Windows.Uninstall {
 		up := fmt.Sprintf("%s.windows.uninstall[%d]", p, i)
 		if u.DisplayName == "" {
@@ -200,7 +218,38 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 		checkPattern(d, up+".display_name", u.DisplayName)
 		checkPattern(d, up+".publisher", u.Publisher)
 	}
+	checkWeb(d, p, &e.Web)
 	checkSources(d, p, e.Sources)
+}
+
+// originRe is a lower-case DNS host name: the form browsers use in the
+// names of their per-origin storage folders.
+var originRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+
+// appIDRe is a Chromium app id: 32 letters a-p.
+var appIDRe = regexp.MustCompile(`^[a-p]{32}$`)
+
+// checkWeb checks the shape of web identifiers: an origin with a scheme
+// or path, or an upper-case letter, would never match a storage folder.
+func checkWeb(d *decoder, p string, w *WebIDs) {
+	for i, o := range w.Origins {
+		fp := fmt.Sprintf("%s.web.origins[%d]", p, i)
+		if o != "" && (len(o) > 253 || !originRe.MatchString(o)) {
+			d.add(d.at(fp), fp, fmt.Sprintf("origin %q must be a lower-case host name without scheme, port or path (e.g. web.whatsapp.com)", truncate(o, 40)))
+		}
+	}
+	for i, u := range w.AppURLs {
+		fp := fmt.Sprintf("%s.web.app_urls[%d]", p, i)
+		if u != "" && (!strings.HasPrefix(u, "https://") || strings.ContainsAny(u, " \t\n#")) {
+			d.add(d.at(fp), fp, fmt.Sprintf("app URL %q must be an https URL without fragment (the web app's manifest id or start URL)", truncate(u, 40)))
+		}
+	}
+	for i, id := range w.AppIDs {
+		fp := fmt.Sprintf("%s.web.app_ids[%d]", p, i)
+		if id != "" && !appIDRe.MatchString(id) {
+			d.add(d.at(fp), fp, fmt.Sprintf("app id %q must be 32 letters a-p", truncate(id, 40)))
+		}
+	}
 }
 
 func validateAgent(d *decoder, a *AgentSignature, p string) {
@@ -271,19 +320,26 @@ func allIdentifierLists(e *CatalogEntry) []identifierList {
 		{"linux.snap", "snap", e.Linux.Snap, true},
 		{"linux.flatpak", "Flatpak id", e.Linux.Flatpak, true},
 		{"linux.desktop", ".desktop name", e.Linux.Desktop, true},
+		{"linux.desktop_patterns", ".desktop name pattern", e.Linux.DesktopPatterns, false},
 		{"linux.desktop_urls", "web-app URL", e.Linux.DesktopURLs, true},
 		{"linux.appimage", "AppImage pattern", e.Linux.AppImage, false},
 		{"linux.data_dirs", "Linux data dir", e.Linux.DataDirs, true},
+		{"linux.service_dirs", "Linux service dir", e.Linux.ServiceDirs, true},
 		{"linux.processes", "Linux process", e.Linux.Processes, true},
 		{"darwin.bundle_ids", "macOS bundle id", e.Darwin.BundleIDs, true},
 		{"darwin.team_ids", "macOS team id", e.Darwin.TeamIDs, false},
 		{"darwin.data_dirs", "macOS data dir", e.Darwin.DataDirs, true},
+		{"darwin.service_dirs", "macOS service dir", e.Darwin.ServiceDirs, true},
 		{"darwin.processes", "macOS process", e.Darwin.Processes, false},
 		{"windows.msix", "MSIX package family", e.Windows.MSIX, true},
 		{"windows.data_dirs", "Windows data dir", e.Windows.DataDirs, true},
 		{"windows.processes", "Windows process", e.Windows.Processes, true},
 		{"android.packages", "Android package", e.Android.Packages, true},
 		{"ios.bundle_ids", "iOS bundle id", e.IOS.BundleIDs, true},
+		{"ios.bundle_prefixes", "iOS bundle id prefix", e.IOS.BundlePrefixes, true},
+		{"web.origins", "web origin", e.Web.Origins, true},
+		{"web.app_urls", "web-app URL", e.Web.AppURLs, true},
+		{"web.app_ids", "web-app id", e.Web.AppIDs, true},
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// requiredIDs are the stable catalog ids promised in issue 2; other
+// requiredIDs are the stable catalog ids the README promises; other
 // packages, policies and stored findings refer to them.
 var requiredIDs = []string{
 	"whatsapp", "whatsapp-business", "facebook-messenger", "instagram", "skype", "telegram", "threema",
@@ -68,7 +68,7 @@ func TestCatalogFacts(t *testing.T) {
 		{"telegram", VariantDual, "telegram", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "ph.telegra.Telegraph"},
 		{"telegram", VariantDual, "telegram", func(e *CatalogEntry) []string { return e.Linux.Deb }, "telegram-desktop"},
 		{"threema", VariantDual, "threema", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "ch.threema.iapp"},
-		{"threema-work", VariantBusiness, "threema", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "ch.threema.work"},
+		{"threema-work", VariantBusiness, "threema", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "ch.threema.work.iapp"},
 		{"threema-work", VariantBusiness, "threema", func(e *CatalogEntry) []string { return e.Android.Packages }, "ch.threema.app.work"},
 		{"signal", VariantDual, "signal", func(e *CatalogEntry) []string { return e.IOS.BundleIDs }, "org.whispersystems.signal"},
 		{"signal", VariantDual, "signal", func(e *CatalogEntry) []string { return e.Linux.Deb }, "signal-desktop"},

@@ -12,7 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// This file holds the compliance-workflow part of the schema (issue 9):
+// This file holds the compliance-workflow part of the schema:
 // attestation rules for what the agent cannot observe, exemptions with an
 // expiry, and per-rule grace periods and enforcement stages. Applying them
 // to findings needs the agent's records (who attested, when a finding first
@@ -34,7 +34,7 @@ const Day = 24 * time.Hour
 
 // DefaultMaxExemption is how far ahead an exemption may expire when the
 // policy sets no max_exemption: one year, the limit Fleet's own security
-// policy sets for exceptions (fleetdm/fleet PR #5670; research/anchors.md §6).
+// policy sets for exceptions (github.com/fleetdm/fleet pull request 5670).
 const DefaultMaxExemption = Duration(365 * Day)
 
 // Limits of the durations a policy may set.
@@ -325,7 +325,7 @@ func (p *Policy) KnownRule(rule string) bool {
 		return true
 	}
 	if id, ok := strings.CutPrefix(rule, RuleMessengerPrefix); ok {
-		return p.catalog != nil && p.catalog.Messenger(id) != nil
+		return id == UnlistedID || p.catalog != nil && p.catalog.Messenger(id) != nil
 	}
 	if id, ok := strings.CutPrefix(rule, RuleContactsPrefix); ok {
 		return p.catalog != nil && p.catalog.Messenger(id) != nil
@@ -353,7 +353,7 @@ func (p *Policy) KnownRule(rule string) bool {
 // `agent explain` with no argument.
 func (p *Policy) KnownRules() []string {
 	var out []string
-	for _, r := range []string{RuleScreenLock, RuleRemoteWipe, RuleDiskEncryption, RuleBusinessOnly, RuleScanIncomplete} {
+	for _, r := range []string{RuleScreenLock, RuleRemoteWipe, RuleDiskEncryption, RuleBusinessOnly, RuleScanIncomplete, RuleMessengerPrefix + UnlistedID} {
 		if p.KnownRule(r) {
 			out = append(out, r)
 		}
@@ -425,6 +425,9 @@ func (p *Policy) enforcement(f *Finding) (Duration, Stage) {
 		return r.Grace, r.Stage
 	}
 	switch {
+	case f.Rule == RuleMessengerPrefix+UnlistedID:
+		r, _ := p.UnlistedRuleFor(f.Subject)
+		return r.Grace, r.Stage
 	case strings.HasPrefix(f.Rule, RuleMessengerPrefix):
 		r, _ := p.RuleFor(strings.TrimPrefix(f.Rule, RuleMessengerPrefix))
 		return r.Grace, r.Stage

@@ -30,14 +30,17 @@ func genDefaultCatalog() *Catalog {
 						"whatsapp-for-linux",
 						"whatsdesk",
 						"whatsie",
+						"altus",
 					},
 					Flatpak: []string{
 						"com.github.xeco23.WasIstLos",
 						"com.github.eneshecan.WhatsAppForLinux",
 						"com.rtosta.zapzap",
 						"com.ktechpit.whatsie",
+						"io.github.mimbrero.WhatsAppDesktop",
 					},
 					Desktop: []string{
+						"altus",
 						"com.github.xeco23.WasIstLos",
 						"com.github.eneshecan.WhatsAppForLinux",
 						"whatsapp-for-linux",
@@ -51,6 +54,7 @@ func genDefaultCatalog() *Catalog {
 					},
 					AppImage: []string{
 						"*whatsapp*.appimage",
+						"altus-*.appimage",
 						"wasistlos*.appimage",
 						"zapzap*.appimage",
 						"whatsie*.appimage",
@@ -79,6 +83,7 @@ func genDefaultCatalog() *Catalog {
 				Darwin: DarwinIDs{
 					BundleIDs: []string{
 						"net.whatsapp.WhatsApp",
+						"desktop.WhatsApp",
 					},
 					TeamIDs: []string{
 						"57T9237FN3",
@@ -101,9 +106,11 @@ func genDefaultCatalog() *Catalog {
 					},
 					MSIX: []string{
 						"5319275A.WhatsAppDesktop_cv1g1gvanyjgm",
+						"5319275A.51895FA4EA97F_cv1g1gvanyjgm",
 					},
 					DataDirs: []string{
 						"AppData/Local/Packages/5319275A.WhatsAppDesktop_cv1g1gvanyjgm",
+						"AppData/Local/Packages/5319275A.51895FA4EA97F_cv1g1gvanyjgm",
 						"AppData/Local/WhatsApp",
 					},
 					Processes: []string{
@@ -118,6 +125,14 @@ func genDefaultCatalog() *Catalog {
 				IOS: IOSIDs{
 					BundleIDs: []string{
 						"net.whatsapp.WhatsApp",
+					},
+				},
+				Web: WebIDs{
+					Origins: []string{
+						"web.whatsapp.com",
+					},
+					AppURLs: []string{
+						"https://web.whatsapp.com/",
 					},
 				},
 				Sources: []SourceRef{
@@ -169,6 +184,26 @@ func genDefaultCatalog() *Catalog {
 					{
 						What: "whatsapp-for-linux (former name of WasIstLos), whatsdesk, wrapper data dirs",
 						Tag:  "U",
+					},
+					{
+						What: "WhatsApp Desktop for Linux (mimbrero) Flatpak io.github.mimbrero.WhatsAppDesktop",
+						Tag:  "V",
+						Ref:  "https://github.com/flathub/io.github.mimbrero.WhatsAppDesktop",
+					},
+					{
+						What: "Altus: snap altus, AppImage Altus-<version>.AppImage",
+						Tag:  "T",
+						Ref:  "https://github.com/amanharwara/altus (README, releases); https://snapcraft.io/altus",
+					},
+					{
+						What: "Windows Store WhatsApp Beta PFN 5319275A.51895FA4EA97F_cv1g1gvanyjgm",
+						Tag:  "T",
+						Ref:  "Store install paths C:/Program Files/WindowsApps/5319275A.51895FA4EA97F_<version>_x64__cv1g1gvanyjgm in several public AutoHotkey and debloat scripts; https://apps.microsoft.com/detail/9NBDXK71NK08",
+					},
+					{
+						What: "legacy Electron macOS bundle id desktop.WhatsApp",
+						Tag:  "T",
+						Ref:  "Homebrew/homebrew-cask Casks/w/whatsapp@legacy.rb (zap: ~/Library/Preferences/desktop.WhatsApp.plist)",
 					},
 				},
 			},
@@ -239,6 +274,7 @@ func genDefaultCatalog() *Catalog {
 				Darwin: DarwinIDs{
 					BundleIDs: []string{
 						"com.facebook.archon",
+						"com.facebook.archon.developerID",
 					},
 					TeamIDs: []string{
 						"V9WTTPBFK9",
@@ -252,6 +288,14 @@ func genDefaultCatalog() *Catalog {
 						"Messenger",
 					},
 				},
+				Windows: WindowsIDs{
+					MSIX: []string{
+						"FACEBOOK.317180B0BB486_8xx8rvfyw5nnt",
+					},
+					DataDirs: []string{
+						"AppData/Local/Packages/FACEBOOK.317180B0BB486_8xx8rvfyw5nnt",
+					},
+				},
 				Android: AndroidIDs{
 					Packages: []string{
 						"com.facebook.orca",
@@ -261,6 +305,12 @@ func genDefaultCatalog() *Catalog {
 				IOS: IOSIDs{
 					BundleIDs: []string{
 						"com.facebook.Messenger",
+					},
+				},
+				Web: WebIDs{
+					Origins: []string{
+						"www.messenger.com",
+						"messenger.com",
 					},
 				},
 				Sources: []SourceRef{
@@ -287,6 +337,16 @@ func genDefaultCatalog() *Catalog {
 						Tag:  "T",
 						Ref:  "newsbytesapp.com; thedailytechfeed.com",
 					},
+					{
+						What: "macOS com.facebook.archon.developerID (direct download)",
+						Tag:  "T",
+						Ref:  "https://www.facebook.com/messenger/desktop/zeratul/update.xml?target=zeratul&platform=mac (the update feed MacUpdater-style tools read for this bundle id)",
+					},
+					{
+						What: "Windows Store PFN FACEBOOK.317180B0BB486_8xx8rvfyw5nnt (shell:AppsFolder\\FACEBOOK.317180B0BB486_8xx8rvfyw5nnt!App)",
+						Tag:  "T",
+						Ref:  "Windows ContentDeliveryManager SuggestedApps value names in public debloat scripts (e.g. W4RH4WK/Debloat-Windows-10)",
+					},
 				},
 			},
 			{
@@ -303,9 +363,11 @@ func genDefaultCatalog() *Catalog {
 				Windows: WindowsIDs{
 					MSIX: []string{
 						"Facebook.Instagram_8xx8rvfyw5nnt",
+						"Facebook.InstagramBeta_8xx8rvfyw5nnt",
 					},
 					DataDirs: []string{
 						"AppData/Local/Packages/Facebook.Instagram_8xx8rvfyw5nnt",
+						"AppData/Local/Packages/Facebook.InstagramBeta_8xx8rvfyw5nnt",
 					},
 				},
 				Android: AndroidIDs{
@@ -316,6 +378,11 @@ func genDefaultCatalog() *Catalog {
 				IOS: IOSIDs{
 					BundleIDs: []string{
 						"com.burbn.instagram",
+					},
+				},
+				Web: WebIDs{
+					Origins: []string{
+						"www.instagram.com",
 					},
 				},
 				Sources: []SourceRef{
@@ -332,6 +399,11 @@ func genDefaultCatalog() *Catalog {
 					{
 						What: "iOS com.burbn.instagram",
 						Tag:  "T",
+					},
+					{
+						What: "Windows Store PFN Facebook.InstagramBeta_8xx8rvfyw5nnt (the Store app's name since 2020)",
+						Tag:  "T",
+						Ref:  "winget uninstall Facebook.InstagramBeta_8xx8rvfyw5nnt in public debloat scripts; AUMID Facebook.InstagramBeta_8xx8rvfyw5nnt!Instagram",
 					},
 				},
 			},
@@ -415,6 +487,11 @@ func genDefaultCatalog() *Catalog {
 						"com.skype.skype",
 					},
 				},
+				Web: WebIDs{
+					Origins: []string{
+						"web.skype.com",
+					},
+				},
 				Sources: []SourceRef{
 					{
 						What: "snap skype, Flatpak com.skype.Client",
@@ -473,6 +550,7 @@ func genDefaultCatalog() *Catalog {
 						"teams-for-linux",
 					},
 					Snap: []string{
+						"teams",
 						"teams-for-linux",
 					},
 					Flatpak: []string{
@@ -526,6 +604,10 @@ func genDefaultCatalog() *Catalog {
 						{
 							DisplayName: "Microsoft Teams classic",
 						},
+						{
+							DisplayName: "Microsoft Teams",
+							Publisher:   "Microsoft Corporation",
+						},
 					},
 					MSIX: []string{
 						"MSTeams_8wekyb3d8bbwe",
@@ -548,6 +630,12 @@ func genDefaultCatalog() *Catalog {
 				IOS: IOSIDs{
 					BundleIDs: []string{
 						"com.microsoft.skype.teams",
+					},
+				},
+				Web: WebIDs{
+					Origins: []string{
+						"teams.microsoft.com",
+						"teams.cloud.microsoft",
 					},
 				},
 				Sources: []SourceRef{
@@ -584,6 +672,16 @@ func genDefaultCatalog() *Catalog {
 						What: "iOS com.microsoft.skype.teams, DisplayName 'Microsoft Teams classic', teams.cloud.microsoft",
 						Tag:  "U",
 					},
+					{
+						What: "classic Teams per-user Uninstall key DisplayName 'Microsoft Teams', publisher Microsoft Corporation",
+						Tag:  "T",
+						Ref:  "https://learn.microsoft.com/microsoftteams/msi-deployment (per-user install in %LOCALAPPDATA%\\Microsoft\\Teams); public uninstall scripts reading HKCU\\...\\Uninstall\\Teams",
+					},
+					{
+						What: "snap teams (Microsoft, discontinued)",
+						Tag:  "T",
+						Ref:  "https://snapcraft.io/teams",
+					},
 				},
 			},
 			{
@@ -603,6 +701,11 @@ func genDefaultCatalog() *Catalog {
 					},
 					DataDirs: []string{
 						"AppData/Local/Packages/MicrosoftTeams_8wekyb3d8bbwe",
+					},
+				},
+				Web: WebIDs{
+					Origins: []string{
+						"teams.live.com",
 					},
 				},
 				Sources: []SourceRef{
@@ -645,6 +748,10 @@ func genDefaultCatalog() *Catalog {
 						"telegramdesktop",
 						"telegram-desktop",
 					},
+					DesktopPatterns: []string{
+						"org.telegram.desktop._*",
+						"appimagekit_*-Telegram_Desktop",
+					},
 					DesktopURLs: []string{
 						"web.telegram.org",
 					},
@@ -684,6 +791,10 @@ func genDefaultCatalog() *Catalog {
 							DisplayName: "Telegram Desktop*",
 							Publisher:   "Telegram FZ-LLC",
 						},
+						{
+							DisplayName: "Telegram Desktop*",
+							Publisher:   "Telegram Messenger LLP",
+						},
 					},
 					MSIX: []string{
 						"TelegramMessengerLLP.TelegramDesktop_t4vj0pshhgkwm",
@@ -700,11 +811,21 @@ func genDefaultCatalog() *Catalog {
 						"org.telegram.messenger",
 						"org.telegram.messenger.web",
 						"org.telegram.messenger.beta",
+						"org.thunderdog.challegram",
 					},
 				},
 				IOS: IOSIDs{
 					BundleIDs: []string{
 						"ph.telegra.Telegraph",
+					},
+				},
+				Web: WebIDs{
+					Origins: []string{
+						"web.telegram.org",
+					},
+					AppURLs: []string{
+						"https://web.telegram.org/k/",
+						"https://web.telegram.org/a/",
 					},
 				},
 				Sources: []SourceRef{
@@ -749,6 +870,26 @@ func genDefaultCatalog() *Catalog {
 					{
 						What: "Android .web/.beta, iOS ph.telegra.Telegraph",
 						Tag:  "T",
+					},
+					{
+						What: "tarball launcher ~/.local/share/applications/org.telegram.desktop._<md5 of the binary path>.desktop",
+						Tag:  "V",
+						Ref:  "telegramdesktop/tdesktop Telegram/SourceFiles/platform/linux/specific_linux.cpp (InstallLauncher); seen as org.telegram.desktop._<hash>.desktop in many public mimeapps.list and dconf dumps",
+					},
+					{
+						What: "AppImage integration name appimagekit_<md5>-<Name>.desktop",
+						Tag:  "V",
+						Ref:  "AppImageCommunity/libappimage src/libappimage/desktop_integration (vendor prefix appimagekit_ + md5 of the AppImage path); TheAssassin/AppImageLauncher",
+					},
+					{
+						What: "old Windows publisher Telegram Messenger LLP",
+						Tag:  "V",
+						Ref:  "microsoft/winget-pkgs manifests/t/Telegram/TelegramDesktop (2.x manifests: Publisher Telegram Messenger LLP); the Store PFN TelegramMessengerLLP.TelegramDesktop keeps the name",
+					},
+					{
+						What: "Android Telegram X org.thunderdog.challegram",
+						Tag:  "V",
+						Ref:  "https://github.com/TGX-Android/Telegram-X (app/build.gradle.kts applicationId); f-droid/fdroiddata metadata/org.thunderdog.challegram.yml",
 					},
 				},
 			},
@@ -797,6 +938,11 @@ func genDefaultCatalog() *Catalog {
 				IOS: IOSIDs{
 					BundleIDs: []string{
 						"ch.threema.iapp",
+					},
+				},
+				Web: WebIDs{
+					Origins: []string{
+						"web.threema.ch",
 					},
 				},
 				Sources: []SourceRef{
@@ -872,8 +1018,10 @@ func genDefaultCatalog() *Catalog {
 				},
 				IOS: IOSIDs{
 					BundleIDs: []string{
-						"ch.threema.work",
 						"ch.threema.work.iapp",
+					},
+					BundlePrefixes: []string{
+						"ch.threema.onprem.",
 					},
 				},
 				Sources: []SourceRef{
@@ -897,8 +1045,9 @@ func genDefaultCatalog() *Catalog {
 						Ref:  "threema-ch/threema-android app/build.gradle.kts",
 					},
 					{
-						What: "iOS ch.threema.work (task brief), ch.threema.work.iapp (weak)",
-						Tag:  "U",
+						What: "iOS Threema Work ch.threema.work.iapp (ch.threema.work was wrong); OnPrem apps ch.threema.onprem.<customer>",
+						Tag:  "T",
+						Ref:  "https://apps.apple.com/app/threema-work/id1248898898 (bundle id as listed by App Store metadata services); Threema OnPrem MDM docs https://threema.ch/en/onprem",
 					},
 					{
 						What: "web.threema.ch/work as Threema Work web URL",
@@ -944,6 +1093,7 @@ func genDefaultCatalog() *Catalog {
 				Darwin: DarwinIDs{
 					BundleIDs: []string{
 						"org.whispersystems.signal-desktop",
+						"org.whispersystems.signal-desktop-beta",
 					},
 					TeamIDs: []string{
 						"U68MSDN6DR",
@@ -1018,6 +1168,11 @@ func genDefaultCatalog() *Catalog {
 					{
 						What: "beta channel names, rpm name, %APPDATA%/Signal",
 						Tag:  "U",
+					},
+					{
+						What: "macOS beta org.whispersystems.signal-desktop-beta",
+						Tag:  "V",
+						Ref:  "Homebrew/homebrew-cask Casks/s/signal@beta.rb; signalapp/Signal-Desktop package.json (beta appId)",
 					},
 				},
 			},
@@ -1143,7 +1298,17 @@ func genDefaultCatalog() *Catalog {
 						"Teamwire.exe",
 					},
 				},
+				Android: AndroidIDs{
+					Packages: []string{
+						"com.teamwire.messenger",
+					},
+				},
 				Sources: []SourceRef{
+					{
+						What: "Android com.teamwire.messenger",
+						Tag:  "T",
+						Ref:  "https://play.google.com/store/apps/details?id=com.teamwire.messenger",
+					},
 					{
 						What: "macOS eu.teamwire.app, team id 2JCSJ44B3U",
 						Tag:  "V",
@@ -1238,6 +1403,14 @@ func genDefaultCatalog() *Catalog {
 						"com.tinyspeck.chatlyio",
 					},
 				},
+				Web: WebIDs{
+					Origins: []string{
+						"app.slack.com",
+					},
+					AppURLs: []string{
+						"https://app.slack.com/",
+					},
+				},
 				Sources: []SourceRef{
 					{
 						What: "snap slack, Flatpak com.slack.Slack, desktop slack.desktop",
@@ -1276,7 +1449,10 @@ func genDefaultCatalog() *Catalog {
 				Linux: LinuxIDs{
 					Deb: []string{
 						"element-desktop",
-						"element-desktop-nightly",
+						"element-nightly",
+					},
+					Snap: []string{
+						"element-desktop",
 					},
 					Flatpak: []string{
 						"im.riot.Riot",
@@ -1339,13 +1515,29 @@ func genDefaultCatalog() *Catalog {
 				IOS: IOSIDs{
 					BundleIDs: []string{
 						"im.vector.app",
+						"io.element.elementx",
+					},
+				},
+				Web: WebIDs{
+					Origins: []string{
+						"app.element.io",
 					},
 				},
 				Sources: []SourceRef{
 					{
-						What: "deb element-desktop (+ nightly), tar.gz",
+						What: "deb element-desktop, nightly deb element-nightly (element-desktop-nightly was wrong), tar.gz",
 						Tag:  "V",
-						Ref:  "element-hq/element-desktop electron-builder.ts",
+						Ref:  "element-hq/element-desktop electron-builder.ts (NIGHTLY_DEB_NAME = \"element-nightly\"); https://packages.element.io/debian/pool/main/e/element-nightly/",
+					},
+					{
+						What: "snap element-desktop",
+						Tag:  "T",
+						Ref:  "https://snapcraft.io/element-desktop",
+					},
+					{
+						What: "Element X iOS io.element.elementx",
+						Tag:  "V",
+						Ref:  "element-hq/element-x-ios project.yml (PRODUCT_BUNDLE_IDENTIFIER io.element.elementx)",
 					},
 					{
 						What: "Flatpak im.riot.Riot",
@@ -1445,6 +1637,11 @@ func genDefaultCatalog() *Catalog {
 						"com.wearezeta.zclient.ios",
 					},
 				},
+				Web: WebIDs{
+					Origins: []string{
+						"app.wire.com",
+					},
+				},
 				Sources: []SourceRef{
 					{
 						What: "deb/rpm wire-desktop, /usr/share/applications/wire-desktop.desktop, AppImage",
@@ -1495,11 +1692,15 @@ func genDefaultCatalog() *Catalog {
 					Flatpak: []string{
 						"com.discordapp.Discord",
 						"com.discordapp.DiscordCanary",
+						"dev.vencord.Vesktop",
+						"io.github.spacingbat3.webcord",
 					},
 					Desktop: []string{
 						"discord",
 						"com.discordapp.Discord",
 						"com.discordapp.DiscordCanary",
+						"vesktop",
+						"webcord",
 					},
 					DesktopURLs: []string{
 						"discord.com/app",
@@ -1518,6 +1719,8 @@ func genDefaultCatalog() *Catalog {
 				Darwin: DarwinIDs{
 					BundleIDs: []string{
 						"com.hnc.Discord",
+						"com.hnc.DiscordPTB",
+						"com.hnc.DiscordCanary",
 					},
 					TeamIDs: []string{
 						"53Q6R32WPB",
@@ -1554,6 +1757,14 @@ func genDefaultCatalog() *Catalog {
 						"com.hammerandchisel.discord",
 					},
 				},
+				Web: WebIDs{
+					Origins: []string{
+						"discord.com",
+					},
+					AppURLs: []string{
+						"https://discord.com/app",
+					},
+				},
 				Sources: []SourceRef{
 					{
 						What: "vendor deb installs discord.desktop, snap discord",
@@ -1578,6 +1789,25 @@ func genDefaultCatalog() *Catalog {
 					{
 						What: "Debian package name, Android com.discord, iOS",
 						Tag:  "T",
+					},
+					{
+						What: "macOS Discord PTB com.hnc.DiscordPTB, Canary com.hnc.DiscordCanary",
+						Tag:  "V",
+						Ref:  "Homebrew/homebrew-cask Casks/d/discord@ptb.rb, Casks/d/discord@canary.rb (zap paths)",
+					},
+					{
+						What: "Vesktop Flatpak dev.vencord.Vesktop",
+						Tag:  "V",
+						Ref:  "https://github.com/flathub/dev.vencord.Vesktop",
+					},
+					{
+						What: "WebCord Flatpak io.github.spacingbat3.webcord",
+						Tag:  "V",
+						Ref:  "https://github.com/flathub/io.github.spacingbat3.webcord",
+					},
+					{
+						What: "deb desktop names vesktop, webcord",
+						Tag:  "U",
 					},
 				},
 			},
@@ -1636,6 +1866,12 @@ func genDefaultCatalog() *Catalog {
 						{
 							DisplayName: "Zoom",
 						},
+						{
+							DisplayName: "Zoom(64bit)",
+						},
+						{
+							DisplayName: "Zoom (64-bit)",
+						},
 					},
 					DataDirs: []string{
 						"AppData/Roaming/Zoom",
@@ -1677,6 +1913,11 @@ func genDefaultCatalog() *Catalog {
 					{
 						What: "Android us.zoom.videomeetings, desktop file name Zoom",
 						Tag:  "U",
+					},
+					{
+						What: "Windows DisplayName Zoom(64bit) (MSI) and Zoom (64-bit)",
+						Tag:  "T",
+						Ref:  "microsoft/winget-pkgs manifests/z/Zoom/Zoom (AppsAndFeaturesEntries of 5.x versions); public Intune/PDQ uninstall scripts",
 					},
 				},
 			},
@@ -1874,7 +2115,17 @@ func genDefaultCatalog() *Catalog {
 						"network.loki.messenger",
 					},
 				},
+				IOS: IOSIDs{
+					BundleIDs: []string{
+						"com.loki-project.loki-messenger",
+					},
+				},
 				Sources: []SourceRef{
+					{
+						What: "iOS com.loki-project.loki-messenger",
+						Tag:  "V",
+						Ref:  "session-foundation/session-ios Session.xcodeproj/project.pbxproj (PRODUCT_BUNDLE_IDENTIFIER)",
+					},
 					{
 						What: "deb session-desktop, desktop file, macOS appId",
 						Tag:  "V",
@@ -2225,7 +2476,7 @@ func genDefaultCatalog() *Catalog {
 				},
 				IOS: IOSIDs{
 					BundleIDs: []string{
-						"chat.simplex.app.ios",
+						"chat.simplex.app",
 					},
 				},
 				Sources: []SourceRef{
@@ -2245,8 +2496,13 @@ func genDefaultCatalog() *Catalog {
 						Ref:  "f-droid/fdroiddata metadata/chat.simplex.app.yml",
 					},
 					{
-						What: "macOS bundle id, Linux data dir, Windows, iOS",
+						What: "macOS bundle id, Linux data dir, Windows",
 						Tag:  "U",
+					},
+					{
+						What: "iOS chat.simplex.app (chat.simplex.app.ios was wrong)",
+						Tag:  "V",
+						Ref:  "simplex-chat/simplex-chat apps/ios/SimpleX.xcodeproj/project.pbxproj (PRODUCT_BUNDLE_IDENTIFIER = chat.simplex.app)",
 					},
 				},
 			},
@@ -2359,6 +2615,15 @@ func genDefaultCatalog() *Catalog {
 						"com.google.Dynamite",
 					},
 				},
+				Web: WebIDs{
+					Origins: []string{
+						"chat.google.com",
+					},
+					AppURLs: []string{
+						"https://chat.google.com/",
+						"https://mail.google.com/chat/",
+					},
+				},
 				Sources: []SourceRef{
 					{
 						What: "Android com.google.android.apps.dynamite",
@@ -2367,6 +2632,271 @@ func genDefaultCatalog() *Catalog {
 					},
 					{
 						What: "web app URLs, iOS com.google.Dynamite",
+						Tag:  "U",
+					},
+				},
+			},
+			{
+				ID:      "ferdium",
+				Name:    "Ferdium",
+				Vendor:  "Ferdium contributors",
+				Variant: "dual",
+				Kind:    "aggregator",
+				Linux: LinuxIDs{
+					Deb: []string{
+						"ferdium",
+					},
+					RPM: []string{
+						"ferdium",
+					},
+					Snap: []string{
+						"ferdium",
+					},
+					Flatpak: []string{
+						"org.ferdium.Ferdium",
+					},
+					Desktop: []string{
+						"ferdium",
+						"org.ferdium.Ferdium",
+					},
+					AppImage: []string{
+						"ferdium-*.appimage",
+					},
+					DataDirs: []string{
+						".config/Ferdium",
+						".var/app/org.ferdium.Ferdium",
+						"snap/ferdium",
+					},
+					ServiceDirs: []string{
+						".config/Ferdium/recipes",
+						".var/app/org.ferdium.Ferdium/config/Ferdium/recipes",
+					},
+					Processes: []string{
+						"ferdium",
+					},
+				},
+				Darwin: DarwinIDs{
+					BundleIDs: []string{
+						"com.ferdium.ferdium-app",
+						"org.ferdium.ferdium-app",
+					},
+					DataDirs: []string{
+						"Library/Application Support/Ferdium",
+					},
+					ServiceDirs: []string{
+						"Library/Application Support/Ferdium/recipes",
+					},
+					Processes: []string{
+						"Ferdium",
+					},
+				},
+				Windows: WindowsIDs{
+					Uninstall: []UninstallMatch{
+						{
+							DisplayName: "Ferdium*",
+							Publisher:   "Ferdium Contributors",
+						},
+					},
+					DataDirs: []string{
+						"AppData/Roaming/Ferdium",
+					},
+					Processes: []string{
+						"Ferdium.exe",
+					},
+				},
+				Sources: []SourceRef{
+					{
+						What: "deb/rpm/snap/AppImage executable ferdium, desktop category Network;InstantMessaging, Windows publisher Ferdium Contributors, appId org.ferdium.ferdium-app",
+						Tag:  "V",
+						Ref:  "ferdium/ferdium-app electron-builder.yml",
+					},
+					{
+						What: "macOS bundle id com.ferdium.ferdium-app, ~/Library/Application Support/Ferdium",
+						Tag:  "V",
+						Ref:  "Homebrew/homebrew-cask Casks/f/ferdium.rb (uninstall quit, zap)",
+					},
+					{
+						What: "Flatpak org.ferdium.Ferdium",
+						Tag:  "V",
+						Ref:  "https://github.com/flathub/org.ferdium.Ferdium",
+					},
+					{
+						What: "recipes stored in <userData>/recipes/<recipe id>",
+						Tag:  "V",
+						Ref:  "ferdium/ferdium-app src/environment-remote.ts (userDataRecipesPath)",
+					},
+				},
+			},
+			{
+				ID:      "franz",
+				Name:    "Franz",
+				Vendor:  "meetfranz (Stefan Malzner)",
+				Variant: "dual",
+				Kind:    "aggregator",
+				Linux: LinuxIDs{
+					Deb: []string{
+						"franz",
+					},
+					Flatpak: []string{
+						"com.meetfranz.Franz",
+					},
+					Desktop: []string{
+						"franz",
+						"com.meetfranz.Franz",
+					},
+					AppImage: []string{
+						"franz-*.appimage",
+					},
+					DataDirs: []string{
+						".config/Franz",
+						".var/app/com.meetfranz.Franz",
+					},
+					ServiceDirs: []string{
+						".config/Franz/recipes",
+						".var/app/com.meetfranz.Franz/config/Franz/recipes",
+					},
+					Processes: []string{
+						"franz",
+					},
+				},
+				Darwin: DarwinIDs{
+					BundleIDs: []string{
+						"com.meetfranz.franz",
+					},
+					DataDirs: []string{
+						"Library/Application Support/Franz",
+					},
+					ServiceDirs: []string{
+						"Library/Application Support/Franz/recipes",
+					},
+					Processes: []string{
+						"Franz",
+					},
+				},
+				Windows: WindowsIDs{
+					Uninstall: []UninstallMatch{
+						{
+							DisplayName: "Franz*",
+						},
+					},
+					DataDirs: []string{
+						"AppData/Roaming/Franz",
+					},
+					Processes: []string{
+						"Franz.exe",
+					},
+				},
+				Sources: []SourceRef{
+					{
+						What: "macOS bundle id com.meetfranz.franz",
+						Tag:  "V",
+						Ref:  "Homebrew/homebrew-cask Casks/f/franz.rb (uninstall signal QUIT com.meetfranz.franz)",
+					},
+					{
+						What: "Flatpak com.meetfranz.Franz",
+						Tag:  "V",
+						Ref:  "https://github.com/flathub/com.meetfranz.Franz",
+					},
+					{
+						What: "deb franz (franz_<version>_amd64.deb), AppImage",
+						Tag:  "T",
+						Ref:  "https://github.com/meetfranz/franz/releases",
+					},
+					{
+						What: "recipes in <userData>/recipes/<id>, with temp/ and dev/ beside them",
+						Tag:  "V",
+						Ref:  "meetfranz/franz src/index.js (fs.ensureDir recipes, emptyDirSync recipes/temp); src/containers/settings/RecipesScreen.js (recipes/dev)",
+					},
+					{
+						What: "Windows DisplayName",
+						Tag:  "U",
+					},
+				},
+			},
+			{
+				ID:      "rambox",
+				Name:    "Rambox",
+				Vendor:  "Rambox LLC",
+				Variant: "dual",
+				Kind:    "aggregator",
+				Linux: LinuxIDs{
+					Deb: []string{
+						"rambox",
+					},
+					RPM: []string{
+						"rambox",
+					},
+					Snap: []string{
+						"rambox",
+					},
+					Flatpak: []string{
+						"com.rambox.Rambox",
+					},
+					Desktop: []string{
+						"rambox",
+						"com.rambox.Rambox",
+					},
+					AppImage: []string{
+						"rambox-*.appimage",
+					},
+					DataDirs: []string{
+						".config/Rambox",
+						".var/app/com.rambox.Rambox",
+						"snap/rambox",
+					},
+					Processes: []string{
+						"rambox",
+					},
+				},
+				Darwin: DarwinIDs{
+					BundleIDs: []string{
+						"com.grupovrs.ramboxce",
+						"com.saenzramiro.rambox",
+					},
+					DataDirs: []string{
+						"Library/Application Support/Rambox",
+					},
+					Processes: []string{
+						"Rambox",
+					},
+				},
+				Windows: WindowsIDs{
+					Uninstall: []UninstallMatch{
+						{
+							DisplayName: "Rambox*",
+							Publisher:   "Rambox LLC",
+						},
+					},
+					DataDirs: []string{
+						"AppData/Roaming/Rambox",
+					},
+					Processes: []string{
+						"Rambox.exe",
+					},
+				},
+				Sources: []SourceRef{
+					{
+						What: "macOS com.grupovrs.ramboxce, com.saenzramiro.rambox, ~/Library/Application Support/Rambox",
+						Tag:  "V",
+						Ref:  "Homebrew/homebrew-cask Casks/r/rambox.rb (zap); ramboxapp/community-edition electron/main.js (setAppUserModelId com.grupovrs.ramboxce)",
+					},
+					{
+						What: "deb/rpm/snap/AppImage rambox",
+						Tag:  "T",
+						Ref:  "https://snapcraft.io/rambox; https://github.com/ramboxapp/download/releases",
+					},
+					{
+						What: "Flatpak com.rambox.Rambox",
+						Tag:  "T",
+						Ref:  "https://flathub.org/apps/com.rambox.Rambox",
+					},
+					{
+						What: "Windows publisher Rambox LLC",
+						Tag:  "T",
+						Ref:  "microsoft/winget-pkgs manifests/r/Rambox/Rambox",
+					},
+					{
+						What: "configured services are kept in the app's settings, not as named directories, so none are reported",
 						Tag:  "U",
 					},
 				},
@@ -2874,6 +3404,40 @@ func genDefaultPolicy() *Policy {
 				},
 			},
 		},
+		Aggregators: MessengerRule{
+			Decision: "conditional",
+			Severity: "medium",
+			Condition: Text{
+				EN: "It wraps other messengers in one window. Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
+				DE: "Es bündelt andere Messenger in einem Fenster. Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
+			},
+			Rationale: Text{
+				EN: "An aggregator wraps other messengers in one window, so a denied messenger such as consumer WhatsApp can run inside it unseen by the checks for installed apps.",
+				DE: "Ein solches Programm bündelt andere Messenger in einem Fenster; ein verbotener Messenger wie das private WhatsApp kann darin laufen, ohne als installierte App aufzufallen.",
+			},
+			Remediation: Text{
+				EN: "Have IT confirm which services run inside it, or uninstall it.",
+				DE: "Von der IT bestätigen lassen, welche Dienste darin laufen, oder das Programm deinstallieren.",
+			},
+		},
+		Unlisted: UnlistedRules{
+			Default: MessengerRule{
+				Decision: "conditional",
+				Severity: "low",
+				Condition: Text{
+					EN: "Not yet assessed by IT. Use it for work only after IT has approved it, and exchange no customer or employee data over it until then.",
+					DE: "Von der IT noch nicht bewertet. Dienstlich erst nach Freigabe durch die IT nutzen und bis dahin keine Kunden- oder Mitarbeiterdaten darüber austauschen.",
+				},
+				Rationale: Text{
+					EN: "The app calls itself a messenger, but nobody has yet checked where it stores data or whether the company can sign a data-processing agreement for it.",
+					DE: "Die App bezeichnet sich als Messenger, aber noch hat niemand geprüft, wo sie Daten speichert und ob die Firma dafür einen Auftragsverarbeitungsvertrag abschließen kann.",
+				},
+				Remediation: Text{
+					EN: "Ask IT to assess the app, or remove it from this device.",
+					DE: "Die IT um eine Bewertung der App bitten oder sie von diesem Gerät entfernen.",
+				},
+			},
+		},
 		Contacts: ContactsRule{
 			DeniedSeverity:      "critical",
 			ConditionalSeverity: "low",
@@ -3181,7 +3745,7 @@ func genDefaultPolicy() *Policy {
 		},
 		MaxExemption: 31536000000000000,
 		File:         "default.yaml",
-		SHA256:       "1427bc2952f23d9c973fae8f386e8220a17fb391c808593518ab7cadfe2a2347",
+		SHA256:       "eb8082cae8e982401ecb868190cd010b73258e0203e11a2fa0f4160a10c77b49",
 	}
 	p.catalog = genDefaultCatalog().merge(&p.Additions)
 	return p

@@ -19,6 +19,10 @@ const (
 	RuleRemoteWipe       = "remote-wipe"
 	RuleDiskEncryption   = "disk-encryption"
 	RulePolicyInvalid    = "policy.invalid"
+	// RuleCouldNotCheck fails a scan whose core sources (accounts, package
+	// databases) could not be read: without them no messenger rule can
+	// pass, so the device is not shown as compliant.
+	RuleCouldNotCheck = "scan.could-not-check"
 )
 
 // SubjectDevice is the subject of findings about the whole device.
@@ -68,6 +72,7 @@ func Evaluate(p *Policy, inv *Inventory, opts EvalOptions) []Finding {
 	e.screenLock()
 	e.remoteWipe()
 	e.diskEncryption()
+	e.couldNotCheck()
 	return sortFindings(e.out)
 }
 
@@ -97,8 +102,11 @@ func sortFindings(fs []Finding) []Finding {
 }
 
 // group is the evidence for one messenger and one user ("" = system-wide).
+// For UnlistedID the group is one app: subject is its desktop file or bundle
+// id (the items' Location); for catalog messengers subject is the id.
 type group struct {
 	id, user string
+	subject  string
 	entry    *CatalogEntry // nil for an id the catalog does not know
 	items    []*Messenger
 }
@@ -156,24 +164,31 @@ func newEvaluation(p *Policy, inv *Inventory, opts EvalOptions) *evaluation {
 	for i := range e.cat.Messengers {
 		entries[e.cat.Messengers[i].ID] = &e.cat.Messengers[i]
 	}
-	type key struct{ id, user string }
+	type key struct{ id, subject, user string }
 	idx := map[key]*group{}
 	for i := range inv.Messengers {
 		m := &inv.Messengers[i]
-		k := key{m.ID, m.User}
+		k := key{m.ID, m.ID, m.User}
+		if m.ID == UnlistedID {
+			k.subject = m.Location
+		}
 		g := idx[k]
 		if g == nil {
-			g = &group{id: m.ID, user: m.User, entry: entries[m.ID]}
+			g = &group{id: m.ID, subject: k.subject, user: m.User, entry: entries[m.ID]}
 			idx[k] = g
 			e.groups = append(e.groups, g)
 		}
 		g.items = append(g.items, m)
 	}
 	sort.Slice(e.groups, func(i, j int) bool {
-		if e.groups[i].id != e.groups[j].id {
-			return e.groups[i].id < e.groups[j].id
+		a, b := e.groups[i], e.groups[j]
+		if a.id != b.id {
+			return a.id < b.id
 		}
-		return e.groups[i].user < e.groups[j].user
+		if a.subject != b.subject {
+			return a.subject < b.subject
+		}
+		return a.user < b.user
 	})
 	for _, g := range e.groups {
 		e.byID[g.id] = append(e.byID[g.id], g)
@@ -224,6 +239,9 @@ func evidence(items []*Messenger) []Evidence {
 		if m.Profile != "" {
 			detail = append(detail, "profile "+m.Profile)
 		}
+		if m.Services != "" {
+			detail = append(detail, "services "+m.Services)
+		}
 		out = append(out, Evidence{Source: m.Source, Location: m.Location, Detail: strings.Join(detail, "; ")})
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -255,14 +273,25 @@ func sources(items []*Messenger) string {
 func (e *evaluation) messengers() {
 	for _, g := range e.groups {
 		rule, explicit := e.p.RuleFor(g.id)
+		if g.id == UnlistedID {
+			rule, explicit = e.p.UnlistedRuleFor(g.subject)
+		}
 		f := Finding{
 			Rule:     RuleMessengerPrefix + g.id,
-			Subject:  g.id,
+			Subject:  g.subject,
 			User:     g.user,
 			Severity: rule.Severity,
 			Evidence: evidence(g.items),
 		}
 		name, src := g.name(), sources(g.items)
+		if g.id == UnlistedID {
+			// The name comes from the app's own file; say what it is.
+			name = e.tr("%s (%s, a messenger app the catalog does not know)",
+				"%s (%s, eine Messenger-App, die der Katalog nicht kennt)", name, g.subject)
+		} else if g.entry != nil && g.entry.Kind == KindAggregator {
+			name = e.tr("%s (it wraps other messengers in one window)",
+				"%s (bündelt andere Messenger in einem Fenster)", name)
+		}
 		switch rule.Decision {
 		case DecisionDeny:
 			f.Status = StatusFail
@@ -313,14 +342,65 @@ func (e *evaluation) absentDenied() {
 		if rule.Decision != DecisionDeny || len(e.byID[c.ID]) > 0 {
 			continue
 		}
-		e.add(Finding{
+		f := Finding{
 			Rule:     RuleMessengerPrefix + c.ID,
 			Status:   StatusPass,
 			Severity: rule.Severity,
 			Subject:  c.ID,
 			Message:  e.tr("%s was not found on this device.", "%s wurde auf diesem Gerät nicht gefunden.", c.Name) + incomplete,
-		})
+		}
+		e.absenceUnproven(&f)
+		e.add(f)
 	}
+}
+
+// unread names the core sources the probes could not read ("" when all
+// were read).
+func (e *evaluation) unread() string {
+	var parts []string
+	for _, p := range e.inv.CoreProblems() {
+		what := p.Message
+		if p.Path != "" {
+			what = p.Path + ": " + what
+		}
+		parts = append(parts, what)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// absenceUnproven turns a pass that rests on something not being found
+// into unknown when a core source could not be read: what was not read
+// cannot show that something is absent.
+func (e *evaluation) absenceUnproven(f *Finding) {
+	u := e.unread()
+	if u == "" || f.Status != StatusPass {
+		return
+	}
+	f.Status = StatusUnknown
+	f.Message += " " + e.tr("This cannot be relied on: %s.", "Darauf ist kein Verlass: %s.", u)
+}
+
+// couldNotCheck adds the failing RuleCouldNotCheck finding when a core
+// source could not be read.
+func (e *evaluation) couldNotCheck() {
+	u := e.unread()
+	if u == "" {
+		return
+	}
+	var ev []Evidence
+	for _, p := range e.inv.CoreProblems() {
+		ev = append(ev, Evidence{Source: p.Probe, Location: p.Path, Detail: p.Message})
+	}
+	e.add(Finding{
+		Evidence: ev,
+		Rule:     RuleCouldNotCheck,
+		Status:   StatusFail,
+		Severity: SeverityHigh,
+		Subject:  SubjectDevice,
+		Message:  e.tr("Could not check this device: %s.", "Dieses Gerät konnte nicht geprüft werden: %s.", u),
+		Remediation: e.tr("Run the agent as root on the device itself (or point --root at a complete root filesystem), and repair or restore the named files.",
+			"Den Agenten als root auf dem Gerät selbst ausführen (oder --root auf ein vollständiges Wurzeldateisystem richten) und die genannten Dateien reparieren oder wiederherstellen."),
+	})
 }
 
 // sentence makes sure a condition ends with a full stop before more text.
@@ -426,6 +506,7 @@ func (e *evaluation) separation() {
 			f.Status = StatusPass
 			f.Message = e.tr("No private and business apps of %s side by side on this device.",
 				"Keine privaten und geschäftlichen Apps von %s nebeneinander auf diesem Gerät.", e.familyName(fam))
+			e.absenceUnproven(&f)
 		}
 		e.add(f)
 	}
@@ -435,7 +516,7 @@ func (e *evaluation) separation() {
 }
 
 // profiles flags private apps in the work profile and business apps in the
-// personal profile (issue 8). Only violations are reported: the set of
+// personal profile. Only violations are reported: the set of
 // correctly placed apps is already visible in messenger.<id>.
 func (e *evaluation) profiles() {
 	rule := e.p.Separation.Profiles
@@ -514,6 +595,7 @@ func (e *evaluation) businessOnly() {
 		f.Status = StatusPass
 		f.Message = e.tr("No private messengers on this business-only device.",
 			"Keine privaten Messenger auf diesem rein geschäftlichen Gerät.")
+		e.absenceUnproven(&f)
 		e.add(f)
 		return
 	}

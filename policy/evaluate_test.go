@@ -226,7 +226,7 @@ func TestEvaluateBusinessOnly(t *testing.T) {
 	}
 }
 
-// TestEvaluatePhoneScenario is the "done when" scenario of issue 8: WhatsApp
+// TestEvaluatePhoneScenario is the phone acceptance scenario: WhatsApp
 // in the personal profile with the contacts permission, WhatsApp Business
 // in the work profile, no PIN, no device owner.
 func TestEvaluatePhoneScenario(t *testing.T) {

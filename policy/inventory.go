@@ -104,7 +104,7 @@ type Messenger struct {
 	ID       string  `json:"id"`
 	Name     string  `json:"name"`
 	Variant  Variant `json:"variant"`
-	Source   string  `json:"source"` // deb, rpm, snap, flatpak, desktop, appimage, data-dir, process, app-bundle, uninstall, msix, package, ...
+	Source   string  `json:"source"` // deb, rpm, snap, flatpak, desktop, appimage, data-dir, process, app-bundle, uninstall, msix, package, browser, web-app, ...
 	User     string  `json:"user,omitempty"`
 	Version  string  `json:"version,omitempty"`
 	Location string  `json:"location,omitempty"`
@@ -112,17 +112,52 @@ type Messenger struct {
 	Profile string `json:"profile,omitempty"`
 	// Contacts reports whether the app holds the contacts permission (phones).
 	Contacts Tri `json:"contacts,omitempty"`
+	// Services lists, comma-separated and sorted, the ids of the services
+	// an aggregator (Ferdium, Franz) has set up, read from directory names
+	// only ("slack, whatsapp"). A string keeps Messenger comparable.
+	Services string `json:"services,omitempty"`
 }
+
+// UnlistedID is the Messenger.ID of an app that declares itself a
+// messenger (a .desktop file's InstantMessaging, Chat or IRCClient
+// category, a macOS bundle's social-networking category) but that no
+// catalog entry claims. Its Location is the app's own id (desktop file id
+// or bundle id), which is the subject of its messenger.unlisted finding.
+const UnlistedID = "unlisted"
 
 // Sources whose evidence is volatile: a running process alone never makes a
 // drift event (it comes and goes with the user's session).
 const SourceProcess = "process"
+
+// Sources of browser evidence (platform/browser): a messenger's web client
+// used in a browser profile (the profile's site-storage folder for the
+// messenger's origin exists), and a web app installed from a browser.
+const (
+	SourceBrowser = "browser"
+	SourceWebApp  = "web-app"
+)
 
 // Problem is something a probe could not read or refused to read.
 type Problem struct {
 	Probe   string `json:"probe"`
 	Path    string `json:"path,omitempty"`
 	Message string `json:"message"`
+	// Core marks a problem that leaves a core source unread — the
+	// accounts, or every package database — so that the absence of a
+	// messenger proves nothing: rules that would pass on absence are
+	// unknown, and the verdict is "could not check" (RuleCouldNotCheck).
+	Core bool `json:"core,omitempty"`
+}
+
+// CoreProblems returns the problems marked Core.
+func (inv *Inventory) CoreProblems() []Problem {
+	var out []Problem
+	for _, p := range inv.Problems {
+		if p.Core {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Posture holds the device's protection settings, each tri-state with the

@@ -46,10 +46,16 @@ type Policy struct {
 	Default MessengerRule `yaml:"default" json:"default"`
 	// Messengers holds the rule per catalog id.
 	Messengers map[string]MessengerRule `yaml:"messengers" json:"messengers"`
-	Contacts   ContactsRule             `yaml:"contacts" json:"contacts"`
-	Separation SeparationRules          `yaml:"separation" json:"separation"`
-	Device     DeviceRules              `yaml:"device" json:"device"`
-	Posture    PostureRules             `yaml:"posture" json:"posture"`
+	// Aggregators applies to catalog entries of kind aggregator (Ferdium,
+	// Franz, Rambox) the policy does not name under messengers.
+	Aggregators MessengerRule `yaml:"aggregators" json:"aggregators"`
+	// Unlisted decides apps that declare themselves messengers but that no
+	// catalog entry claims (rule messenger.unlisted).
+	Unlisted   UnlistedRules   `yaml:"unlisted" json:"unlisted"`
+	Contacts   ContactsRule    `yaml:"contacts" json:"contacts"`
+	Separation SeparationRules `yaml:"separation" json:"separation"`
+	Device     DeviceRules     `yaml:"device" json:"device"`
+	Posture    PostureRules    `yaml:"posture" json:"posture"`
 	// Additions are messengers and agents the policy adds to the built-in
 	// catalog (the file's "catalog:" section). Ids and identifiers must not
 	// clash with built-in ones.
@@ -97,6 +103,17 @@ func (r MessengerRule) ContactsForbidden() bool {
 		return r.Contacts == DecisionDeny
 	}
 	return r.Decision != DecisionAllow
+}
+
+// UnlistedRules decide messenger apps the catalog does not know. Apps are
+// named by the id the probe reports: the desktop file id on Linux
+// ("im.dino.Dino", "pidgin"), the bundle identifier on macOS.
+type UnlistedRules struct {
+	// Default applies to unlisted apps not named in Apps; without it the
+	// decision is conditional ("not yet assessed by IT"), never allow.
+	Default MessengerRule `yaml:"default" json:"default"`
+	// Apps holds the rule per app id, to allow or deny an app IT assessed.
+	Apps map[string]MessengerRule `yaml:"apps" json:"apps,omitempty"`
 }
 
 // ContactsRule governs the contacts.<id> rule (phones only: the probe can
@@ -231,11 +248,33 @@ func (p *Policy) Catalog() *Catalog { return p.catalog }
 
 // RuleFor returns the rule for a messenger id: the policy's own rule, or
 // Default for a catalog messenger it does not name. explicit reports which.
+//
+// A catalog entry of kind aggregator that the policy does not name gets
+// Aggregators, and UnlistedID gets Unlisted.Default (see UnlistedRuleFor
+// for a named app); both count as not explicit.
 func (p *Policy) RuleFor(id string) (rule MessengerRule, explicit bool) {
 	if r, ok := p.Messengers[id]; ok {
 		return r, true
 	}
+	if id == UnlistedID {
+		return p.Unlisted.Default, false
+	}
+	if p.catalog != nil {
+		if e := p.catalog.Messenger(id); e != nil && e.Kind == KindAggregator {
+			return p.Aggregators, false
+		}
+	}
 	return p.Default, false
+}
+
+// UnlistedRuleFor returns the rule for an unlisted app (by desktop file id
+// or bundle id): the policy's rule under unlisted.apps, or
+// unlisted.default. explicit reports which.
+func (p *Policy) UnlistedRuleFor(app string) (rule MessengerRule, explicit bool) {
+	if r, ok := p.Unlisted.Apps[app]; ok {
+		return r, true
+	}
+	return p.Unlisted.Default, false
 }
 
 // SeparationFamilies returns the families with a separation rule, sorted.

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 )
 
@@ -26,6 +27,21 @@ func defaultCondition() Text {
 		DE: "Von der IT noch nicht bewertet. Dienstlich erst nach Freigabe durch die IT nutzen.",
 	}
 }
+
+// defaultAggregatorRule is the aggregators rule of a policy without an
+// "aggregators:" section.
+func defaultAggregatorRule() MessengerRule {
+	return MessengerRule{Decision: DecisionConditional, Severity: SeverityMedium, Condition: Text{
+		EN: "It wraps other messengers in one window. Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
+		DE: "Es bündelt andere Messenger in einem Fenster. Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
+	}}
+}
+
+// unlistedAppRe is the shape of an unlisted app's id: a desktop file id
+// (freedesktop.org Desktop Entry Specification, "Desktop File ID": letters,
+// digits, "_", "-", "." and, for snaps, "+") or a bundle identifier
+// (letters, digits, "-" and ".").
+var unlistedAppRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}$`)
 
 // validatePolicy checks the decoded policy against the merged catalog and
 // fills defaults. Errors are recorded on d.
@@ -52,6 +68,11 @@ func validatePolicy(d *decoder, p *Policy) {
 			if s := suggest(id, p.catalog.IDs()); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
+			if id == UnlistedID {
+				msg = fmt.Sprintf("%q is not a catalog id; decide unlisted apps under unlisted.default and unlisted.apps", id)
+				d.add(d.atKey(path), path, msg)
+				continue
+			}
 			d.add(d.atKey(path), path, msg+" (define new messengers under catalog.messengers)")
 			continue
 		}
@@ -59,6 +80,12 @@ func validatePolicy(d *decoder, p *Policy) {
 		validateRule(d, &r, path)
 		p.Messengers[id] = r
 	}
+	if _, given := d.pos["aggregators"]; !given {
+		p.Aggregators = defaultAggregatorRule()
+	} else {
+		validateRule(d, &p.Aggregators, "aggregators")
+	}
+	validateUnlisted(d, p)
 	fillSeverity(&p.Contacts.DeniedSeverity, SeverityHigh)
 	fillSeverity(&p.Contacts.ConditionalSeverity, SeverityLow)
 	validateSeparation(d, p)
@@ -82,6 +109,46 @@ func validateRule(d *decoder, r *MessengerRule, path string) {
 		d.add(d.at(path+".contacts"), path+".contacts", "contacts must be allow or deny")
 	}
 	fillSeverity(&r.Severity, defaultSeverity(r.Decision))
+}
+
+// validateUnlisted checks the unlisted section and fills its defaults. An
+// app id that a catalog entry claims is an error: that app is never
+// unlisted, so the rule could never apply (decide it under messengers).
+func validateUnlisted(d *decoder, p *Policy) {
+	if _, given := d.pos["unlisted.default"]; !given {
+		p.Unlisted.Default = MessengerRule{Decision: DecisionConditional, Severity: SeverityLow, Condition: defaultCondition()}
+	} else {
+		validateRule(d, &p.Unlisted.Default, "unlisted.default")
+	}
+	if p.Unlisted.Default.Decision == DecisionAllow {
+		d.add(d.at("unlisted.default.decision"), "unlisted.default.decision",
+			"allow would pass every app that calls itself a messenger without anyone assessing it; allow named apps under unlisted.apps")
+	}
+	claimed := map[string]string{}
+	for i := range p.catalog.Messengers {
+		e := &p.catalog.Messengers[i]
+		for _, ids := range [][]string{e.Linux.Desktop, e.Linux.Flatpak, e.Darwin.BundleIDs} {
+			for _, id := range ids {
+				if _, ok := claimed[id]; !ok {
+					claimed[id] = e.ID
+				}
+			}
+		}
+	}
+	for _, app := range keysInFileOrder(d, "unlisted.apps", p.Unlisted.Apps) {
+		path := "unlisted.apps." + app
+		if !unlistedAppRe.MatchString(app) {
+			d.add(d.atKey(path), path, fmt.Sprintf("%q is not a desktop file id or bundle id (letters, digits, '.', '_', '-', '+')", truncate(app, 40)))
+			continue
+		}
+		if id, ok := claimed[app]; ok {
+			d.add(d.atKey(path), path, fmt.Sprintf("%q belongs to the catalog messenger %q, so it is never unlisted; decide it under messengers.%s", app, id, id))
+			continue
+		}
+		r := p.Unlisted.Apps[app]
+		validateRule(d, &r, path)
+		p.Unlisted.Apps[app] = r
+	}
 }
 
 func validateSeparation(d *decoder, p *Policy) {

@@ -17,6 +17,7 @@ import (
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/report"
+	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/report/reporttest"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
@@ -24,7 +25,7 @@ import (
 	"github.com/msgguard/msgguard/policy"
 )
 
-// TestDriftEndToEnd is issue 5's "done when": a messenger .deb installed
+// TestDriftEndToEnd is the drift acceptance scenario: a messenger .deb installed
 // between two scans produces exactly one drift event, which arrives in the
 // JSON Lines file, in a real rsyslogd and at an HTTPS webhook that was down
 // for a while in between, and `agent drift` lists it.
@@ -91,7 +92,7 @@ func TestDriftEndToEnd(t *testing.T) {
 		return inv.Clone(), nil
 	}
 	clock := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
-	scanner := &scan.Scanner{Probe: probe, Store: st, Hooks: []store.Hook{drift.Hook(st, drift.DefaultConfig())},
+	scanner := &scan.Scanner{Probe: probe, Store: st, Stages: []scan.Stage{scan.Report(), scan.Record(st), drift.Stage(st, drift.DefaultConfig()), outbox.Stage()},
 		Now: func() time.Time { return clock }, Lang: "en", Log: zerolog.Nop()}
 	pol := scan.Policy{Policy: policy.Default(), Ref: status.PolicyRef{Name: "default", SHA256: "e2e-policy-sha", Source: "embedded"}}
 

@@ -14,12 +14,14 @@ import (
 	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/report"
+	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 )
 
-// reporting is the daemon's drift and delivery side: the drift hook that
+// reporting is the daemon's drift and delivery side: the drift stage that
 // runs inside each scan's transaction, and the dispatcher that delivers the
 // queued events to the configured sinks.
 type reporting struct {
@@ -28,8 +30,9 @@ type reporting struct {
 }
 
 // newReporting builds the sinks from the config (a malformed sink is a
-// health problem, never a reason not to scan), adds the drift hook to the
-// scanner, and creates the dispatcher.
+// health problem, never a reason not to scan), gives the scanner its stages
+// (compliance, report, record, drift, outbox in one transaction), and
+// creates the dispatcher.
 func newReporting(st *store.Store, cfg config.Config, s *scan.Scanner, log zerolog.Logger) (*reporting, error) {
 	rlog := log.With().Str("component", "report").Logger()
 	host, _ := os.Hostname()
@@ -44,7 +47,7 @@ func newReporting(st *store.Store, cfg config.Config, s *scan.Scanner, log zerol
 		return nil, err
 	}
 	r.disp = disp
-	s.Hooks = append(s.Hooks, drift.Hook(st, drift.FromConfig(cfg.Drift)))
+	s.Stages = withTexts(stages.For(st, complianceStore(st, cfg.Retention).Retention, driftConfig(cfg.Drift)))
 	return r, nil
 }
 
@@ -145,4 +148,13 @@ func driftQuery(st *store.Store) func(ctx context.Context, since time.Time) (*ap
 	return func(ctx context.Context, since time.Time) (*apitype.DriftResponse, error) {
 		return records.Drift(st, since)
 	}
+}
+
+// driftConfig converts the agent configuration's `drift:` section; the
+// events drift records outside a scan (a baseline accepted) go to the
+// sinks' outboxes.
+func driftConfig(c config.Drift) drift.Config {
+	return drift.Config{Debounce: c.Debounce, Versions: c.Versions, SummaryInterval: c.SummaryInterval,
+		MaxAge: time.Duration(c.RetentionDays) * 24 * time.Hour, MaxEvents: c.MaxEvents, Now: time.Now,
+		Enqueue: outbox.EnqueueEvent}
 }

@@ -60,48 +60,60 @@ func NewStore(db *bolt.DB, r Retention) *Store {
 	return &Store{DB: db, Retention: r}
 }
 
-// Apply runs the workflow for one scan of inv's device, reading and
-// updating its records in one write transaction. It matches
-// scan.Scanner.Post.
+// Apply runs the workflow for one scan of inv's device in a write
+// transaction of its own. A scan runs ApplyTx as a stage of its single
+// transaction instead (agent/scan); Apply is for callers outside a scan.
 func (s *Store) Apply(ctx context.Context, p *policy.Policy, inv *policy.Inventory, fs []policy.Finding, now time.Time, lang string) ([]policy.Finding, error) {
-	in := Input{Policy: p, Inventory: inv, Findings: fs, Now: now, Lang: lang}
-	if s == nil || s.DB == nil {
-		return Apply(in, NewState()).Findings, nil
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if s == nil || s.DB == nil {
+		return s.ApplyTx(nil, p, inv, fs, now, lang)
+	}
+	var out []policy.Finding
+	err := s.DB.Update(func(tx *bolt.Tx) (err error) {
+		out, err = s.ApplyTx(tx, p, inv, fs, now, lang)
+		return err
+	})
+	return out, err
+}
+
+// ApplyTx runs the workflow for one scan of inv's device inside the
+// caller's write transaction, reading and updating its records. With a nil
+// tx it is a dry run: nothing is attested and every failure is new. It
+// matches agent/scan.AdjustFunc.
+func (s *Store) ApplyTx(tx *bolt.Tx, p *policy.Policy, inv *policy.Inventory, fs []policy.Finding, now time.Time, lang string) ([]policy.Finding, error) {
+	in := Input{Policy: p, Inventory: inv, Findings: fs, Now: now, Lang: lang}
+	if tx == nil {
+		return Apply(in, NewState()).Findings, nil
 	}
 	dev := inv.Device.ID
 	if dev == "" {
 		return nil, errors.New("compliance: inventory has no device id")
 	}
-	var out []policy.Finding
-	err := s.DB.Update(func(tx *bolt.Tx) error {
-		b, err := deviceBucket(tx, dev)
-		if err != nil {
-			return err
-		}
-		st, err := readState(b)
-		if err != nil {
-			return err
-		}
-		res := Apply(in, st)
-		if err := writeState(b, st, res.State); err != nil {
-			return err
-		}
-		if err := appendLog(tx, res.Log); err != nil {
-			return err
-		}
-		if err := s.prune(tx, now); err != nil {
-			return err
-		}
-		out = res.Findings
-		return nil
-	})
+	b, err := deviceBucket(tx, dev)
 	if err != nil {
 		return nil, fmt.Errorf("compliance: %w", err)
 	}
-	return out, nil
+	st, err := readState(b)
+	if err != nil {
+		return nil, fmt.Errorf("compliance: %w", err)
+	}
+	res := Apply(in, st)
+	if err := writeState(b, st, res.State); err != nil {
+		return nil, fmt.Errorf("compliance: %w", err)
+	}
+	if err := appendLog(tx, res.Log); err != nil {
+		return nil, fmt.Errorf("compliance: %w", err)
+	}
+	r := DefaultRetention
+	if s != nil {
+		r = s.Retention
+	}
+	if err := (&Store{Retention: r}).prune(tx, now); err != nil {
+		return nil, fmt.Errorf("compliance: %w", err)
+	}
+	return res.Findings, nil
 }
 
 // Attest stores a (validated) attestation and its audit entry in one

@@ -11,6 +11,7 @@ import (
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -55,7 +56,7 @@ var articleAttestations = []string{
 	"attestation.whatsapp-business.group-consent",
 }
 
-// TestDoneWhenAttestationsAndDrift is issue 9's done-when through the real
+// TestDoneWhenAttestationsAndDrift is the compliance workflow's acceptance scenario through the real
 // scan cycle, store and drift hook: the three article attestations fail
 // until attested, turn attested, and expiring them makes exactly one drift
 // event each; a clock jump back does not bring them back.
@@ -64,8 +65,8 @@ func TestDoneWhenAttestationsAndDrift(t *testing.T) {
 	st := openStore(t, c)
 	cs := compliance.NewStore(st.DB(), compliance.Retention{})
 	p := policy.Default()
-	s := &scan.Scanner{Probe: phone, Store: st, Now: c.now, Post: cs.Apply,
-		Hooks: []store.Hook{drift.Hook(st, drift.DefaultConfig())}}
+	s := &scan.Scanner{Probe: phone, Store: st, Now: c.now,
+		Stages: stages.For(st, compliance.Retention{}, drift.DefaultConfig())}
 	pol := scan.Policy{Policy: p}
 	statusOf := func() map[string]policy.Status {
 		t.Helper()

@@ -18,8 +18,8 @@ import (
 //
 // A malformed sink is NOT a parse error of the whole file: the sink keeps
 // its positioned errors in Err and is not started, while the scans and the
-// other sinks run (issue 5: "a malformed sink config is a clear startup
-// error that does not stop the scans"). The daemon logs SinkErrors at
+// other sinks run: a malformed sink config is a clear startup error
+// that does not stop the scans. The daemon logs SinkErrors at
 // startup and shows them in health.
 
 // Sink types.

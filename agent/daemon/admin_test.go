@@ -19,6 +19,7 @@ import (
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
@@ -77,12 +78,11 @@ func newAdminHarness(t *testing.T, mod func(*Options)) *adminHarness {
 			c := *inv
 			return &c, nil
 		},
-		Store: st,
-		Hooks: []store.Hook{drift.Hook(st, drift.DefaultConfig())},
-		Now:   clock,
-		Lang:  "en",
-		Log:   zerolog.New(zerolog.NewTestWriter(t)),
-		Post:  compliance.NewStore(st.DB(), compliance.Retention{}).Apply,
+		Store:  st,
+		Now:    clock,
+		Lang:   "en",
+		Log:    zerolog.New(zerolog.NewTestWriter(t)),
+		Stages: stages.For(st, compliance.Retention{}, drift.DefaultConfig()),
 	}
 	h.scanner = &gatedScanner{inner: sc}
 	opt := Options{

@@ -2,7 +2,7 @@
 // baseline and the confirmed state of every device in the agent's bbolt
 // database and turns each scan into drift events — transitions, never
 // states (osquery's differential results, Wazuh's "alert only when a check's
-// result changes"; research/anchors.md §2.3, §3.2, §8.5).
+// result changes"; docs/drift.md).
 //
 // The first scan of a device sets its baseline silently (Wazuh's
 // notify_first_scan=no); a rebuilt database or a changed policy yields one
@@ -26,8 +26,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/msgguard/msgguard/agent/config"
-	"github.com/msgguard/msgguard/agent/report/outbox"
+	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
@@ -47,6 +46,10 @@ type Config struct {
 	MaxEvents int
 	// Now is the clock for Accept; scans use their own ScannedAt.
 	Now func() time.Time
+	// Enqueue hands an event stored by Hook or Accept to delivery in the
+	// same transaction (agent/report/outbox.EnqueueEvent); nil stores it
+	// only. The scan stage hands its events to the outbox stage instead.
+	Enqueue func(tx *bolt.Tx, e scan.Event, now time.Time) error
 }
 
 // DefaultConfig reports at once, tracks versions, summarises daily and
@@ -54,12 +57,6 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Debounce: 1, Versions: true, SummaryInterval: 24 * time.Hour,
 		MaxAge: 90 * 24 * time.Hour, MaxEvents: 10_000, Now: time.Now}
-}
-
-// FromConfig converts the agent configuration's `drift:` section.
-func FromConfig(c config.Drift) Config {
-	return Config{Debounce: c.Debounce, Versions: c.Versions, SummaryInterval: c.SummaryInterval,
-		MaxAge: time.Duration(c.RetentionDays) * 24 * time.Hour, MaxEvents: c.MaxEvents, Now: time.Now}
 }
 
 func (c Config) withDefaults() Config {
@@ -126,13 +123,42 @@ func Hook(st *store.Store, cfg Config) store.Hook {
 		if st != nil {
 			reset = st.TakeReset(tx)
 		}
-		_, err := apply(tx, cfg, cur, reset)
+		_, err := apply(tx, cfg, cur, reset, func(tx *bolt.Tx) emitFunc { return enqueueIn(tx, cfg.Enqueue, cur.ScannedAt) })
 		return err
 	}
 }
 
+// Stage is the scan stage that computes drift for the cycle's recorded
+// report and stores the events in the scan's transaction; it hands them to
+// the next stage (agent/report/outbox.Stage) as Cycle.Events for delivery.
+// st supplies the "database rebuilt" marker; it may be nil in tests. It
+// does nothing in a dry run.
+func Stage(st *store.Store, cfg Config) scan.Stage {
+	cfg = cfg.withDefaults()
+	return scan.Stage{Name: "drift", Run: func(tx *bolt.Tx, c *scan.Cycle) error {
+		if tx == nil {
+			return nil
+		}
+		if c.Report == nil || c.Report.ScanID == "" {
+			return errors.New("no recorded report (the record stage must come first)")
+		}
+		reset := ""
+		if st != nil {
+			reset = st.TakeReset(tx)
+		}
+		collect := func(*bolt.Tx) emitFunc {
+			return func(e *Event, body []byte) error {
+				c.Events = append(c.Events, scan.Event{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: body})
+				return nil
+			}
+		}
+		_, err := apply(tx, cfg, c.Report, reset, collect)
+		return err
+	}}
+}
+
 // apply runs drift for one scan and returns the events it stored.
-func apply(tx *bolt.Tx, cfg Config, cur *status.Report, reset string) ([]Event, error) {
+func apply(tx *bolt.Tx, cfg Config, cur *status.Report, reset string, emit func(tx *bolt.Tx) emitFunc) ([]Event, error) {
 	if cur.Device.ID == "" {
 		return nil, errors.New("drift: report has no device id")
 	}
@@ -190,7 +216,7 @@ func apply(tx *bolt.Tx, cfg Config, cur *status.Report, reset string) ([]Event, 
 		e := &events[i]
 		e.Device, e.Hostname, e.ScanID, e.Time = m.device, m.hostname, m.scanID, m.at
 	}
-	if err := record(tx, events, cfg, cur.ScannedAt); err != nil {
+	if err := record(tx, events, cfg, cur.ScannedAt, emit(tx)); err != nil {
 		return nil, err
 	}
 	return events, nil
@@ -390,7 +416,22 @@ func Checksum(fs []policy.Finding) string {
 
 // record appends events to the event log, enqueues them for delivery and
 // applies retention.
-func record(tx *bolt.Tx, events []Event, cfg Config, now time.Time) error {
+// emitFunc receives each stored event with its encoded body.
+type emitFunc func(e *Event, body []byte) error
+
+// enqueueIn returns the emitFunc that hands events to enqueue (nil: none)
+// in tx.
+func enqueueIn(tx *bolt.Tx, enqueue func(*bolt.Tx, scan.Event, time.Time) error, now time.Time) emitFunc {
+	return func(e *Event, body []byte) error {
+		if enqueue == nil {
+			return nil
+		}
+		return enqueue(tx, scan.Event{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: body}, now)
+	}
+}
+
+// record stores events and hands each, encoded, to emit.
+func record(tx *bolt.Tx, events []Event, cfg Config, now time.Time, emit emitFunc) error {
 	root := tx.Bucket(bucketDrift)
 	evB := root.Bucket(bucketEvents)
 	n := count(root)
@@ -409,7 +450,7 @@ func record(tx *bolt.Tx, events []Event, cfg Config, now time.Time) error {
 			return err
 		}
 		n++
-		if err := outbox.Enqueue(tx, outbox.Entry{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: body}, now); err != nil {
+		if err := emit(e, body); err != nil {
 			return err
 		}
 	}
@@ -581,7 +622,7 @@ func Accept(db *bolt.DB, cfg Config, device, by, why string) ([]Event, error) {
 			}
 			events = append(events, e)
 		}
-		return record(tx, events, cfg, now)
+		return record(tx, events, cfg, now, enqueueIn(tx, cfg.Enqueue, now))
 	})
 	if err != nil {
 		return nil, err

@@ -27,6 +27,9 @@ const DialTimeout = 3 * time.Second
 // maxResponse caps a response body; a report is tens of kilobytes.
 const maxResponse = 64 << 20
 
+// clientConns is the most connections one Client opens.
+const clientConns = 8
+
 // ErrNotRunning means no agent answers on the endpoint.
 var ErrNotRunning = errors.New("the msgguard service is not running")
 
@@ -60,6 +63,9 @@ func NewClient(endpoint string) *Client {
 		IdleConnTimeout:     30 * time.Second,
 		DisableCompression:  true,
 		MaxIdleConnsPerHost: 4,
+		// Within the server's per-account share (Limits.PerUser), so
+		// that a busy client queues here instead of being refused.
+		MaxConnsPerHost: clientConns,
 	}
 	return &Client{endpoint: endpoint, hc: &http.Client{Transport: tr}}
 }

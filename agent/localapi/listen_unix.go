@@ -20,22 +20,25 @@ var (
 	// ErrNotSocket means something other than a socket sits at the path;
 	// it is never removed or followed.
 	ErrNotSocket = errors.New("refusing to replace a file that is not a socket")
-	// ErrUnsafeDir means the socket's directory is not owned by us.
-	ErrUnsafeDir = errors.New("socket directory is not owned by the agent's user")
+	// ErrUnsafeDir means the socket's directory is not a directory owned
+	// by the agent's user and writable by it alone.
+	ErrUnsafeDir = errors.New("unsafe socket directory")
 )
 
 // Listen creates the API socket at path.
 //
-// The directory is created 0755 if missing and must be a real directory
-// owned by the agent's user; its mode is reset to 0755 first, so that from
-// then on nobody else can add, rename or remove entries in it. Only then is
-// the path examined (Lstat, never following a link): nothing there is fine; a
-// socket nobody answers on is a stale leftover and removed; a live socket
-// means another agent runs (ErrInUse); anything else — a symbolic link, a
-// file, a directory — is refused (ErrNotSocket), so that no user can point
-// the agent at another file. bind(2) itself never follows a link (it fails
-// with EADDRINUSE), and the final chmod is safe because the directory is
-// ours alone.
+// The directory is created 0755 if missing. A directory that already exists
+// is never changed (it may be shared: chmod'ing /tmp would break it for
+// everyone); it must be a real directory (not a symbolic link) owned by the
+// agent's user and writable by nobody else, so that no one else can add,
+// rename or remove entries in it; otherwise Listen refuses with
+// ErrUnsafeDir and says why. Only then is the path examined (Lstat, never
+// following a link): nothing there is fine; a socket nobody answers on is a
+// stale leftover and removed; a live socket means another agent runs
+// (ErrInUse); anything else — a symbolic link, a file, a directory — is
+// refused (ErrNotSocket), so that no user can point the agent at another
+// file. bind(2) itself never follows a link (it fails with EADDRINUSE), and
+// the final chmod is safe because the directory is ours alone.
 //
 // The socket is 0666: every local user may connect, and each request is
 // authorized by the caller's peer credentials (Tailscale's safesocket does
@@ -60,23 +63,45 @@ func Listen(path string) (net.Listener, error) {
 }
 
 func prepareDir(dir string) error {
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+	err := os.Mkdir(dir, 0o755)
+	created := err == nil
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("creating socket directory %s: %w", dir, err)
 	}
 	st, err := os.Lstat(dir)
 	if err != nil {
 		return fmt.Errorf("socket directory %s: %w", dir, err)
 	}
-	if !st.IsDir() {
-		return fmt.Errorf("socket directory %s: %w", dir, ErrUnsafeDir)
-	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
-		return fmt.Errorf("socket directory %s (owner uid %d): %w", dir, sys.Uid, ErrUnsafeDir)
-	}
-	if st.Mode().Perm() != 0o755 {
+	if created {
+		// Ours: undo the umask so that every user can reach the socket.
 		if err := os.Chmod(dir, 0o755); err != nil {
 			return fmt.Errorf("setting the mode of %s: %w", dir, err)
 		}
+		return nil
+	}
+	return checkDir(dir, st, os.Geteuid())
+}
+
+// checkDir says why an existing socket directory is unsafe, or nil. Pure
+// but for st.
+func checkDir(dir string, st fs.FileInfo, euid int) error {
+	if st.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("socket directory %s is a symbolic link; name the real directory: %w", dir, ErrUnsafeDir)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("socket directory %s is %s, not a directory: %w", dir, describeMode(st.Mode()), ErrUnsafeDir)
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != euid {
+		return fmt.Errorf("socket directory %s is owned by uid %d, not by the agent's user (uid %d); use a directory of the agent's own such as /run/msgguard: %w",
+			dir, sys.Uid, euid, ErrUnsafeDir)
+	}
+	if st.Mode().Perm()&0o022 != 0 {
+		mode := uint32(st.Mode().Perm())
+		if st.Mode()&fs.ModeSticky != 0 {
+			mode |= 0o1000
+		}
+		return fmt.Errorf("socket directory %s is writable by other users (mode %04o); the agent does not change a directory it did not create: use a directory of its own such as /run/msgguard, or remove group and other write permission: %w",
+			dir, mode, ErrUnsafeDir)
 	}
 	return nil
 }

@@ -4,9 +4,13 @@ package localapi
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -111,20 +115,56 @@ func TestListenRefusesNonSockets(t *testing.T) {
 	}
 }
 
-func TestListenFixesDirMode(t *testing.T) {
-	run := filepath.Join(shortDir(t), "run")
-	if err := os.Mkdir(run, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(run, 0o777) // umask may have removed bits
-	l, err := Listen(filepath.Join(run, "agent.sock"))
+// TestListenDirModes: a directory Listen creates is 0755 whatever the
+// umask; one that exists is never chmod'ed, and one that others may write
+// to (/tmp, a 0777 directory) is refused with a message saying why.
+func TestListenDirModes(t *testing.T) {
+	base := shortDir(t)
+	created := filepath.Join(base, "new")
+	old := syscall.Umask(0o077)
+	l, err := Listen(filepath.Join(created, "agent.sock"))
+	syscall.Umask(old)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
-	st, _ := os.Stat(run)
-	if st.Mode().Perm() != 0o755 {
-		t.Errorf("run dir mode = %v; want 0755", st.Mode().Perm())
+	if st, _ := os.Stat(created); st.Mode().Perm() != 0o755 {
+		t.Errorf("created dir mode = %v; want 0755", st.Mode().Perm())
+	}
+
+	private := filepath.Join(base, "private")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l, err = Listen(filepath.Join(private, "agent.sock"))
+	if err != nil {
+		t.Fatalf("Listen in an existing 0700 dir: %v", err)
+	}
+	l.Close()
+	if st, _ := os.Stat(private); st.Mode().Perm() != 0o700 {
+		t.Errorf("existing dir mode = %v; want it left at 0700", st.Mode().Perm())
+	}
+
+	for _, mode := range []fs.FileMode{0o777, 0o775, 0o777 | fs.ModeSticky} {
+		shared := filepath.Join(base, fmt.Sprintf("shared%o", mode))
+		if err := os.Mkdir(shared, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(shared, mode)
+		before, _ := os.Stat(shared)
+		l, err := Listen(filepath.Join(shared, "agent.sock"))
+		if l != nil {
+			l.Close()
+		}
+		if !errors.Is(err, ErrUnsafeDir) || !strings.Contains(err.Error(), "writable by other users") || !strings.Contains(err.Error(), shared) {
+			t.Errorf("Listen in a %v dir = %v; want ErrUnsafeDir naming the dir and why", mode, err)
+		}
+		if after, _ := os.Stat(shared); after.Mode() != before.Mode() {
+			t.Errorf("shared dir mode changed %v -> %v", before.Mode(), after.Mode())
+		}
+		if _, err := os.Lstat(filepath.Join(shared, "agent.sock")); err == nil {
+			t.Errorf("a socket was created in the unsafe %v dir", mode)
+		}
 	}
 }
 

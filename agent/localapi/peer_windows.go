@@ -16,7 +16,7 @@ import (
 // administrator: a member of BUILTIN\Administrators, directly or through the
 // elevated token linked to a UAC-filtered one.
 func peerOf(c net.Conn) (Peer, error) {
-	fc, ok := c.(interface{ Fd() uintptr })
+	fc, ok := unwrapConn(c).(interface{ Fd() uintptr })
 	if !ok {
 		return Peer{}, fmt.Errorf("connection is %T, not a named pipe", c)
 	}
@@ -37,6 +37,11 @@ func peerOf(c net.Conn) (Peer, error) {
 	p.Admin = sid.IsWellKnown(windows.WinLocalSystemSid) || isAdmin(tok)
 	return p, nil
 }
+
+// acceptUID: a pipe client's identity can only be read after the server
+// read from the pipe, so at accept time every caller is unknown and shares
+// the non-administrator limits (see Limits).
+func acceptUID(net.Conn) (int, bool) { return -1, false }
 
 // clientToken returns the pipe client's token. Impersonation changes the
 // calling OS thread's identity, so the goroutine is locked to its thread; if

@@ -94,6 +94,13 @@ func shortDir(t *testing.T) string {
 // peer-credential lookup.
 func startServer(t *testing.T, b Backend, peer *Peer) (string, *Server) {
 	t.Helper()
+	return startServerWith(t, b, peer, nil)
+}
+
+// startServerWith is startServer with a hook that adjusts the server
+// before it serves.
+func startServerWith(t *testing.T, b Backend, peer *Peer, adjust func(*Server)) (string, *Server) {
+	t.Helper()
 	sock := filepath.Join(shortDir(t), "run", "agent.sock")
 	l, err := Listen(sock)
 	if err != nil {
@@ -103,6 +110,9 @@ func startServer(t *testing.T, b Backend, peer *Peer) (string, *Server) {
 	if peer != nil {
 		p := *peer
 		s.identify = func(net.Conn) (Peer, error) { return p, nil }
+	}
+	if adjust != nil {
+		adjust(s)
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(l) }()

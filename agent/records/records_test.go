@@ -14,6 +14,7 @@ import (
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/scan"
+	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
@@ -49,8 +50,8 @@ func world(t testing.TB) *store.Store {
 	t.Cleanup(func() { st.Close() })
 	cs := compliance.NewStore(st.DB(), compliance.Retention{})
 	p := policy.Default()
-	s := &scan.Scanner{Probe: phone, Store: st, Now: clock, Post: cs.Apply,
-		Hooks: []store.Hook{drift.Hook(st, drift.DefaultConfig())}}
+	s := &scan.Scanner{Probe: phone, Store: st, Now: clock,
+		Stages: stages.For(st, compliance.Retention{}, drift.DefaultConfig())}
 	if _, err := s.Scan(context.Background(), scan.Policy{Policy: p}); err != nil {
 		t.Fatal(err)
 	}

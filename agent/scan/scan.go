@@ -1,6 +1,9 @@
 // Package scan runs one scan cycle: probe the device, evaluate the
-// inventory against the policy, record the result in the store (with any
-// hooks such as drift), and return the report.
+// inventory against the policy, then run the cycle's stages — compliance,
+// report, record, drift, outbox — in one write transaction of the store, and
+// return the report. One transaction per scan is one commit: two fdatasyncs,
+// and a scan is recorded with its drift events and their deliveries, or not
+// at all.
 package scan
 
 import (
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
@@ -28,25 +32,101 @@ const DefaultProbeTimeout = 2 * time.Minute
 var ErrProbeTimeout = errors.New("probe did not finish in time")
 
 // Scanner runs scan cycles. Its fields are the cycle's dependencies, passed
-// explicitly (no globals): the probe, the store (nil for a dry run), hooks
-// run inside the store's transaction, the clock and the output language.
+// explicitly (no globals): the probe, the store whose one write transaction
+// the stages share (nil for a dry run: the stages get a nil tx), the
+// stages, the clock and the output language.
 type Scanner struct {
-	Probe        Probe
-	Store        *store.Store
-	Hooks        []store.Hook
+	Probe Probe
+	Store *store.Store
+	// Stages run in order inside the scan's transaction (see Stage). A list
+	// without a Report stage gets the report built after the last stage.
+	Stages       []Stage
 	Now          func() time.Time
 	Lang         string
 	ProbeTimeout time.Duration
 	Log          zerolog.Logger
-	// Post adjusts the evaluated findings (with Policy.Extra and
-	// scan.incomplete) before the report is built: the compliance workflow
-	// (agent/compliance.Store.Apply) adds attestation findings and applies
-	// exemptions, grace periods and stages. nil keeps them as evaluated.
-	Post PostFunc
 }
 
-// PostFunc is the type of Scanner.Post.
-type PostFunc func(ctx context.Context, p *policy.Policy, inv *policy.Inventory, fs []policy.Finding, now time.Time, lang string) ([]policy.Finding, error)
+// Cycle is what the stages of one scan share.
+type Cycle struct {
+	Policy    Policy
+	Inventory *policy.Inventory
+	// Findings are the evaluated findings (with Policy.Extra and
+	// scan.incomplete); stages before Report may adjust them.
+	Findings []policy.Finding
+	// Start is the scan's time; Lang its output language.
+	Start time.Time
+	Lang  string
+	// Report is set by the Report stage; Prev by the Record stage (nil on
+	// a device's first scan).
+	Report *status.Report
+	Prev   *status.Report
+	// Events are what a stage (drift) produced for a later one (outbox) to
+	// deliver.
+	Events []Event
+	now    func() time.Time
+}
+
+// Event is one event a stage hands to a later one for delivery.
+type Event struct {
+	ID       string
+	Device   string
+	Severity policy.Severity
+	// Body is the encoded event as it is delivered.
+	Body []byte
+}
+
+// Stage is one step of a scan's single write transaction. tx is nil in a
+// dry run (no store): a stage that needs the database then does nothing, or
+// what it does without one.
+type Stage struct {
+	Name string
+	Run  func(tx *bolt.Tx, c *Cycle) error
+}
+
+// AdjustFunc changes the evaluated findings before the report is built,
+// inside the scan's transaction (agent/compliance.Store.ApplyTx adds
+// attestation findings and applies exemptions, grace periods and stages).
+// tx is nil in a dry run.
+type AdjustFunc func(tx *bolt.Tx, p *policy.Policy, inv *policy.Inventory, fs []policy.Finding, now time.Time, lang string) ([]policy.Finding, error)
+
+// Adjust is a stage that replaces the cycle's findings with fn's.
+func Adjust(name string, fn AdjustFunc) Stage {
+	return Stage{Name: name, Run: func(tx *bolt.Tx, c *Cycle) (err error) {
+		c.Findings, err = fn(tx, c.Policy.Policy, c.Inventory, c.Findings, c.Start, c.Lang)
+		return err
+	}}
+}
+
+// Report is the stage that builds the cycle's report from its findings.
+func Report() Stage {
+	return Stage{Name: "report", Run: func(_ *bolt.Tx, c *Cycle) error {
+		c.buildReport()
+		return nil
+	}}
+}
+
+func (c *Cycle) buildReport() {
+	r := BuildReport(c.Inventory, c.Findings, c.Policy.Ref, c.Start)
+	r.Duration = c.now().Sub(c.Start)
+	r.Source = "scan"
+	c.Report = r
+}
+
+// Record is the stage that stores the report in st (store.RecordTx) and
+// sets Cycle.Prev. It does nothing in a dry run.
+func Record(st *store.Store) Stage {
+	return Stage{Name: "record", Run: func(tx *bolt.Tx, c *Cycle) (err error) {
+		if tx == nil || st == nil {
+			return nil
+		}
+		if c.Report == nil {
+			return errors.New("no report to record (the Report stage must come first)")
+		}
+		c.Prev, err = st.RecordTx(tx, c.Report)
+		return err
+	}}
+}
 
 // Policy is the policy in force and how to describe it.
 type Policy struct {
@@ -79,19 +159,32 @@ func (s *Scanner) Scan(ctx context.Context, pol Policy) (*status.Report, error) 
 	if f, ok := incomplete(inv, start); ok {
 		findings = append(findings, f)
 	}
-	if s.Post != nil {
-		if findings, err = s.Post(ctx, pol.Policy, inv, findings, start, s.Lang); err != nil {
+	c := &Cycle{Policy: pol, Inventory: inv, Findings: findings, Start: start, Lang: s.Lang, now: now}
+	run := func(tx *bolt.Tx) error {
+		for _, st := range s.Stages {
+			if err := st.Run(tx, c); err != nil {
+				return fmt.Errorf("scan stage %s: %w", st.Name, err)
+			}
+		}
+		return nil
+	}
+	if s.Store == nil {
+		err = run(nil)
+	} else {
+		// The daily consistency check of a long-running service (a no-op
+		// for the CLI, whose store has no CheckInterval).
+		if err := s.Store.CheckIfDue(); err != nil {
 			return nil, err
 		}
+		err = s.Store.Update(run)
 	}
-	r := BuildReport(inv, findings, pol.Ref, start)
-	r.Duration = now().Sub(start)
-	r.Source = "scan"
-	if s.Store != nil {
-		if _, err := s.Store.Record(r, s.Hooks...); err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
 	}
+	if c.Report == nil {
+		c.buildReport()
+	}
+	r := c.Report
 	s.Log.Info().Str("device", r.Device.ID).Bool("compliant", r.Compliant).
 		Int("failing", r.Summary.ByStatus[policy.StatusFail]).Int("unknown", r.Summary.ByStatus[policy.StatusUnknown]).
 		Dur("duration", r.Duration).Msg("scan_done")

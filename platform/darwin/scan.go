@@ -61,6 +61,9 @@ func Scan(ctx context.Context, h *platform.Host, cat *policy.Catalog) (*policy.I
 	users := scanUsers(s)
 	s.inv.Users = users
 	scanMessengers(s, users)
+	if s.h.Browsers {
+		scanBrowsers(s, users)
+	}
 	s.inv.Posture = scanPosture(s, users, uuid)
 	s.finish()
 	return s.inv, nil

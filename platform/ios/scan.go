@@ -133,7 +133,9 @@ func scanApps(ctx context.Context, s *session, cat *policy.Catalog, inv *policy.
 	for _, a := range apps {
 		e, ok := index[a.ID]
 		if !ok {
-			continue
+			if e = prefixMatch(cat, a.ID); e == nil {
+				continue
+			}
 		}
 		inv.Messengers = append(inv.Messengers, policy.Messenger{
 			ID:       e.ID,
@@ -161,6 +163,19 @@ func bundleIndex(cat *policy.Catalog) map[string]*policy.CatalogEntry {
 		}
 	}
 	return idx
+}
+
+// prefixMatch returns the first catalog entry with a bundle prefix of id
+// (Threema OnPrem apps are built per customer as ch.threema.onprem.<name>).
+func prefixMatch(cat *policy.Catalog, id string) *policy.CatalogEntry {
+	for i := range cat.Messengers {
+		for _, pre := range cat.Messengers[i].IOS.BundlePrefixes {
+			if len(id) > len(pre) && strings.HasPrefix(id, pre) {
+				return &cat.Messengers[i]
+			}
+		}
+	}
+	return nil
 }
 
 // scanPosture reads the passcode, supervision and the Find My association.

@@ -1,7 +1,14 @@
 package linux
 
 import (
+	"context"
 	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/msgguard/msgguard/policy"
 )
 
 // scanUserDataDirs looks in one home for each catalog messenger's per-user data directory
@@ -48,4 +55,79 @@ func (c *collector) scanUserDataDirs(v *homeView) {
 // directory, a regular file (some apps keep one config file) or a link.
 func evidenceMode(m fs.FileMode) bool {
 	return m.IsDir() || m.IsRegular() || m&fs.ModeSymlink != 0
+}
+
+// maxServices caps how many service names one aggregator reports.
+const maxServices = 32
+
+// serviceIDRe is the shape of a service id as Ferdium and Franz name their
+// recipe directories ("whatsapp", "msteams", "google-chat"). Other names
+// (a user's own folders, hashes, anything with spaces or capitals) are
+// never reported.
+var serviceIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,39}$`) })
+
+// notServices are directories an aggregator keeps beside its recipes:
+// Franz and Ferdium download into recipes/temp and load the user's own
+// recipes from recipes/dev (meetfranz/franz src/index.js,
+// src/containers/settings/RecipesScreen.js).
+var notServices = map[string]bool{"temp": true, "dev": true}
+
+// scanUserServiceDirs reports which services an aggregator (Ferdium,
+// Franz) has set up for one home's user, from the names of the directories
+// in its recipes folder: nothing inside them is opened. The names are
+// bounded, sorted and filtered to service-id shape; the folder, like every
+// path below a home, is not reached through a symbolic link. It runs after
+// scanUserDataDirs on the same collector.
+func (c *collector) scanUserServiceDirs(ctx context.Context, v *homeView) {
+	if len(c.idx.serviceDirs) == 0 || ctx.Err() != nil {
+		return
+	}
+	// Only where scanUserDataDirs found the aggregator's data directory
+	// for the user: the recipes folder lies inside it, and a scan without
+	// aggregators costs nothing here.
+	var present map[string]bool
+	for _, m := range c.items {
+		if m.Source == sourceDataDir {
+			if present == nil {
+				present = map[string]bool{}
+			}
+			present[m.ID+"\x00"+m.User] = true
+		}
+	}
+	for _, ref := range c.idx.serviceDirs {
+		if !present[ref.entry.ID+"\x00"+v.user] {
+			continue
+		}
+		dir := v.rel + "/" + ref.rel
+		err := v.plainDir(dir)
+		var entries []fs.DirEntry
+		truncated := false
+		if err == nil {
+			entries, truncated, err = v.list(dir)
+		}
+		if unreadable(err) {
+			c.problem("data-dir", dir, "aggregator's service folder not read: "+describeErr(err))
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		var names []string
+		for _, de := range entries {
+			if de.IsDir() && serviceIDRe().MatchString(de.Name()) && !notServices[de.Name()] {
+				names = append(names, de.Name())
+			}
+		}
+		slices.Sort(names)
+		if len(names) > maxServices || truncated {
+			c.problem("data-dir", dir, "more services than are listed; only the first were reported")
+			names = names[:min(len(names), maxServices)]
+		}
+		c.items = append(c.items, policyMessenger(ref, v.user, "/"+dir, strings.Join(names, ", ")))
+	}
+}
+
+func policyMessenger(ref dataDirRef, user, location, services string) policy.Messenger {
+	e := ref.entry
+	return policy.Messenger{ID: e.ID, Name: e.Name, Variant: e.Variant, Source: sourceDataDir, User: user, Location: location, Services: services}
 }

@@ -8,12 +8,22 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
 // maxDesktopFile caps one .desktop file. Real ones are a few kilobytes;
 // those with many translations reach about 40 kB.
 const maxDesktopFile = 256 << 10
+
+// maxCategories caps how many Categories= entries are looked at. Real
+// files list fewer than ten; the registered categories of the Desktop Menu
+// Specification are about 150 in all.
+const maxCategories = 64
+
+// maxUnlistedName caps the Name= an unlisted app is reported under: the
+// file may be written by the user.
+const maxUnlistedName = 80
 
 // snapDesktopDir is where snapd installs each snap app's desktop file as
 // <snap>_<app>.desktop, with X-SnapInstanceName inserted (snapd
@@ -130,15 +140,40 @@ func (c *collector) desktopFile(dir string, de fs.DirEntry, user string) {
 		// specification defines as "deleted".
 		return
 	}
-	for _, e := range c.desktopMatches(byName, d, name) {
+	if d.TooManyCategories {
+		c.problem("desktop", p, fmt.Sprintf("more than %d categories; only the first %d were looked at", maxCategories, maxCategories))
+	}
+	matches := c.desktopMatches(byName, d, name)
+	for _, e := range matches {
 		c.add(e, sourceDesktop, user, "", "/"+p)
 	}
+	if len(matches) == 0 && d.MessengerCategory && d.Type == "Application" && !c.idx.claimsExec(d.Exec) {
+		c.addUnlisted(dir, name, user, d.Name)
+	}
+}
+
+// addUnlisted records an application whose desktop file declares it a
+// messenger (Categories InstantMessaging, Chat or IRCClient) but that no
+// catalog entry claims. It is reported under its desktop file id, which
+// the policy's unlisted.apps names; its Name= only labels it.
+func (c *collector) addUnlisted(dir, fileName, user, name string) {
+	id := strings.TrimSuffix(fileName, ".desktop")
+	label := platform.Printable(name, maxUnlistedName)
+	if label == "" {
+		label = id
+	}
+	c.items = append(c.items, policy.Messenger{
+		ID: policy.UnlistedID, Name: label, Source: sourceDesktop, User: user, Location: id,
+	})
 }
 
 // desktopNameMatch matches a desktop file id against the catalog's desktop
 // names (and Flatpak ids). In snapd's directory the id is <snap>_<app>.
 func (c *collector) desktopNameMatch(dir, id string) *policy.CatalogEntry {
 	if e := c.idx.desktop[id]; e != nil {
+		return e
+	}
+	if e := c.idx.matchDesktopPattern(id); e != nil {
 		return e
 	}
 	if dir == snapDesktopDir {
@@ -225,6 +260,13 @@ type desktopEntry struct {
 	Type, Name, Exec, WMClass string
 	Flatpak, Snap             string
 	Hidden                    bool
+	// MessengerCategory is set when Categories= holds InstantMessaging,
+	// Chat or IRCClient (Desktop Menu Specification, "Additional
+	// Categories": all three are sub-categories of Network).
+	MessengerCategory bool
+	// TooManyCategories is set when Categories= held more than
+	// maxCategories entries; the rest were not looked at.
+	TooManyCategories bool
 }
 
 // errNoDesktopEntry is returned for a file without a [Desktop Entry] group.
@@ -267,7 +309,7 @@ func parseDesktopEntry(b []byte) (desktopEntry, error) {
 		k = bytes.TrimSpace(k)
 		v = bytes.TrimSpace(v)
 		bit, dst := desktopKey(&d, k)
-		if dst == nil && bit != keyHidden {
+		if dst == nil && bit != keyHidden && bit != keyCategories {
 			continue
 		}
 		if seen&bit != 0 {
@@ -276,6 +318,10 @@ func parseDesktopEntry(b []byte) (desktopEntry, error) {
 		seen |= bit
 		if bit == keyHidden {
 			d.Hidden = string(v) == "true"
+			continue
+		}
+		if bit == keyCategories {
+			d.MessengerCategory, d.TooManyCategories = messengerCategories(v)
 			continue
 		}
 		*dst = unescapeDesktopString(v)
@@ -290,7 +336,7 @@ func parseDesktopEntry(b []byte) (desktopEntry, error) {
 // it starts with one's first letter and is not a localised key.
 func wantedKeyStart(line []byte) bool {
 	switch line[0] {
-	case 'T', 'N', 'E', 'S', 'X', 'H':
+	case 'T', 'N', 'E', 'S', 'X', 'H', 'C':
 	default:
 		return false
 	}
@@ -306,6 +352,7 @@ const (
 	keyFlatpak
 	keySnap
 	keyHidden
+	keyCategories
 )
 
 func desktopKey(d *desktopEntry, k []byte) (int, *string) {
@@ -324,8 +371,28 @@ func desktopKey(d *desktopEntry, k []byte) (int, *string) {
 		return keySnap, &d.Snap
 	case "Hidden":
 		return keyHidden, nil
+	case "Categories":
+		return keyCategories, nil
 	}
 	return 0, nil
+}
+
+// messengerCategories reports whether a Categories= value ("a;b;c;") names
+// one of the messenger categories among its first maxCategories entries,
+// and whether it had more than that. It does not allocate.
+func messengerCategories(v []byte) (messenger, tooMany bool) {
+	for n := 0; len(v) > 0; n++ {
+		if n == maxCategories {
+			return messenger, true
+		}
+		var cat []byte
+		cat, v, _ = bytes.Cut(v, []byte(";"))
+		switch string(bytes.TrimSpace(cat)) {
+		case "InstantMessaging", "Chat", "IRCClient":
+			messenger = true
+		}
+	}
+	return messenger, false
 }
 
 // unescapeDesktopString applies the specification's string escapes \s \n

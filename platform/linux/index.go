@@ -26,11 +26,16 @@ type catalogIndex struct {
 	names    map[string]*policy.CatalogEntry
 	urls     []urlRef
 	appImage []patternRef
+	// desktopPatterns match .desktop file ids case-sensitively; prefix is
+	// each pattern's literal head, checked before path.Match.
+	desktopPatterns []patternRef
 	// dataDirs are per-user paths relative to the home, grouped by their
 	// parent directory so that a missing ~/.var/app skips all its children.
 	dataDirs map[string][]dataDirRef
 	// dataParents lists dataDirs' keys in a fixed order.
 	dataParents []string
+	// serviceDirs are aggregators' per-user service directories.
+	serviceDirs []dataDirRef
 	// agentDeb holds the Debian packages of the catalog's management
 	// agents, which the one read of the dpkg database picks out for the
 	// remote-wipe probe.
@@ -43,7 +48,10 @@ type urlRef struct {
 }
 
 type patternRef struct {
-	pattern string // lower case
+	pattern string // lower case for AppImage patterns
+	// prefix is a desktop pattern's literal head (before any wildcard): an
+	// id without it cannot match.
+	prefix string
 	// suffix is the pattern's literal tail after its last wildcard
 	// (".appimage"): a name without it cannot match, which spares most
 	// path.Match calls over a home's files.
@@ -89,6 +97,16 @@ func newCatalogIndex(cat *policy.Catalog) *catalogIndex {
 				idx.urls = append(idx.urls, urlRef{host: host, path: p, entry: e})
 			}
 		}
+		for _, p := range l.DesktopPatterns {
+			if _, err := path.Match(p, ""); err != nil {
+				continue
+			}
+			prefix := p
+			if i := strings.IndexAny(p, "*?[\\"); i >= 0 {
+				prefix = p[:i]
+			}
+			idx.desktopPatterns = append(idx.desktopPatterns, patternRef{pattern: p, prefix: prefix, entry: e})
+		}
 		for _, p := range l.AppImage {
 			lp := strings.ToLower(p)
 			if _, err := path.Match(lp, ""); err != nil {
@@ -106,6 +124,11 @@ func newCatalogIndex(cat *policy.Catalog) *catalogIndex {
 		}
 		for _, id := range l.Flatpak {
 			idx.addDataDir(".var/app/"+id, e, seenDir)
+		}
+		for _, d := range l.ServiceDirs {
+			if rel := path.Clean(strings.TrimPrefix(d, "~/")); rel != "." && !path.IsAbs(rel) && rel != ".." && !strings.HasPrefix(rel, "../") {
+				idx.serviceDirs = append(idx.serviceDirs, dataDirRef{rel: rel, entry: e})
+			}
 		}
 		for _, s := range l.Snap {
 			idx.addDataDir("snap/"+s, e, seenDir)
@@ -228,6 +251,33 @@ func (idx *catalogIndex) matchAppImage(name string) *policy.CatalogEntry {
 		}
 	}
 	return nil
+}
+
+// matchDesktopPattern matches a desktop file id against the catalog's
+// desktop_patterns (e.g. Telegram's org.telegram.desktop._<md5>).
+func (idx *catalogIndex) matchDesktopPattern(id string) *policy.CatalogEntry {
+	for _, p := range idx.desktopPatterns {
+		if !strings.HasPrefix(id, p.prefix) {
+			continue
+		}
+		if ok, _ := path.Match(p.pattern, id); ok {
+			return p.entry
+		}
+	}
+	return nil
+}
+
+// claimsExec reports whether the program an Exec= line starts is one of
+// the catalog's process names (/opt/viber/Viber): such a desktop file
+// belongs to a catalog messenger under another file name and is not an
+// unlisted app. It is not evidence by itself.
+func (idx *catalogIndex) claimsExec(exec string) bool {
+	prog, _, _ := strings.Cut(strings.TrimSpace(exec), " ")
+	prog = strings.Trim(prog, `"`)
+	if prog == "" || prog == "env" || strings.Contains(prog, "=") {
+		return false
+	}
+	return idx.process[path.Base(prog)] != nil
 }
 
 // snapEntry looks up a snap name, also for parallel installs

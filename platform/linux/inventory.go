@@ -96,6 +96,12 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 	}
 	inv.Messengers = dedupMessengers(append(items, c.items...))
 	inv.Problems = append(inv.Problems, pkgs.probs.List()...)
+	if ctx.Err() == nil && !packagesRead(debs, pkgs.rpmRead) {
+		// Core: without a package database, a messenger installed as a
+		// package cannot be shown absent.
+		inv.Problems = append(inv.Problems, policy.Problem{Probe: "packages", Core: true,
+			Message: "no package database could be read (dpkg status or RPM database), installed packages are not inventoried"})
+	}
 	inv.Problems = append(inv.Problems, c.probs.List()...)
 	if ctx.Err() != nil {
 		inv.Problems = append(inv.Problems, policy.Problem{Probe: "messengers", Message: "scan cancelled, the inventory is incomplete: " + ctx.Err().Error()})
@@ -112,6 +118,7 @@ const (
 	stageDesktop
 	stageAppImage
 	stageDataDir
+	stageServiceDir
 	numStages
 )
 
@@ -137,6 +144,8 @@ func (c *collector) scanHome(ctx context.Context, home homeDir) {
 	if ctx.Err() == nil {
 		c.scanUserDataDirs(v)
 	}
+	c.stage = stageServiceDir
+	c.scanUserServiceDirs(ctx, v)
 }
 
 // runTasks runs tasks on at most workers goroutines, taking them in order.
@@ -156,6 +165,13 @@ func runTasks(tasks []func(), workers int) {
 		})
 	}
 	wg.Wait()
+}
+
+// packagesRead reports whether a package database was read: the dpkg
+// status file (a malformed one was read up to its error) or the RPM
+// database.
+func packagesRead(debs debFacts, rpmRead bool) bool {
+	return rpmRead || debs.err == nil || isDpkgSyntaxError(debs.err)
 }
 
 // run runs steps in order, stopping when ctx is done.
@@ -205,6 +221,8 @@ type collector struct {
 	logging bool
 	stage   int
 	logged  []stagedProblem
+	// rpmRead is set when the RPM database was queried.
+	rpmRead bool
 }
 
 // list reads at most c.maxEntries entries of dir.

@@ -21,6 +21,9 @@ func Scan(ctx context.Context, h *platform.Host, cat *policy.Catalog) (*policy.I
 	}
 	users := scanUsers(h, inv)
 	debs := scanMessengers(ctx, h, cat, users, inv)
+	if h.Browsers {
+		scanBrowsers(ctx, h, cat, users, inv)
+	}
 	inv.Posture = scanPosture(ctx, h, cat, users, debs, inv)
 	return inv, nil
 }

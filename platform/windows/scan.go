@@ -65,6 +65,9 @@ func Scan(ctx context.Context, h *platform.Host, reg Registry, cat *policy.Catal
 	if err != nil {
 		return nil, err
 	}
+	if h.Browsers {
+		s.scanBrowsers(ctx, profiles)
+	}
 	s.scanProcesses(ctx, profiles)
 	inv.Posture = policy.Posture{
 		ScreenLock: locks,

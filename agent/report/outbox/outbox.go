@@ -19,6 +19,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -428,4 +429,33 @@ func ReadStats(db *bolt.DB) ([]Stats, error) {
 		})
 	})
 	return out, err
+}
+
+// Stage is the scan stage that puts the events earlier stages produced
+// (Cycle.Events, from drift) into every registered queue, in the scan's
+// transaction: an event is queued exactly when its scan commits. It does
+// nothing in a dry run.
+func Stage() scan.Stage {
+	return scan.Stage{Name: "outbox", Run: func(tx *bolt.Tx, c *scan.Cycle) error {
+		if tx == nil {
+			return nil
+		}
+		now := c.Start
+		if c.Report != nil {
+			now = c.Report.ScannedAt
+		}
+		for _, e := range c.Events {
+			if err := Enqueue(tx, Entry{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: e.Body}, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+// EnqueueEvent puts one event into every registered queue in tx: the
+// delivery of drift events recorded outside a scan (a baseline accepted),
+// as drift.Config.Enqueue.
+func EnqueueEvent(tx *bolt.Tx, e scan.Event, now time.Time) error {
+	return Enqueue(tx, Entry{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: e.Body}, now)
 }

@@ -1,0 +1,162 @@
+//go:build linux
+
+package wholeproc
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/msgguard/msgguard/agent/localapi"
+)
+
+// agent is a temporary installation of the real agent binary.
+type agent struct {
+	dir, bin, config, db, socket, root string
+}
+
+// build compiles the agent as released (CGO_ENABLED=0, stripped) into a
+// fresh 0755 directory and writes its config; extra is appended to it.
+func build(t testing.TB, extra string) *agent {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("whole-process test: builds and runs the agent binary")
+	}
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		t.Skip("run as root on Linux: the agent checks its files' owners and the flood runs as nobody")
+	}
+	// Not t.TempDir(): socket paths must fit in sun_path (108 bytes), and
+	// the directory must be reachable by nobody.
+	dir, err := os.MkdirTemp("", "mgwp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../../../platform/linux/testdata/debian-desktop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &agent{dir: dir, bin: filepath.Join(dir, "agent"), config: filepath.Join(dir, "agent.yaml"),
+		db: filepath.Join(dir, "data", "state.db"), socket: filepath.Join(dir, "run", "agent.sock"), root: root}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		if gobin, err = exec.LookPath("go"); err != nil {
+			t.Skip("go tool not found; cannot build the agent binary")
+		}
+	}
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", a.bin, "github.com/msgguard/msgguard/agent")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := fmt.Sprintf("root: %q\ndatabase: %q\nsocket: %q\nlog:\n  level: warn\n%s", a.root, a.db, a.socket, extra)
+	if err := os.WriteFile(a.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// proc is a running `agent run`.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs the agent and waits until it answers with a report.
+func (a *agent) start(t testing.TB) *proc {
+	t.Helper()
+	p := &proc{out: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(a.bin, "run", "--config", a.config)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("agent output:\n%s", p.out)
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := localapi.Dial(context.Background(), a.socket)
+		if err == nil {
+			_, err = c.Status(context.Background())
+			c.Close()
+			if err == nil {
+				return p
+			}
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("agent exited: %v\n%s", err, p.out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent did not answer with a report: %v\n%s", err, p.out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// procKB reads a kB field (VmRSS, VmHWM, RssAnon, RssFile) of
+// /proc/PID/status.
+func procKB(t testing.TB, pid int, field string) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
+
+// percentile returns the p-th percentile (0..100) of ds (sorted in place).
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	i := int(float64(len(ds)-1) * p / 100)
+	return ds[i]
+}

@@ -1,0 +1,412 @@
+// Package browser answers which catalog messengers a user has signed in to
+// inside a web browser, and which of them are installed as browser web
+// apps. It is pure: it reads a root filesystem (fs.FS) through the
+// platform package's capped, link-refusing readers, and the per-OS packages
+// (platform/linux, darwin, windows) hand it their users' homes.
+//
+// Evidence is the NAME of a per-origin storage folder, never its content:
+// Chromium-family browsers keep a site's IndexedDB in
+// <profile>/IndexedDB/https_<host>_0.indexeddb.leveldb and Firefox keeps a
+// site's storage in <profile>/storage/default/https+++<host>. Web clients
+// such as WhatsApp Web keep their session in IndexedDB, so the folder
+// exists for every browser profile that has used the client. Only the
+// catalog's origins are looked up; no other folder name is kept, logged or
+// reported.
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/policy"
+)
+
+// Evidence sources, as documented on policy.Messenger.Source.
+const (
+	// SourceBrowser is a signed-in (or once used) web client in a browser
+	// profile.
+	SourceBrowser = policy.SourceBrowser
+	// SourceWebApp is a web app installed from a browser (a macOS app shim,
+	// a Windows Start-menu shortcut).
+	SourceWebApp = policy.SourceWebApp
+)
+
+// Limits. A browser folder in a user's home is the user's to fill: each
+// listing and read is capped so that a hostile home costs bounded time and
+// memory.
+const (
+	// MaxEntries bounds each directory listing. Real IndexedDB folders
+	// hold tens to a few hundred origins.
+	MaxEntries = 4096
+	// maxProfiles bounds the profiles inspected per browser.
+	maxProfiles = 64
+	// maxINISize caps profiles.ini (a few hundred bytes in practice).
+	maxINISize = 64 << 10
+	// maxLabel caps a profile name taken from profiles.ini.
+	maxLabel = 64
+)
+
+// Engine is a browser's storage layout.
+type Engine int
+
+const (
+	// Chromium is Chrome, Chromium, Edge, Brave, Vivaldi and Opera: a
+	// user-data folder holding profile folders ("Default", "Profile 1").
+	Chromium Engine = iota + 1
+	// Firefox is a folder with profiles.ini naming the profile folders.
+	Firefox
+)
+
+// Install is one place a browser keeps its data, relative to a home.
+type Install struct {
+	// Name is shown in evidence ("Chrome", "Chromium (snap)").
+	Name   string
+	Engine Engine
+	// Dir is the user-data folder (Chromium) or the folder holding
+	// profiles.ini (Firefox), relative to the home, slash-separated.
+	Dir string
+	// RootProfile marks a Chromium browser whose user-data folder is itself
+	// the profile (Opera keeps IndexedDB directly in "Opera Stable").
+	RootProfile bool
+}
+
+// Index holds the catalog's web identifiers in lookup form.
+type Index struct {
+	chromium map[string]*policy.CatalogEntry // IndexedDB folder name
+	firefox  map[string]*policy.CatalogEntry // storage/default folder name
+	hosts    map[string]*policy.CatalogEntry
+	apps     map[string]*policy.CatalogEntry // Chromium app id
+	// names in catalog order, for the one-by-one lookup of a folder too
+	// large to list.
+	chromiumNames, firefoxNames []string
+}
+
+// NewIndex indexes cat's web origins and web apps.
+func NewIndex(cat *policy.Catalog) *Index {
+	x := &Index{chromium: map[string]*policy.CatalogEntry{}, firefox: map[string]*policy.CatalogEntry{},
+		hosts: map[string]*policy.CatalogEntry{}, apps: map[string]*policy.CatalogEntry{}}
+	if cat == nil {
+		return x
+	}
+	for i := range cat.Messengers {
+		e := &cat.Messengers[i]
+		for _, o := range e.Web.Origins {
+			o = strings.ToLower(o)
+			if o == "" || x.hosts[o] != nil {
+				continue
+			}
+			x.hosts[o] = e
+			c, f := ChromiumIndexedDBName(o), FirefoxStorageName(o)
+			x.chromium[c], x.firefox[f] = e, e
+			x.chromiumNames = append(x.chromiumNames, c)
+			x.firefoxNames = append(x.firefoxNames, f)
+		}
+		for _, u := range e.Web.AppURLs {
+			if id := AppID(u); x.apps[id] == nil {
+				x.apps[id] = e
+			}
+		}
+		for _, id := range e.Web.AppIDs {
+			if x.apps[id] == nil {
+				x.apps[id] = e
+			}
+		}
+	}
+	return x
+}
+
+// Empty reports whether the catalog names no web identifiers at all.
+func (x *Index) Empty() bool { return len(x.hosts) == 0 && len(x.apps) == 0 }
+
+// ChromiumIndexedDBName is the folder Chromium gives an https origin's
+// IndexedDB: the origin identifier "https_<host>_0" (port 0 for the
+// scheme's default; storage/common/database/database_identifier.cc) with
+// ".indexeddb.leveldb" (content/browser/indexed_db, kIndexedDBExtension and
+// kLevelDBExtension).
+func ChromiumIndexedDBName(host string) string {
+	return "https_" + host + "_0.indexeddb.leveldb"
+}
+
+// FirefoxStorageName is the folder Firefox gives an https origin under
+// storage/default: the origin with ':' and '/' replaced by '+'
+// (dom/quota/ActorsParent.cpp, MakeSanitizedOriginString).
+func FirefoxStorageName(host string) string {
+	return "https+++" + host
+}
+
+// firefoxOrigin strips origin attributes from a storage folder name:
+// Firefox appends "^userContextId=2" for a container tab and
+// "^privateBrowsingId=1" for private windows (caps/OriginAttributes.cpp).
+func firefoxOrigin(name string) string {
+	if i := strings.IndexByte(name, '^'); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// App returns the catalog entry of a Chromium web app with the given app id
+// or start URL (either may be ""), or nil. A start URL matches by its host
+// against the catalog's origins.
+func (x *Index) App(appID, startURL string) *policy.CatalogEntry {
+	if e := x.apps[appID]; appID != "" && e != nil {
+		return e
+	}
+	if startURL == "" {
+		return nil
+	}
+	rest, ok := strings.CutPrefix(strings.ToLower(startURL), "https://")
+	if !ok {
+		return nil
+	}
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host = rest[:i]
+	}
+	return x.hosts[host]
+}
+
+// Inspector looks through browser profiles below users' homes.
+type Inspector struct {
+	FS    fs.FS
+	Index *Index
+	// Installs are the browsers' data folders on this OS (Installs(goos)).
+	Installs []Install
+	// Problem records something that could not or would not be read, at a
+	// root-relative path. Messages never quote file content.
+	Problem func(path, msg string)
+	// Abs maps an absolute path written in profiles.ini to a root-relative
+	// path; ok is false for a path outside the inspected root. nil refuses
+	// every absolute path.
+	Abs func(p string) (rel string, ok bool)
+	// MaxEntries bounds each directory listing; 0 means MaxEntries.
+	MaxEntries int
+}
+
+// Home returns the evidence found in one user's browsers. home is the
+// root-relative home ("home/alice", "Users/alice").
+func (in *Inspector) Home(ctx context.Context, user, home string) []policy.Messenger {
+	if in.Index == nil || in.Index.Empty() || home == "" || home == "." {
+		return nil
+	}
+	w := &walk{in: in, user: user, home: home, kinds: map[string]fs.FileMode{}}
+	for _, inst := range in.Installs {
+		if ctx.Err() != nil {
+			break
+		}
+		dir := path.Join(home, inst.Dir)
+		if !w.plainDir(dir, inst.Name+" data folder") {
+			continue
+		}
+		switch inst.Engine {
+		case Chromium:
+			w.chromium(inst, dir)
+		case Firefox:
+			w.firefox(inst, dir)
+		}
+	}
+	return w.found
+}
+
+// walk is one home's inspection.
+type walk struct {
+	in         *Inspector
+	user, home string
+	// kinds caches the type of each path component looked at, so that
+	// ~/.config or ~/AppData/Local is checked once for all browsers.
+	kinds map[string]fs.FileMode
+	found []policy.Messenger
+}
+
+func (w *walk) max() int {
+	if w.in.MaxEntries > 0 {
+		return w.in.MaxEntries
+	}
+	return MaxEntries
+}
+
+func (w *walk) problem(p, msg string) {
+	if w.in.Problem != nil {
+		w.in.Problem(p, msg)
+	}
+}
+
+// errAbsent marks a path that does not exist (cached).
+var errAbsent = fs.ErrNotExist
+
+// lstat returns the type of p, cached; errAbsent when it does not exist.
+func (w *walk) lstat(p string) (fs.FileMode, error) {
+	if m, ok := w.kinds[p]; ok {
+		if m == fs.ModeIrregular|fs.ModeTemporary { // cached absence
+			return 0, errAbsent
+		}
+		return m, nil
+	}
+	st, err := platform.Lstat(w.in.FS, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		w.kinds[p] = fs.ModeIrregular | fs.ModeTemporary
+		return 0, errAbsent
+	}
+	if err != nil {
+		return 0, err
+	}
+	w.kinds[p] = st.Mode().Type()
+	return st.Mode().Type(), nil
+}
+
+// plainDir reports whether dir (below the home) is a directory reached
+// without a symbolic link, junction or other reparse point. A link on the
+// way is a problem, since it could lead into /etc or another user's home;
+// an absent path is silently false. what names the folder in problems.
+func (w *walk) plainDir(dir, what string) bool {
+	rel, ok := strings.CutPrefix(dir, w.home+"/")
+	if !ok {
+		return false
+	}
+	cur := w.home
+	for part := range strings.SplitSeq(rel, "/") {
+		cur += "/" + part
+		m, err := w.lstat(cur)
+		switch {
+		case errors.Is(err, errAbsent):
+			return false
+		case err != nil:
+			w.problem(cur, what+" not looked at: "+describe(err))
+			return false
+		case m&(fs.ModeSymlink|fs.ModeIrregular) != 0:
+			w.problem(cur, what+" not inspected: a symbolic link or reparse point below the home is not followed")
+			return false
+		case !m.IsDir():
+			return false
+		}
+	}
+	return true
+}
+
+// list reads at most max entries of dir (already checked by plainDir).
+func (w *walk) list(dir, what string) ([]fs.DirEntry, bool) {
+	entries, truncated, err := platform.ReadDir(w.in.FS, dir, w.max())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		w.problem(dir, what+" not read: "+describe(err))
+	}
+	for _, e := range entries {
+		w.kinds[dir+"/"+e.Name()] = e.Type()
+	}
+	return entries, truncated
+}
+
+// chromium inspects a Chromium-family user-data folder: every profile
+// folder ("Default", "Profile <n>"; chrome/browser/profiles/profile_manager.cc
+// names new profiles "Profile " + a number), and for Opera the folder
+// itself.
+func (w *walk) chromium(inst Install, dir string) {
+	if inst.RootProfile {
+		w.chromiumProfile(inst, dir, "Default")
+	}
+	entries, truncated := w.list(dir, inst.Name+" data folder")
+	if truncated {
+		w.problem(dir, fmt.Sprintf("%s data folder has more than %d entries; only the first were looked at", inst.Name, w.max()))
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if !chromiumProfileName(name) {
+			continue
+		}
+		p := dir + "/" + name
+		if e.Type()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
+			w.problem(p, inst.Name+" profile not inspected: it is a symbolic link or reparse point, which is not followed")
+			continue
+		}
+		if !e.IsDir() {
+			continue
+		}
+		if n++; n > maxProfiles {
+			w.problem(dir, fmt.Sprintf("%s has more than %d profiles; the rest were not inspected", inst.Name, maxProfiles))
+			break
+		}
+		w.chromiumProfile(inst, p, name)
+	}
+}
+
+// chromiumProfileName reports whether name is a Chromium profile folder.
+func chromiumProfileName(name string) bool {
+	if name == "Default" {
+		return true
+	}
+	n, ok := strings.CutPrefix(name, "Profile ")
+	if !ok || n == "" || len(n) > 6 {
+		return false
+	}
+	_, err := strconv.Atoi(n)
+	return err == nil && n[0] != '-' && n[0] != '+'
+}
+
+func (w *walk) chromiumProfile(inst Install, profile, label string) {
+	idb := profile + "/IndexedDB"
+	m, err := w.lstat(idb)
+	switch {
+	case errors.Is(err, errAbsent):
+		return
+	case err != nil:
+		w.problem(idb, "site storage folder not looked at: "+describe(err))
+		return
+	case m&(fs.ModeSymlink|fs.ModeIrregular) != 0:
+		w.problem(idb, "site storage folder not inspected: a symbolic link or reparse point is not followed")
+		return
+	case !m.IsDir():
+		return
+	}
+	w.match(inst, idb, label, w.in.Index.chromium, w.in.Index.chromiumNames, func(n string) string { return n })
+}
+
+// match lists a site-storage folder and records each catalog origin whose
+// folder it holds. When the folder has more entries than one listing may
+// read, each catalog origin's folder is looked up by name instead, so that
+// a folder with a hundred thousand entries costs one capped listing and a
+// few dozen lookups, and misses nothing.
+func (w *walk) match(inst Install, dir, label string, byName map[string]*policy.CatalogEntry, names []string, key func(string) string) {
+	entries, truncated := w.list(dir, "site storage folder")
+	seen := map[*policy.CatalogEntry]bool{}
+	hit := func(e *policy.CatalogEntry) {
+		if e == nil || seen[e] {
+			return
+		}
+		seen[e] = true
+		w.found = append(w.found, policy.Messenger{
+			ID: e.ID, Name: e.Name, Variant: e.Variant, Source: SourceBrowser, User: w.user,
+			Location: fmt.Sprintf("%s, profile %q", inst.Name, label),
+		})
+	}
+	for _, de := range entries {
+		if de.IsDir() {
+			hit(byName[key(de.Name())])
+		}
+	}
+	if !truncated {
+		return
+	}
+	w.problem(dir, fmt.Sprintf("site storage folder has more than %d entries; the catalog's origins were looked up one by one", w.max()))
+	for _, n := range names {
+		if _, err := w.lstat(dir + "/" + n); err == nil {
+			if m := w.kinds[dir+"/"+n]; m.IsDir() {
+				hit(byName[n])
+			}
+		}
+	}
+}
+
+// describe turns an error into a message without file content: the
+// platform errors name the path and the reason only.
+func describe(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
