@@ -189,7 +189,7 @@ func (c *Checkmk) Write(s State) error {
 	return nil
 }
 
-var cmkName = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
+var cmkName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9_.-]`) })
 
 // CheckmkLocal renders the state as a <<<local>>> section: one compliance
 // service per device and one reporting service.
@@ -203,7 +203,7 @@ func CheckmkLocal(s State) []byte {
 			if label == "" {
 				label = r.Device.ID
 			}
-			name += "_" + r.Device.Kind + "_" + cmkName.ReplaceAllString(label, "_")
+			name += "_" + r.Device.Kind + "_" + cmkName().ReplaceAllString(label, "_")
 		}
 		st, text := complianceCheck(r)
 		sum := status.Summarize(r.Findings)
