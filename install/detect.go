@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -163,6 +164,12 @@ func within(path, dir string) bool {
 	dirs := []string{filepath.Clean(dir)}
 	if r, err := filepath.EvalSymlinks(dir); err == nil && r != dirs[0] {
 		dirs = append(dirs, r)
+	}
+	if runtime.GOOS == "windows" { // NTFS names are case-insensitive
+		path = strings.ToLower(path)
+		for i := range dirs {
+			dirs[i] = strings.ToLower(dirs[i])
+		}
 	}
 	for _, d := range dirs {
 		rel, err := filepath.Rel(d, path)
