@@ -634,6 +634,9 @@ func (m *Manager) purge() error {
 		if !strings.Contains(strings.ToLower(d), ServiceName) {
 			return fmt.Errorf("refusing to remove %s: not an msgguard directory", d)
 		}
+		if _, err := os.Lstat(d); err != nil {
+			continue
+		}
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("removing %s: %w", d, err)
 		}
