@@ -380,8 +380,10 @@ func (m *Manager) installSystemd(ctx context.Context, noStart bool) error {
 		return err
 	}
 	if fresh {
-		m.onUndo("systemctl disable "+unitName, func() error {
-			return m.systemctl(context.WithoutCancel(ctx), "disable", unitName)
+		// --now: a unit that failed to start keeps being restarted
+		// (Restart=always) until stopped.
+		m.onUndo("systemctl disable --now "+unitName, func() error {
+			return m.systemctl(context.WithoutCancel(ctx), "disable", "--now", unitName)
 		})
 	}
 	m.say("service enabled (starts at boot)")
