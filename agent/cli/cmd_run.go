@@ -17,7 +17,6 @@ import (
 
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/daemon"
-	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/scan"
@@ -30,9 +29,10 @@ import (
 // service manager starts; it can also be run by hand for troubleshooting.
 func cmdRun(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
-	fs := newFlags(e, "run")
+	c := e.flags("run", 0)
+	fs := c.fs
 	cfgPath := fs.String("config", paths.Config, "agent configuration `file`")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := c.parse(args); !ok {
 		return code
 	}
 	cfg, err := loadRunConfig(fs, *cfgPath, config.Default(paths))
@@ -46,11 +46,11 @@ func cmdRun(ctx context.Context, e *Env, args []string) int {
 		return exitUsage
 	}
 	defer closeLog()
-	note := func(msg string, isErr bool) {
+	note := func(event string, isErr bool) {
 		if isErr {
-			log.Error().Str("event", msg).Msg("service_event")
+			log.Error().Str("event", event).Msg("service_event")
 		} else {
-			log.Info().Str("event", msg).Msg("service_event")
+			log.Info().Str("event", event).Msg("service_event")
 		}
 	}
 	err = install.RunService(ctx, func(ctx context.Context) error {
@@ -69,7 +69,7 @@ func cmdRun(ctx context.Context, e *Env, args []string) int {
 // A file named with --config must exist.
 func loadRunConfig(fs *flag.FlagSet, path string, def config.Config) (config.Config, error) {
 	cfg, err := config.Load(path, def)
-	if err != nil && !flagSet(fs, "config") && errors.Is(err, os.ErrNotExist) {
+	if err != nil && !flagGiven(fs, "config") && errors.Is(err, os.ErrNotExist) {
 		return def, nil
 	}
 	return cfg, err
@@ -122,7 +122,7 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		st.Close()
 		return fmt.Errorf("local API: %w", err)
 	}
-	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "")
+	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "", cfg.Browsers.Enabled)
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -169,7 +169,7 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		SinkHealth: rep.disp.Health,
 		// attest, exempt and baseline accept record through the service
 		// while it holds the database.
-		Admin:    &daemon.AdminOptions{DB: st.DB(), Drift: drift.FromConfig(cfg.Drift), Kick: rep.disp.Kick},
+		Admin:    &daemon.AdminOptions{DB: st.DB(), Drift: driftConfig(cfg.Drift), Kick: rep.disp.Kick},
 		Problems: problems,
 		Log:      log,
 		Sampler:  sampler,
