@@ -40,6 +40,9 @@ type Figures struct {
 	EventsLost         int `json:"events_lost"`
 	EventsDuplicated   int `json:"events_duplicated"`
 	EnvironmentalCases int `json:"environment_cases"`
+	// OracleBlind counts cases corrupt by construction that the oracle
+	// (bbolt's read path) did not notice.
+	OracleBlind int `json:"oracle_blind_corrupt_by_construction"`
 }
 
 var figures Figures
@@ -323,6 +326,10 @@ func TestCorruptionCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		corrupt, known := judge(t, db)
+		if c.beyond && !corrupt {
+			figures.OracleBlind++
+			corrupt, known = true, true
+		}
 		if corrupt {
 			figures.ProvenCorrupt++
 		}
@@ -364,6 +371,12 @@ func TestCorruptionCorpus(t *testing.T) {
 type damaged struct {
 	name string
 	data []byte
+	// beyond is set when the damage itself makes an element reach past its
+	// page: corrupt by construction, whatever the oracle says. (bbolt's
+	// read path ignores the value size of a bucket entry — it reads only
+	// the bucket header — so the oracle sees nothing; its write path
+	// copies the whole value when it rewrites the page and faults.)
+	beyond bool
 }
 
 // bbolt layout facts the corpus needs (see agent/store/verify.go).
@@ -402,7 +415,7 @@ func corpus(healthy []byte, rng *rand.Rand) []damaged {
 			for i := 0; i < n; i++ {
 				b[rng.IntN(len(b))] ^= 1 << rng.IntN(8)
 			}
-			out = append(out, damaged{fmt.Sprintf("bitflip n=%d #%d", n, seed), b})
+			out = append(out, damaged{name: fmt.Sprintf("bitflip n=%d #%d", n, seed), data: b})
 		}
 	}
 	// Bit flips confined to page headers and element arrays, where they
@@ -412,17 +425,17 @@ func corpus(healthy []byte, rng *rand.Rand) []damaged {
 		pg := 2 + rng.IntN(pages-2)
 		off := pg*ps + rng.IntN(hdr+16*8)
 		b[off] ^= 1 << rng.IntN(8)
-		out = append(out, damaged{fmt.Sprintf("header bitflip page %d offset %d", pg, off-pg*ps), b})
+		out = append(out, damaged{name: fmt.Sprintf("header bitflip page %d offset %d", pg, off-pg*ps), data: b})
 	}
 	// Truncations.
 	for _, n := range []int{1, 100, ps - 1, ps, ps + 1, 2 * ps, 2*ps + 7, len(healthy) / 2, len(healthy) - ps, len(healthy) - 1} {
 		if n > 0 && n < len(healthy) {
-			out = append(out, damaged{fmt.Sprintf("truncated to %d", n), healthy[:n]})
+			out = append(out, damaged{name: fmt.Sprintf("truncated to %d", n), data: healthy[:n]})
 		}
 	}
 	for i := 0; i < 10; i++ {
 		n := 1 + rng.IntN(len(healthy)-1)
-		out = append(out, damaged{fmt.Sprintf("truncated to %d", n), healthy[:n]})
+		out = append(out, damaged{name: fmt.Sprintf("truncated to %d", n), data: healthy[:n]})
 	}
 	// Page-size fields of both meta pages, with the checksum left stale and
 	// recomputed (then bbolt believes it).
@@ -434,7 +447,7 @@ func corpus(healthy []byte, rng *rand.Rand) []damaged {
 				if fix {
 					fixMetaChecksum(b, meta*ps)
 				}
-				out = append(out, damaged{fmt.Sprintf("meta %d page size %d (checksum fixed %v)", meta, v, fix), b})
+				out = append(out, damaged{name: fmt.Sprintf("meta %d page size %d (checksum fixed %v)", meta, v, fix), data: b})
 			}
 		}
 		// Root, freelist and high-water page ids with a valid checksum.
@@ -455,7 +468,7 @@ func corpus(healthy []byte, rng *rand.Rand) []damaged {
 						fixMetaChecksum(b, m*ps)
 					}
 				}
-				out = append(out, damaged{fmt.Sprintf("meta %d %s page %d (both metas %v)", meta, f.name, f.v, both), b})
+				out = append(out, damaged{name: fmt.Sprintf("meta %d %s page %d (both metas %v)", meta, f.name, f.v, both), data: b})
 			}
 		}
 	}
@@ -474,7 +487,7 @@ func corpus(healthy []byte, rng *rand.Rand) []damaged {
 		set32 := func(name string, at int, v uint32) {
 			b := cp()
 			ne.PutUint32(b[at:], v)
-			out = append(out, damaged{fmt.Sprintf("%s page %d %s=%#x", kind, pg, name, v), b})
+			out = append(out, damaged{name: fmt.Sprintf("%s page %d %s=%#x", kind, pg, name, v), data: b, beyond: v >= uint32(ps)})
 		}
 		for _, el := range []int{0, count - 1} {
 			e := off + hdr + 16*el
@@ -489,12 +502,12 @@ func corpus(healthy []byte, rng *rand.Rand) []damaged {
 				set32(fmt.Sprintf("element %d ksize", el), e+4, 0x10000000)
 				b := cp()
 				ne.PutUint64(b[e+8:], 0xFFFFFFFFFF)
-				out = append(out, damaged{fmt.Sprintf("branch page %d element %d child page 0xFFFFFFFFFF", pg, el), b})
+				out = append(out, damaged{name: fmt.Sprintf("branch page %d element %d child page 0xFFFFFFFFFF", pg, el), data: b})
 			}
 		}
 		b := cp()
 		ne.PutUint16(b[off+10:], 0xFFFF)
-		out = append(out, damaged{fmt.Sprintf("%s page %d count 0xFFFF", kind, pg), b})
+		out = append(out, damaged{name: fmt.Sprintf("%s page %d count 0xFFFF", kind, pg), data: b, beyond: true})
 		set32("overflow", off+12, 0xFFFFFFFF)
 	}
 	return out
