@@ -183,8 +183,9 @@ func newSuite(t *testing.T) *suite {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	// A private copy of a fixture root whose Signal desktop file the suite
-	// toggles, so that consecutive scans differ and make drift events.
+	// A private copy of a fixture root whose SimpleX AppImage (its only
+	// evidence) the suite toggles, so that consecutive scans differ and make
+	// drift events.
 	if out, err := exec.Command("cp", "-a", "../../../platform/linux/testdata/debian-desktop", s.root).CombinedOutput(); err != nil {
 		t.Fatalf("copying the fixture root: %v\n%s", err, out)
 	}
@@ -198,9 +199,9 @@ func newSuite(t *testing.T) *suite {
 	return s
 }
 
-// toggle adds or removes the Signal desktop file of the root.
+// toggle adds or removes the SimpleX AppImage in alice's home.
 func (s *suite) toggle(t *testing.T) {
-	on := filepath.Join(s.root, "usr/share/applications/signal-desktop.desktop")
+	on := filepath.Join(s.root, "home/alice/Applications/simplex-desktop-x86_64.AppImage")
 	off := on + ".off"
 	if _, err := os.Stat(on); err == nil {
 		if err := os.Rename(on, off); err != nil {
