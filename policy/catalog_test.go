@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// requiredIDs are the stable catalog ids promised in issue 2; other
+// requiredIDs are the stable catalog ids the README promises; other
 // packages, policies and stored findings refer to them.
 var requiredIDs = []string{
 	"whatsapp", "whatsapp-business", "facebook-messenger", "instagram", "skype", "telegram", "threema",

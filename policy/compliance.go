@@ -6,12 +6,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// This file holds the compliance-workflow part of the schema (issue 9):
+// This file holds the compliance-workflow part of the schema:
 // attestation rules for what the agent cannot observe, exemptions with an
 // expiry, and per-rule grace periods and enforcement stages. Applying them
 // to findings needs the agent's records (who attested, when a finding first
@@ -33,7 +34,7 @@ const Day = 24 * time.Hour
 
 // DefaultMaxExemption is how far ahead an exemption may expire when the
 // policy sets no max_exemption: one year, the limit Fleet's own security
-// policy sets for exceptions (fleetdm/fleet PR #5670; research/anchors.md §6).
+// policy sets for exceptions (github.com/fleetdm/fleet pull request 5670).
 const DefaultMaxExemption = Duration(365 * Day)
 
 // Limits of the durations a policy may set.
@@ -74,11 +75,11 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-var durationRe = regexp.MustCompile(`^([0-9]{1,5})([dwh])$`)
+var durationRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{1,5})([dwh])$`) })
 
 // ParseDuration reads "180d", "26w" or "36h" (at most five digits).
 func ParseDuration(s string) (Duration, error) {
-	m := durationRe.FindStringSubmatch(strings.TrimSpace(s))
+	m := durationRe().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return 0, fmt.Errorf("%q is not a duration; write days, weeks or hours such as 7d, 26w or 36h", truncate(s, 40))
 	}

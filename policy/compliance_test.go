@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestComplianceLoadErrors is issue 9's "Bad input" for the policy: an
+// TestComplianceLoadErrors is the compliance workflow's bad input for the policy: an
 // exemption for an unknown rule, without expiry, with a past date or ten
 // years out, duplicate rule ids, a missing translation — each with the
 // file:line:col the admin is sent to.

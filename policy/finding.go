@@ -62,7 +62,7 @@ type Finding struct {
 	Evidence    []Evidence `json:"evidence,omitempty"`
 	EvaluatedAt time.Time  `json:"evaluated_at"`
 
-	// The compliance workflow (agent/compliance, issue 9) adds these.
+	// The compliance workflow (agent/compliance) adds these.
 
 	// Underlying is the real result of an exempt finding (fail or
 	// unknown): an exemption never hides what the agent saw.
@@ -77,6 +77,35 @@ type Finding struct {
 	Deadline time.Time `json:"deadline,omitzero"`
 	// Stage is the rule's enforcement stage (report, notify, escalate).
 	Stage Stage `json:"stage,omitempty"`
+	// Texts holds the finding's texts in the other languages the agent
+	// speaks, by language ("de", "en"), written at scan time so that a
+	// report recorded in one language is shown in another without
+	// evaluating the policy again. Absent languages show Message.
+	Texts map[string]FindingText `json:"texts,omitempty"`
+}
+
+// FindingText is a finding's texts in one language.
+type FindingText struct {
+	Message     string `json:"message"`
+	Remediation string `json:"remediation,omitempty"`
+	// ExemptionReason is the reason of a policy exemption (Exemption.Reason)
+	// in this language.
+	ExemptionReason string `json:"exemption_reason,omitempty"`
+}
+
+// In returns f with its texts in lang, when the finding carries them.
+func (f Finding) In(lang string) Finding {
+	t, ok := f.Texts[NormalizeLang(lang)]
+	if !ok {
+		return f
+	}
+	f.Message, f.Remediation = t.Message, t.Remediation
+	if f.Exemption != nil && t.ExemptionReason != "" {
+		x := *f.Exemption
+		x.Reason = t.ExemptionReason
+		f.Exemption = &x
+	}
+	return f
 }
 
 // Key identifies a finding across scans: the same rule for the same subject

@@ -23,7 +23,7 @@ func readFixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// TestLoadErrors covers every bad-input case of issue 2 with the exact
+// TestLoadErrors covers every bad-input case with the exact
 // file:line:col the admin is sent to.
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
@@ -188,7 +188,7 @@ func TestDefaultPolicy(t *testing.T) {
 	if p.Name == "" || p.File != "default.yaml" || p.Version != 1 {
 		t.Errorf("Name, File, Version = %q, %q, %d", p.Name, p.File, p.Version)
 	}
-	// The article's verdicts (seed-digest.md), rule by rule.
+	// The article's verdicts (docs/article.md), rule by rule.
 	want := map[string]Decision{
 		"whatsapp": DecisionDeny, "facebook-messenger": DecisionDeny, "instagram": DecisionDeny, "skype": DecisionDeny,
 		"threema": DecisionAllow, "threema-work": DecisionAllow, "signal": DecisionAllow, "viber": DecisionAllow,

@@ -10,16 +10,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/rs/zerolog"
 
+	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/install"
 	"github.com/msgguard/msgguard/platform"
 )
@@ -70,38 +71,72 @@ func NewEnv(stdout, stderr io.Writer) *Env {
 	}
 }
 
-// verb is one CLI command.
+// verb is one CLI command: its usage line, one help text, and what runs it.
 type verb struct {
+	name    string
+	usage   string // after "agent "; one line per form
 	summary string
 	run     func(ctx context.Context, e *Env, args []string) int
 }
 
-// verbs is the CLI's command table.
-func verbs() map[string]verb {
-	vs := map[string]verb{
-		"scan":     {"inspect this device, store and print the result", cmdScan},
-		"status":   {"show what the last scan found", cmdStatus},
-		"policy":   {"policy default|check FILE|show: print or validate policies", cmdPolicy},
-		"version":  {"print the agent's version", cmdVersion},
-		"phones":   {"list attached Android/iOS phones and whether they can be inspected", cmdPhones},
-		"drift":    {"list drift events: what changed on this device and when", cmdDrift},
-		"baseline": {"baseline show|accept: the recorded state drift is measured against", cmdBaseline},
+// verbs is the CLI's command table, in the order `agent help` lists it.
+func verbs() []verb {
+	return []verb{
+		{"scan", "scan [--json] [--lang LANG] [--db FILE] [--root DIR --platform OS] [--phone SERIAL | --phones]",
+			"inspect this device, store and print the result", cmdScan},
+		{"status", "status [--json] [--lang LANG] [--verbose] [--db FILE] [--socket PATH]",
+			"show what the last scan found", cmdStatus},
+		{"drift", "drift [--since AGE] [--all] [--json] [--lang LANG] [--db FILE] [--socket PATH]",
+			"list drift events: what changed on this device and when", cmdDrift},
+		{"explain", "explain RULE [--device ID] [--json] [--lang LANG] [--db FILE] [--socket PATH]",
+			"what a rule checks, why, how to fix it, and its history on this device", cmdExplain},
+		{"attest", "attest RULE --by NAME [--note TEXT] [--until DATE] [--device ID]\nattest --list [--json] [--lang LANG]",
+			"record that a person confirmed an organisational measure, or list the records", cmdAttest},
+		{"exempt", "exempt RULE [--subject S] [--user U] --reason TEXT --approver NAME --until DATE [--device ID]\nexempt --list [--json] [--lang LANG]",
+			"waive a rule on this device until a date, or list the local exemptions", cmdExempt},
+		{"baseline", "baseline show [--json] [--lang LANG] [--device ID] [--db FILE] [--socket PATH]\nbaseline accept --by NAME --why TEXT [--device ID] [--db FILE] [--socket PATH]",
+			"the recorded state drift is measured against: show it, or accept the current state", cmdBaseline},
+		{"phones", "phones [--json] [--lang LANG] [--adb PATH]",
+			"list attached Android/iOS phones and whether they can be inspected", cmdPhones},
+		{"policy", "policy default | check FILE | show [--policy FILE] [--json] [--lang LANG]",
+			"print the default policy, validate a policy file, or show the policy in force", cmdPolicy},
+		{"privacy", "privacy [--config FILE] [--json] [--lang LANG]",
+			"list exactly what the agent stores and sends, where, and for how long", cmdPrivacy},
+		{"version", "version [--json] [--lang LANG]", "print the agent's version", cmdVersion},
+		{"run", "run [--config FILE]", "run the agent in the foreground (what the service manager starts)", cmdRun},
+		{"install", "install [--policy FILE] [--config FILE] [--no-start]", "install, enable and start the service", cmdInstall},
+		{"uninstall", "uninstall [--purge]", "stop and remove the service (data kept unless --purge)", cmdUninstall},
+		{"start", "start", "start the installed service", control("start", (*install.Manager).Start)},
+		{"stop", "stop", "stop the service", control("stop", (*install.Manager).Stop)},
+		{"restart", "restart", "restart the service", control("restart", (*install.Manager).Restart)},
 	}
-	maps.Copy(vs, serviceVerbs())    // run, install, uninstall, start, stop, restart (cmd_service.go)
-	maps.Copy(vs, complianceVerbs()) // attest, exempt, explain, privacy (cmd_attest.go)
-	return vs
+}
+
+// lookup returns the verb named name.
+func lookup(name string) (verb, bool) {
+	for _, v := range verbs() {
+		if v.name == name {
+			return v, true
+		}
+	}
+	return verb{}, false
 }
 
 // Run runs the verb named by args[0] and returns the exit code.
 func Run(ctx context.Context, args []string, e *Env) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) == 2 && args[0] == "help" {
+			if v, ok := lookup(args[1]); ok {
+				return v.run(ctx, e, []string{"-h"})
+			}
+		}
 		usage(e.stderr)
 		if len(args) == 0 {
 			return exitUsage
 		}
 		return 0
 	}
-	v, ok := verbs()[args[0]]
+	v, ok := lookup(args[0])
 	if !ok {
 		fmt.Fprintf(e.stderr, "agent: unknown command %q\n\n", args[0])
 		usage(e.stderr)
@@ -112,35 +147,130 @@ func Run(ctx context.Context, args []string, e *Env) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: agent <command> [flags]\n\ncommands:")
-	vs := verbs()
-	names := make([]string, 0, len(vs))
-	for n := range vs {
-		names = append(names, n)
+	for _, v := range verbs() {
+		fmt.Fprintf(w, "  %-10s %s\n", v.name, v.summary)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, vs[n].summary)
-	}
-	fmt.Fprintln(w, "\nRun 'agent <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'agent <command> -h' (or 'agent help <command>') for a command's flags.")
 }
 
-// newFlags returns a flag set that reports errors on e.stderr without
-// exiting the process.
-func newFlags(e *Env, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("agent "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
+// The common flags, chosen per verb with e.flags.
+const (
+	flagJSON   = 1 << iota // --json: print JSON
+	flagLang               // --lang en|de
+	flagDB                 // --db FILE
+	flagSocket             // --socket PATH
+	flagPolicy             // --policy FILE: the policy in force
+)
+
+// common holds a verb's flag set and the common flags' values.
+type common struct {
+	verb   string // as errors name it: "baseline accept"
+	fs     *flag.FlagSet
+	json   bool
+	langF  string
+	db     string
+	socket string
+	policy string
+	e      *Env
 }
 
-// parseFlags parses args and maps -h and errors to exit codes.
-func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
+// flags returns the flag set of verb (its help text from the verb table)
+// with the common flags in which.
+func (e *Env) flags(name string, which int) *common {
+	c := &common{verb: name, e: e, fs: flag.NewFlagSet("agent "+name, flag.ContinueOnError)}
+	c.fs.SetOutput(e.stderr)
+	top, _, _ := strings.Cut(name, " ")
+	if v, ok := lookup(top); ok {
+		c.fs.Usage = func() {
+			for _, l := range strings.Split(v.usage, "\n") {
+				fmt.Fprintf(e.stderr, "usage: agent %s\n", l)
+			}
+			fmt.Fprintf(e.stderr, "\n%s\n\nflags:\n", v.summary)
+			c.fs.PrintDefaults()
+		}
+	}
+	if which&flagJSON != 0 {
+		c.fs.BoolVar(&c.json, "json", false, "print JSON instead of text")
+	}
+	if which&flagLang != 0 {
+		c.fs.StringVar(&c.langF, "lang", "", "output `language`: en or de (default from LC_ALL, LC_MESSAGES, LANG)")
+	}
+	if which&flagDB != 0 {
+		c.fs.StringVar(&c.db, "db", e.defaultDB(), "database `file` (given: use it instead of asking the running service)")
+	}
+	if which&flagSocket != 0 {
+		c.fs.StringVar(&c.socket, "socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, asked first; empty: use the database")
+	}
+	if which&flagPolicy != 0 {
+		c.fs.StringVar(&c.policy, "policy", "", "policy `file` (default: the installed policy, else the embedded one; a running service uses its own)")
+	}
+	return c
+}
+
+// parse parses args and maps -h and errors to exit codes; a --lang other
+// than en or de is a usage error.
+func (c *common) parse(args []string) (int, bool) {
+	if err := c.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, false
 		}
 		return exitUsage, false
 	}
+	return c.checkLang()
+}
+
+// parseInterleaved parses flags that may come before or after the
+// positional arguments ("agent attest RULE --by NAME"): the standard flag
+// package stops at the first non-flag.
+func (c *common) parseInterleaved(args []string) (pos []string, code int, ok bool) {
+	for {
+		if code, ok := c.parse(args); !ok {
+			return nil, code, false
+		}
+		args = c.fs.Args()
+		if len(args) == 0 {
+			return pos, 0, true
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (c *common) checkLang() (int, bool) {
+	if _, ok := msg.Parse(c.langF); ok || c.langF == "" {
+		return 0, true
+	}
+	fmt.Fprintf(c.e.stderr, "agent %s: --lang %q: want en or de\n", c.verb, c.langF)
+	return exitUsage, false
+}
+
+// given reports whether any of the named flags was given.
+func (c *common) given(names ...string) bool { return flagGiven(c.fs, names...) }
+
+// lang is the output language: --lang, else the environment's.
+func (c *common) lang() string { return c.e.lang(c.langF) }
+
+// noArgs refuses positional arguments.
+func (c *common) noArgs() (int, bool) {
+	if c.fs.NArg() > 0 {
+		fmt.Fprintf(c.e.stderr, "agent %s: unexpected argument %q\n", c.verb, c.fs.Arg(0))
+		return exitUsage, false
+	}
 	return 0, true
+}
+
+// admin reports whether the caller may record and manage the service:
+// root, or on Windows anyone (the database's ACL and the service manager
+// decide there).
+func (e *Env) admin() bool { return e.goos == "windows" || e.euid == 0 }
+
+// verdict is the exit code of scan and status: compliant only when the
+// computer and every attached phone are.
+func verdict(r *status.Report) int {
+	if allCompliant(r) {
+		return exitCompliant
+	}
+	return exitNotCompliant
 }
 
 // defaultDB is /var/lib/msgguard/state.db (per OS) for root, and a file under
@@ -161,19 +291,11 @@ func (e *Env) defaultDB() string {
 	return filepath.Join(state, "msgguard", "state.db")
 }
 
-// lang picks the output language: --lang wins, then LC_ALL, LC_MESSAGES and
-// LANG as POSIX orders them; German for "de*", English otherwise.
+// lang picks the output language: --lang (already checked) wins, then
+// the environment (msg.FromEnv).
 func (e *Env) lang(flagValue string) string {
-	if flagValue != "" {
-		return flagValue
+	if l, ok := msg.Parse(flagValue); ok {
+		return l
 	}
-	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if v := e.getenv(k); v != "" {
-			if strings.HasPrefix(strings.ToLower(v), "de") {
-				return "de"
-			}
-			return "en"
-		}
-	}
-	return "en"
+	return msg.FromEnv(e.getenv)
 }

@@ -277,13 +277,13 @@ func scanJSON(t *testing.T, args ...string) *status.Report {
 	return &r
 }
 
-// TestScanMacFixture is issue 6's done-when through the CLI: the fixture Mac
+// TestScanMacFixture is the macOS acceptance scenario through the CLI: the fixture Mac
 // (alice with consumer WhatsApp and Telegram and her screen lock off, bob
 // clean, MDM-enrolled, FileVault on) scanned on Linux.
 func TestScanMacFixture(t *testing.T) {
 	r := scanJSON(t, "--platform", "darwin", "--root", "../../platform/darwin/testdata/mac",
 		"--commands", "../../platform/darwin/testdata/mac-commands")
-	// alice's Telegram brings the two Telegram attestations (issue 9),
+	// alice's Telegram brings the two Telegram attestations,
 	// failing until someone confirms them; her Chrome profile holds a
 	// Messenger web session (browser inspection is on by default).
 	want := map[string]bool{"messenger.whatsapp []": true, "messenger.whatsapp [alice]": true, "screen-lock [alice]": true,

@@ -4,6 +4,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/msgguard/msgguard/agent/config"
+	"github.com/msgguard/msgguard/agent/drift"
 )
 
 func TestDriftAndBaselineWithoutDatabase(t *testing.T) {
@@ -27,5 +31,16 @@ func TestDriftAndBaselineWithoutDatabase(t *testing.T) {
 	errb.Reset()
 	if code := runCLI(t, e, "drift", "--since", "lately", "--db", db); code != exitUsage || !strings.Contains(errb.String(), "--since") {
 		t.Errorf("bad --since: exit %d, %s", code, errb)
+	}
+}
+
+func TestDriftConfigMatchesDefaults(t *testing.T) {
+	got, want := driftConfig(config.DefaultDrift()), drift.DefaultConfig()
+	if got.Enqueue == nil {
+		t.Error("driftConfig does not deliver accepted baselines to the outboxes")
+	}
+	got.Now, want.Now, got.Enqueue = nil, nil, nil
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("driftConfig(DefaultDrift()) differs from drift.DefaultConfig() (-want +got):\n%s", diff)
 	}
 }

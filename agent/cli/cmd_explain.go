@@ -11,10 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/localapi"
-	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
 )
@@ -32,14 +33,9 @@ type explanation struct {
 // the agent saw here — the current findings with their evidence, and their
 // history (drift events and the attestation/exemption log).
 func cmdExplain(ctx context.Context, e *Env, args []string) int {
-	fs := newFlags(e, "explain")
-	polFile := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one)")
-	dbPath := fs.String("db", e.defaultDB(), "database `file` (given: read it instead of asking the running service)")
-	device := fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
-	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
-	jsonOut := fs.Bool("json", false, "print the explanation as JSON")
-	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, asked first for the findings and history; empty: read the database")
-	pos, code, ok := parseInterleaved(fs, args)
+	c := e.flags("explain", flagJSON|flagLang|flagDB|flagSocket|flagPolicy)
+	device := c.fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
+	pos, code, ok := c.parseInterleaved(args)
 	if !ok {
 		return code
 	}
@@ -47,7 +43,7 @@ func cmdExplain(ctx context.Context, e *Env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: agent explain RULE [--device ID] [--lang de|en] [--json]")
 		return exitUsage
 	}
-	pol, err := policyInForce(e, *polFile)
+	pol, err := policyInForce(e, c.policy)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent explain: %v\n", err)
 		return exitUsage
@@ -61,69 +57,51 @@ func cmdExplain(ctx context.Context, e *Env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent explain: %v\n", p.UnknownRuleError(rule))
 		return exitUsage
 	}
-	x := explanation{RuleHistory: deviceHistory(ctx, e, *dbPath, *device, serviceSocket(fs, *socket), rule)}
+	b := chooseBackend(ctx, e, c)
+	defer b.Close()
+	x := explanation{RuleHistory: deviceHistory(ctx, b, *device, rule)}
 	if x.Platform == "" {
 		x.Platform = e.goos
 	}
 	x.Rule, _ = p.Describe(rule, x.Platform)
-	if *jsonOut {
+	if c.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return encodeOrFail(e, "explain", enc.Encode(x))
 	}
-	writeExplanation(e.stdout, x, e.lang(*lang), e.clock())
-	printRedacted(e, x.Redacted, e.lang(*lang))
+	writeExplanation(e.stdout, x, c.lang(), e.clock())
+	printRedacted(e, x.Redacted, c.lang())
 	return 0
 }
 
-// deviceHistory returns the device's findings for rule and their history:
-// from the running service, which holds the database, else from the
-// database read-only. What cannot be read is said in Note, the same way on
-// both paths.
-func deviceHistory(ctx context.Context, e *Env, path, device, socket, rule string) apitype.RuleHistory {
+// deviceHistory returns the device's findings for rule and their history.
+// What cannot be read is said in Note, the same way from the service and
+// the database.
+func deviceHistory(ctx context.Context, b backend, device, rule string) apitype.RuleHistory {
+	got, err := b.Explain(ctx, rule, device)
+	if err == nil {
+		return *got
+	}
 	h := apitype.NewRuleHistory()
 	var api *localapi.APIError
-	if _, ok := readViaService(ctx, e, "explain", socket, func(c *localapi.Client) (int, error) {
-		got, err := c.Explain(ctx, rule, device)
-		switch {
-		case err == nil:
-			h = *got
-		case errors.As(err, &api) && api.Code == http.StatusInternalServerError:
-			// The database's error, in the words the database path uses.
-			h.Note = api.Msg
-		case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
-			h.Note = "the running service cannot answer this (an older version?); " + errServiceHoldsDBForRead.Error()
-		default:
-			h.Note = err.Error()
-		}
-		return 0, nil
-	}); ok {
-		return h
-	}
-	st, err := store.Open(path, store.Options{ReadOnly: true, Timeout: time.Second})
 	switch {
+	case errors.As(err, &api) && api.Code == http.StatusInternalServerError:
+		// The database's error, in the words the database path uses.
+		h.Note = api.Msg
+	case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
+		h.Note = "the running service cannot answer this (an older version?); " + errServiceHoldsDBForRead.Error()
 	case errors.Is(err, store.ErrNoDatabase):
 		h.Note = "no scan recorded yet"
-		return h
 	case errors.Is(err, store.ErrLocked):
 		h.Note = errServiceHoldsDBForRead.Error()
-		return h
-	case err != nil:
+	default:
 		h.Note = err.Error()
-		return h
 	}
-	defer st.Close()
-	got, err := records.Explain(st.DB(), rule, device)
-	if err != nil {
-		h.Note = err.Error()
-		return h
-	}
-	return *got
+	return h
 }
 
 // writeExplanation prints the explanation for people.
 func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
-	tr := func(en, de string) string { return pick(lang, en, de) }
 	info := x.Rule
 	const ind = 4
 	section := func(title string) { fmt.Fprintf(w, "\n%s\n", title) }
@@ -134,96 +112,95 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 		fmt.Fprint(w, wrap(label+" "+s, ind, lineWidth))
 	}
 	fmt.Fprintf(w, "%s (%s)\n", info.Rule, info.Kind)
-	grace := tr("none", "keine")
+	grace := msg.T(lang, "none")
 	if info.Enforcement.Grace > 0 {
 		grace = durationLabel(info.Enforcement.Grace, lang)
 	}
-	fmt.Fprint(w, wrap(fmt.Sprintf(tr("severity %s · stage: %s · grace period: %s", "Schweregrad %s · Stufe: %s · Übergangsfrist: %s"),
+	fmt.Fprint(w, wrap(fmt.Sprintf(msg.T(lang, "severity %s · stage: %s · grace period: %s"),
 		severityLabel(info.Severity, lang), stageLabel(info.Enforcement.Stage, lang), grace), 0, lineWidth))
 
-	section(tr("WHAT AND WHY", "WAS UND WARUM"))
+	section(msg.T(lang, "WHAT AND WHY"))
 	if info.Decision != "" {
-		named := tr("named in the policy", "in der Richtlinie genannt")
+		named := msg.T(lang, "named in the policy")
 		if !info.Named {
-			named = tr("the policy's default for messengers it does not name", "Vorgabe der Richtlinie für nicht genannte Messenger")
+			named = msg.T(lang, "the policy's default for messengers it does not name")
 		}
-		para(tr("Decision:", "Entscheidung:"), decisionLabel(info.Decision, lang)+" ("+named+")")
+		para(msg.T(lang, "Decision:"), decisionLabel(info.Decision, lang)+" ("+named+")")
 	}
-	para(tr("Condition:", "Bedingung:"), info.Condition.In(lang))
+	para(msg.T(lang, "Condition:"), info.Condition.In(lang))
 	if info.Kind == "attestation" {
-		para(tr("To confirm:", "Zu bestätigen:"), info.Question.In(lang))
-		para(tr("Confirmed by:", "Zuständig:"), info.Role.In(lang))
-		para(tr("Valid for:", "Gültig für:"), durationLabel(info.Validity, lang))
+		para(msg.T(lang, "To confirm:"), info.Question.In(lang))
+		para(msg.T(lang, "Confirmed by:"), info.Role.In(lang))
+		para(msg.T(lang, "Valid for:"), durationLabel(info.Validity, lang))
 		if len(info.AppliesWhen.Messengers) > 0 || info.AppliesWhen.DeviceKind != "" {
 			cond := strings.Join(info.AppliesWhen.Messengers, ", ")
 			if k := info.AppliesWhen.DeviceKind; k != "" {
 				cond = strings.TrimSpace(cond + " (" + k + ")")
 			}
-			para(tr("Applies where found:", "Gilt, wo gefunden:"), cond)
+			para(msg.T(lang, "Applies where found:"), cond)
 		}
 	}
-	para(tr("Why:", "Warum:"), orDash(info.Rationale.In(lang)))
-	para(fmt.Sprintf(tr("Fix (%s):", "Abhilfe (%s):"), x.Platform), orDash(info.Remediation.In(lang)))
+	para(msg.T(lang, "Why:"), orDash(info.Rationale.In(lang)))
+	para(fmt.Sprintf(msg.T(lang, "Fix (%s):"), x.Platform), orDash(info.Remediation.In(lang)))
 	for _, ex := range info.Exemptions {
 		scope := strings.TrimSpace(ex.Subject + " " + ex.User)
 		if scope == "" {
-			scope = tr("all subjects and users", "alle Gegenstände und Benutzer")
+			scope = msg.T(lang, "all subjects and users")
 		}
-		para(tr("Exemption in the policy:", "Ausnahme in der Richtlinie:"), fmt.Sprintf(tr("%s, until %s, approved by %s: %s", "%s, bis %s, genehmigt von %s: %s"),
+		para(msg.T(lang, "Exemption in the policy:"), fmt.Sprintf(msg.T(lang, "%s, until %s, approved by %s: %s"),
 			scope, compliance.FormatDay(ex.Expires.Time, lang), ex.Approver, ex.Reason.In(lang)))
 	}
 
 	if x.Device == "" {
-		section(tr("ON THIS DEVICE", "AUF DIESEM GERÄT"))
-		fmt.Fprint(w, wrap(tr("No scan to show: ", "Kein Scan vorhanden: ")+x.Note, ind, lineWidth))
+		section(msg.T(lang, "ON THIS DEVICE"))
+		fmt.Fprint(w, wrap(msg.T(lang, "No scan to show: ")+x.Note, ind, lineWidth))
 		return
 	}
-	section(fmt.Sprintf(tr("ON THIS DEVICE (%s, scanned %s)", "AUF DIESEM GERÄT (%s, geprüft %s)"), x.Device, x.ScannedAt.Local().Format("2006-01-02 15:04")))
+	section(fmt.Sprintf(msg.T(lang, "ON THIS DEVICE (%s, scanned %s)"), x.Device, x.ScannedAt.Local().Format("2006-01-02 15:04")))
 	if len(x.Findings) == 0 {
-		fmt.Fprint(w, wrap(tr("The last scan produced no finding for this rule (it does not apply here).",
-			"Der letzte Scan hat zu dieser Regel kein Ergebnis geliefert (sie trifft hier nicht zu)."), ind, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "The last scan produced no finding for this rule (it does not apply here)."), ind, lineWidth))
 	}
 	for _, f := range x.Findings {
 		head := strings.ToUpper(statusLabel(f.Status, lang)) + scope(f.Finding)
 		fmt.Fprint(w, wrap(head, 2, lineWidth))
 		para("", f.Message)
 		if f.Underlying != "" && f.Exemption != nil {
-			para(tr("Exempt:", "Ausnahme:"), fmt.Sprintf(tr("until %s, approved by %s: %s; real result: %s", "bis %s, genehmigt von %s: %s; tatsächliches Ergebnis: %s"),
+			para(msg.T(lang, "Exempt:"), fmt.Sprintf(msg.T(lang, "until %s, approved by %s: %s; real result: %s"),
 				compliance.FormatDay(f.Exemption.Until, lang), f.Exemption.Approver, f.Exemption.Reason, statusLabel(f.Underlying, lang)))
 		}
 		if !f.Deadline.IsZero() && f.Status == policy.StatusFail {
-			when := fmt.Sprintf(tr("deadline %s", "Frist bis %s"), compliance.FormatDay(f.Deadline.Add(time.Nanosecond), lang))
+			when := fmt.Sprintf(msg.T(lang, "deadline %s"), compliance.FormatDay(f.Deadline.Add(time.Nanosecond), lang))
 			if f.DueAt(now) {
 				when += " (" + policy.InDays(f.Deadline.Sub(now), lang) + ")"
 			}
-			para(tr("Deadline:", "Frist:"), when)
+			para(msg.T(lang, "Deadline:"), when)
 		}
 		for _, ev := range f.Evidence {
-			para(tr("Evidence:", "Nachweis:"), strings.Join(nonEmpty(ev.Source, ev.Location, ev.Detail), " · "))
+			para(msg.T(lang, "Evidence:"), strings.Join(nonEmpty(ev.Source, ev.Location, ev.Detail), " · "))
 		}
-		para(tr("Since:", "Seit:"), fmt.Sprintf(tr("%s (first seen), last changed %s", "%s (zuerst gesehen), zuletzt geändert %s"),
+		para(msg.T(lang, "Since:"), fmt.Sprintf(msg.T(lang, "%s (first seen), last changed %s"),
 			f.FirstSeen.Local().Format("2006-01-02 15:04"), f.LastChanged.Local().Format("2006-01-02 15:04")))
 	}
 
-	section(tr("HISTORY", "VERLAUF"))
+	section(msg.T(lang, "HISTORY"))
 	type line struct {
 		at   time.Time
 		text string
 	}
 	var lines []line
 	for _, ev := range x.Drift {
-		lines = append(lines, line{ev.Time, ev.Message})
+		lines = append(lines, line{ev.Time, msg.Dynamic(lang, ev.Message)})
 	}
 	for _, l := range x.Log {
 		lines = append(lines, line{l.Time, logText(l, lang, x.Redacted)})
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].at.Before(lines[j].at) })
 	if len(lines) == 0 {
-		msg := tr("No changes recorded.", "Keine Änderungen verzeichnet.")
+		text := msg.T(lang, "No changes recorded.")
 		if x.Note != "" {
-			msg = x.Note
+			text = x.Note
 		}
-		fmt.Fprint(w, wrap(msg, ind, lineWidth))
+		fmt.Fprint(w, wrap(text, ind, lineWidth))
 	}
 	for _, l := range lines {
 		fmt.Fprint(w, "  "+l.at.Local().Format("2006-01-02 15:04")+"  "+wrapRest(l.text, 20, lineWidth)+"\n")
@@ -233,23 +210,22 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 // logText phrases an audit log entry; redacted (the service withheld who
 // and why), without the name and reason.
 func logText(l compliance.LogEntry, lang string, redacted bool) string {
-	tr := func(en, de string) string { return pick(lang, en, de) }
 	until := compliance.FormatDay(l.Until, lang)
 	if redacted {
 		l.By = withheld(lang)
 		if l.Kind == compliance.LogExempted {
-			return fmt.Sprintf(tr("exempted until %s, approved by %s", "ausgenommen bis %s, genehmigt von %s"), until, l.By)
+			return fmt.Sprintf(msg.T(lang, "exempted until %s, approved by %s"), until, l.By)
 		}
 	}
 	switch l.Kind {
 	case compliance.LogAttested:
-		return fmt.Sprintf(tr("attested by %s, valid until %s", "bestätigt von %s, gültig bis %s"), l.By, until)
+		return fmt.Sprintf(msg.T(lang, "attested by %s, valid until %s"), l.By, until)
 	case compliance.LogAttestationExpired:
-		return fmt.Sprintf(tr("attestation by %s expired (valid until %s)", "Bestätigung von %s abgelaufen (gültig bis %s)"), l.By, until)
+		return fmt.Sprintf(msg.T(lang, "attestation by %s expired (valid until %s)"), l.By, until)
 	case compliance.LogExempted:
-		return fmt.Sprintf(tr("exempted until %s, approved by %s: %s", "ausgenommen bis %s, genehmigt von %s: %s"), until, l.By, l.Reason)
+		return fmt.Sprintf(msg.T(lang, "exempted until %s, approved by %s: %s"), until, l.By, l.Reason)
 	case compliance.LogExemptionExpired, compliance.LogPolicyExemptionExpired:
-		return fmt.Sprintf(tr("exemption approved by %s expired (valid until %s)", "Ausnahme, genehmigt von %s, abgelaufen (gültig bis %s)"), l.By, until)
+		return fmt.Sprintf(msg.T(lang, "exemption approved by %s expired (valid until %s)"), l.By, until)
 	}
 	return l.Kind
 }
@@ -257,11 +233,11 @@ func logText(l compliance.LogEntry, lang string, redacted bool) string {
 func decisionLabel(d policy.Decision, lang string) string {
 	switch d {
 	case policy.DecisionAllow:
-		return pick(lang, "allowed", "erlaubt")
+		return msg.T(lang, "allowed")
 	case policy.DecisionDeny:
-		return pick(lang, "not allowed", "nicht erlaubt")
+		return msg.T(lang, "not allowed")
 	}
-	return pick(lang, "allowed under a condition", "unter einer Bedingung erlaubt")
+	return msg.T(lang, "allowed under a condition")
 }
 
 // durationLabel renders a policy duration for people: "7 days", "36 hours".
@@ -269,11 +245,11 @@ func durationLabel(d policy.Duration, lang string) string {
 	if d.Std()%policy.Day == 0 {
 		n := int(d.Std() / policy.Day)
 		if n == 1 {
-			return pick(lang, "1 day", "1 Tag")
+			return msg.T(lang, "1 day")
 		}
-		return fmt.Sprintf(pick(lang, "%d days", "%d Tage"), n)
+		return fmt.Sprintf(msg.T(lang, "%d days"), n)
 	}
-	return fmt.Sprintf(pick(lang, "%d hours", "%d Stunden"), int(d.Std()/time.Hour))
+	return fmt.Sprintf(msg.T(lang, "%d hours"), int(d.Std()/time.Hour))
 }
 
 func orDash(s string) string {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
@@ -13,32 +15,36 @@ import (
 )
 
 func cmdPhones(ctx context.Context, e *Env, args []string) int {
-	fs := newFlags(e, "phones")
-	jsonOut := fs.Bool("json", false, "print the list as JSON")
-	adb := fs.String("adb", "", "absolute `path` of adb (root-owned), tried before the standard locations")
-	if code, ok := parseFlags(fs, args); !ok {
+	c := e.flags("phones", flagJSON|flagLang)
+	adb := c.fs.String("adb", "", "absolute `path` of adb (root-owned), tried before the standard locations")
+	if code, ok := c.parse(args); !ok {
 		return code
 	}
+	if code, ok := c.noArgs(); !ok {
+		return code
+	}
+	lang := c.lang()
 	list, err := phones.List(ctx, e.phoneOptions(*adb, false))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent phones: %v\n", err)
 	}
-	if *jsonOut {
+	switch {
+	case c.json:
 		if list == nil {
 			list = []phones.Phone{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(list)
-	} else if len(list) == 0 {
-		fmt.Fprintln(e.stdout, "no phones attached (or adb / libimobiledevice not installed)")
-	} else {
+	case len(list) == 0:
+		fmt.Fprintln(e.stdout, msg.T(lang, "no phones attached (or adb / libimobiledevice not installed)"))
+	default:
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tSERIAL\tMODEL\tSTATE\tINSPECTABLE")
+		fmt.Fprintln(tw, msg.T(lang, "KIND\tSERIAL\tMODEL\tSTATE\tINSPECTABLE"))
 		for _, p := range list {
-			ok := "yes"
+			ok := msg.T(lang, "yes")
 			if !p.Ready {
-				ok = "no: " + hintFor(p)
+				ok = msg.T(lang, "no: ") + hintFor(p, lang)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Kind, p.Serial, p.Model, p.State, ok)
 		}
@@ -50,14 +56,14 @@ func cmdPhones(ctx context.Context, e *Env, args []string) int {
 	return 0
 }
 
-func hintFor(p phones.Phone) string {
+func hintFor(p phones.Phone, lang string) string {
 	switch {
 	case p.Kind == "ios":
-		return "unlock the device and tap \"Trust\" (or run idevicepair pair)"
+		return msg.T(lang, "unlock the device and tap \"Trust\" (or run idevicepair pair)")
 	case p.State == "unauthorized":
-		return "accept the USB debugging prompt on the phone"
+		return msg.T(lang, "accept the USB debugging prompt on the phone")
 	case p.State == "no permissions":
-		return "USB permissions (udev rules)"
+		return msg.T(lang, "USB permissions (udev rules)")
 	}
 	return p.State
 }
@@ -88,7 +94,7 @@ func scanPhones(ctx context.Context, e *Env, s *scan.Scanner, pol scan.Policy, s
 		p := res.Phone
 		switch {
 		case !p.Ready:
-			fmt.Fprintf(e.stderr, "agent scan: %s %s is %s: not inspected (%s)\n", p.Kind, p.Serial, p.State, hintFor(p))
+			fmt.Fprintf(e.stderr, "agent scan: %s %s is %s: not inspected (%s)\n", p.Kind, p.Serial, p.State, hintFor(p, "en"))
 		case phones.NotReady(res.Err):
 			fmt.Fprintf(e.stderr, "agent scan: %s %s: %v\n", p.Kind, p.Serial, res.Err)
 		case res.Err != nil:

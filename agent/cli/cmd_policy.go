@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
 	"text/tabwriter"
+
+	"github.com/msgguard/msgguard/agent/msg"
 
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/platform"
@@ -33,7 +36,7 @@ func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 		}
 		p, err := policy.Load(args[1], b)
 		if err == nil {
-			// Exemptions already expired or too far ahead (issue 9).
+			// Exemptions already expired or too far ahead.
 			err = p.CheckDates(e.clock())
 		}
 		if err != nil {
@@ -43,17 +46,25 @@ func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 		fmt.Fprintf(e.stdout, "%s: ok (policy %q, sha256 %s)\n", args[1], p.Name, p.SHA256)
 		return 0
 	case "show":
-		fs := newFlags(e, "policy show")
-		file := fs.String("policy", "", "policy `file` (default: the installed policy, else the embedded one)")
-		if code, ok := parseFlags(fs, args[1:]); !ok {
+		c := e.flags("policy show", flagJSON|flagLang|flagPolicy)
+		if code, ok := c.parse(args[1:]); !ok {
 			return code
 		}
-		pol, err := policyInForce(e, *file)
+		if code, ok := c.noArgs(); !ok {
+			return code
+		}
+		pol, err := policyInForce(e, c.policy)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "agent policy show: %v\n", err)
 			return exitUsage
 		}
-		showPolicy(e, pol.Policy, pol.Ref)
+		v := policyTable(pol.Policy, pol.Ref)
+		if c.json {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return encodeOrFail(e, "policy show", enc.Encode(v))
+		}
+		showPolicy(e, v, c.lang())
 		return 0
 	}
 	fmt.Fprintf(e.stderr, "agent policy: unknown subcommand %q\n", args[0])
@@ -69,26 +80,48 @@ func policyRef(p *policy.Policy, source string) status.PolicyRef {
 	return status.PolicyRef{Name: p.Name, SHA256: p.SHA256, Source: source}
 }
 
-// showPolicy prints the policy's messenger decisions as a table.
-func showPolicy(e *Env, p *policy.Policy, ref status.PolicyRef) {
-	fmt.Fprintf(e.stdout, "policy %s (%s)\nsha256 %s\n\n", p.Name, ref.Source, p.SHA256)
+// policyView is `agent policy show --json`: the policy in force and its
+// decision for every messenger in the catalog.
+type policyView struct {
+	Name       string           `json:"name"`
+	Source     string           `json:"source"`
+	SHA256     string           `json:"sha256"`
+	Messengers []policyDecision `json:"messengers"`
+}
+
+type policyDecision struct {
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	Decision policy.Decision `json:"decision"`
+	Severity policy.Severity `json:"severity"`
+	// Named is false when the policy's default for unnamed messengers
+	// decides.
+	Named bool `json:"named"`
+}
+
+// policyTable returns the policy's messenger decisions, sorted by id.
+func policyTable(p *policy.Policy, ref status.PolicyRef) policyView {
+	v := policyView{Name: p.Name, Source: ref.Source, SHA256: p.SHA256, Messengers: []policyDecision{}}
 	cat := p.Catalog()
-	ids := make([]string, 0, len(cat.Messengers))
-	names := map[string]string{}
 	for _, m := range cat.Messengers {
-		ids = append(ids, m.ID)
-		names[m.ID] = m.Name
+		r, explicit := p.RuleFor(m.ID)
+		v.Messengers = append(v.Messengers, policyDecision{ID: m.ID, Name: m.Name, Decision: r.Decision, Severity: r.Severity, Named: explicit})
 	}
-	sort.Strings(ids)
+	sort.Slice(v.Messengers, func(i, j int) bool { return v.Messengers[i].ID < v.Messengers[j].ID })
+	return v
+}
+
+// showPolicy prints the policy's messenger decisions as a table.
+func showPolicy(e *Env, v policyView, lang string) {
+	fmt.Fprintf(e.stdout, msg.T(lang, "policy %s (%s)\nsha256 %s\n\n"), v.Name, v.Source, v.SHA256)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MESSENGER\tNAME\tDECISION\tSEVERITY\tSOURCE")
-	for _, id := range ids {
-		r, explicit := p.RuleFor(id)
-		src := "named"
-		if !explicit {
-			src = "default"
+	fmt.Fprintln(tw, msg.T(lang, "MESSENGER\tNAME\tDECISION\tSEVERITY\tSOURCE"))
+	for _, m := range v.Messengers {
+		src := msg.T(lang, "named")
+		if !m.Named {
+			src = msg.T(lang, "default")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id, names[id], r.Decision, r.Severity, src)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, m.Name, decisionLabel(m.Decision, lang), severityLabel(m.Severity, lang), src)
 	}
 	tw.Flush()
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/daemon"
@@ -33,17 +35,16 @@ import (
 // TestPrivacyFieldsReviewed until someone classifies it).
 func cmdPrivacy(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
-	fs := newFlags(e, "privacy")
+	c := e.flags("privacy", flagJSON|flagLang)
+	fs := c.fs
 	cfgPath := fs.String("config", paths.Config, "agent configuration `file` (default: the installed one; missing: the defaults)")
-	jsonOut := fs.Bool("json", false, "print the view as JSON")
-	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := c.parse(args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "agent privacy: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if code, ok := c.noArgs(); !ok {
+		return code
 	}
+	jsonOut, lang := &c.json, c.lang()
 	cfg, err := loadRunConfig(fs, *cfgPath, config.Default(paths))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent privacy: %v\n", err)
@@ -53,13 +54,13 @@ func cmdPrivacy(ctx context.Context, e *Env, args []string) int {
 	if !fileExists(*cfgPath) {
 		source = "(no configuration file: defaults)"
 	}
-	v := buildPrivacy(cfg, source, e.lang(*lang))
+	v := buildPrivacy(cfg, source, lang)
 	if *jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return encodeOrFail(e, "privacy", enc.Encode(v))
 	}
-	writePrivacy(e.stdout, v, e.lang(*lang))
+	writePrivacy(e.stdout, v, lang)
 	return 0
 }
 
@@ -115,42 +116,44 @@ type field struct {
 // type and JSON name. Every other field is about the device, the policy or
 // the agent. TestPrivacyFieldsReviewed keeps this list complete.
 var personalFields = map[string]string{
-	"policy.Device.hostname":          "computer names often contain the user's name",
-	"policy.Device.label":             "an owner label an administrator gives a phone",
-	"policy.User.name":                "a local account name",
-	"policy.User.uid":                 "a local account id",
-	"policy.User.home":                "a home directory, named after the user",
-	"policy.Finding.user":             "the local account a finding is about",
-	"policy.Finding.message":          "may quote a file path in a user's home",
-	"policy.Evidence.location":        "may be a file path in a user's home",
-	"policy.Messenger.user":           "the local account a messenger was found for",
-	"policy.Messenger.location":       "may be a file path in a user's home",
-	"policy.Problem.path":             "may be a file path in a user's home",
-	"policy.Problem.message":          "may quote a file path in a user's home",
-	"policy.ScreenLock.user":          "the local account the setting belongs to",
-	"policy.ScreenLock.source":        "may be a file path in a user's home",
-	"policy.ScreenLock.reason":        "may quote a file path in a user's home",
-	"policy.AttestationInfo.by":       "the person who confirmed an attestation",
-	"policy.AttestationInfo.note":     "free text an administrator typed",
-	"policy.ExemptionInfo.approver":   "the person who approved an exemption",
-	"policy.ExemptionInfo.reason":     "free text an administrator typed",
-	"compliance.Attestation.by":       "the person who confirmed an attestation",
-	"compliance.Attestation.note":     "free text an administrator typed",
-	"compliance.Exemption.user":       "the local account an exemption is for",
-	"compliance.Exemption.approver":   "the person who approved an exemption",
-	"compliance.Exemption.reason":     "free text an administrator typed",
-	"compliance.LogEntry.user":        "the local account an entry is about",
-	"compliance.LogEntry.by":          "the person who confirmed or approved",
-	"compliance.LogEntry.reason":      "free text an administrator typed",
-	"drift.Event.hostname":            "computer names often contain the user's name",
-	"drift.Event.user":                "the local account the change is about",
-	"drift.Event.before":              "may name a local account (a messenger moving between users)",
-	"drift.Event.after":               "may name a local account (a messenger moving between users)",
-	"drift.Event.message":             "names the local account a change is about",
-	"drift.Event.by":                  "the administrator who accepted a baseline",
-	"drift.Event.reason":              "free text an administrator typed",
-	"outbox.Entry.body":               "a drift event (see the drift event fields)",
-	"compliance.firstFailure.finding": "a finding key: rule|subject|user",
+	"policy.Device.hostname":              "computer names often contain the user's name",
+	"policy.Device.label":                 "an owner label an administrator gives a phone",
+	"policy.User.name":                    "a local account name",
+	"policy.User.uid":                     "a local account id",
+	"policy.User.home":                    "a home directory, named after the user",
+	"policy.Finding.user":                 "the local account a finding is about",
+	"policy.Finding.message":              "may quote a file path in a user's home",
+	"policy.FindingText.message":          "may quote a file path in a user's home",
+	"policy.FindingText.exemption_reason": "free text in the policy about an exemption",
+	"policy.Evidence.location":            "may be a file path in a user's home",
+	"policy.Messenger.user":               "the local account a messenger was found for",
+	"policy.Messenger.location":           "may be a file path in a user's home",
+	"policy.Problem.path":                 "may be a file path in a user's home",
+	"policy.Problem.message":              "may quote a file path in a user's home",
+	"policy.ScreenLock.user":              "the local account the setting belongs to",
+	"policy.ScreenLock.source":            "may be a file path in a user's home",
+	"policy.ScreenLock.reason":            "may quote a file path in a user's home",
+	"policy.AttestationInfo.by":           "the person who confirmed an attestation",
+	"policy.AttestationInfo.note":         "free text an administrator typed",
+	"policy.ExemptionInfo.approver":       "the person who approved an exemption",
+	"policy.ExemptionInfo.reason":         "free text an administrator typed",
+	"compliance.Attestation.by":           "the person who confirmed an attestation",
+	"compliance.Attestation.note":         "free text an administrator typed",
+	"compliance.Exemption.user":           "the local account an exemption is for",
+	"compliance.Exemption.approver":       "the person who approved an exemption",
+	"compliance.Exemption.reason":         "free text an administrator typed",
+	"compliance.LogEntry.user":            "the local account an entry is about",
+	"compliance.LogEntry.by":              "the person who confirmed or approved",
+	"compliance.LogEntry.reason":          "free text an administrator typed",
+	"drift.Event.hostname":                "computer names often contain the user's name",
+	"drift.Event.user":                    "the local account the change is about",
+	"drift.Event.before":                  "may name a local account (a messenger moving between users)",
+	"drift.Event.after":                   "may name a local account (a messenger moving between users)",
+	"drift.Event.message":                 "names the local account a change is about",
+	"drift.Event.by":                      "the administrator who accepted a baseline",
+	"drift.Event.reason":                  "free text an administrator typed",
+	"outbox.Entry.body":                   "a drift event (see the drift event fields)",
+	"compliance.firstFailure.finding":     "a finding key: rule|subject|user",
 }
 
 // firstFailure is the shape of a stored first failure (the store keeps it
@@ -162,52 +165,42 @@ type firstFailure struct {
 }
 
 func buildPrivacy(cfg config.Config, source, lang string) privacyView {
-	tr := func(en, de string) string { return pick(lang, en, de) }
-	days := func(n int) string { return fmt.Sprintf(tr("%d days", "%d Tage"), n) }
+	days := func(n int) string { return fmt.Sprintf(msg.T(lang, "%d days"), n) }
 	keep := compliance.NewStore(nil, compliance.Retention{MaxAge: time.Duration(cfg.Retention.Days) * policy.Day}).Retention
 	keepDays := days(int(keep.MaxAge / policy.Day))
 	v := privacyView{SchemaVersion: PrivacySchemaVersion, Config: source}
-	db := cfg.Database + tr(" (readable by root only)", " (nur für root lesbar)")
+	db := cfg.Database + msg.T(lang, " (readable by root only)")
 	v.Stored = []storedData{
-		{What: tr("latest report per device (this computer and each attached phone): verdict, findings and inventory",
-			"letzter Bericht je Gerät (dieser Rechner und jedes angeschlossene Smartphone): Ergebnis, Befunde und Inventar"), Where: db,
-			Retention: tr("one per device, replaced when a scan finds something different; deleted with the database (agent uninstall --purge)",
-				"einer je Gerät, ersetzt, sobald ein Scan etwas anderes findet; gelöscht mit der Datenbank (agent uninstall --purge)"),
-			Fields: typeFields(reflect.TypeFor[status.Report]())},
-		{What: tr("scan history: one small record per scan", "Scan-Verlauf: ein kleiner Eintrag je Scan"), Where: db,
-			Retention: fmt.Sprintf(tr("%s or %d scans per device, whichever is fewer", "%s oder %d Scans je Gerät, je nachdem, was weniger ist"),
+		{What: msg.T(lang, "latest report per device (this computer and each attached phone): verdict, findings and inventory"), Where: db,
+			Retention: msg.T(lang, "one per device, replaced when a scan finds something different; deleted with the database (agent uninstall --purge)"),
+			Fields:    typeFields(reflect.TypeFor[status.Report]())},
+		{What: msg.T(lang, "scan history: one small record per scan"), Where: db,
+			Retention: fmt.Sprintf(msg.T(lang, "%s or %d scans per device, whichever is fewer"),
 				days(cfg.Retention.Days), cfg.Retention.MaxScans),
 			Fields: typeFields(reflect.TypeFor[store.ScanRecord]())},
-		{What: tr("drift events: what changed and when", "Drift-Ereignisse: was sich wann geändert hat"), Where: db,
-			Retention: fmt.Sprintf(tr("%s or %d events, whichever is fewer", "%s oder %d Ereignisse, je nachdem, was weniger ist"),
+		{What: msg.T(lang, "drift events: what changed and when"), Where: db,
+			Retention: fmt.Sprintf(msg.T(lang, "%s or %d events, whichever is fewer"),
 				days(cfg.Drift.RetentionDays), cfg.Drift.MaxEvents),
 			Fields: typeFields(reflect.TypeFor[drift.Event]())},
-		{What: tr("drift baseline and state: the last confirmed finding statuses, messengers and posture settings",
-			"Drift-Basis und -Zustand: die zuletzt bestätigten Befunde, Messenger und Schutzeinstellungen"), Where: db,
-			Retention: tr("one set per device, replaced as the device changes", "ein Satz je Gerät, ersetzt, wenn sich das Gerät ändert"),
-			Fields: []field{{Path: tr("(rule, subject, user, status and severity of each finding; id, user, profile, variant and versions of each messenger; posture settings: the values of the latest report)",
-				"(Regel, Gegenstand, Benutzer, Status und Schweregrad jedes Befunds; Kennung, Benutzer, Profil, Variante und Versionen jedes Messengers; Schutzeinstellungen: die Werte des letzten Berichts)"),
+		{What: msg.T(lang, "drift baseline and state: the last confirmed finding statuses, messengers and posture settings"), Where: db,
+			Retention: msg.T(lang, "one set per device, replaced as the device changes"),
+			Fields: []field{{Path: msg.T(lang, "(rule, subject, user, status and severity of each finding; id, user, profile, variant and versions of each messenger; posture settings: the values of the latest report)"),
 				Personal: "contains local account names"}}},
-		{What: tr("attestations: who confirmed an organisational measure, when, and until when",
-			"Bestätigungen: wer eine organisatorische Maßnahme wann und bis wann bestätigt hat"), Where: db,
-			Retention: fmt.Sprintf(tr("until %s after a scan saw them expire", "bis %s, nachdem ein Scan ihren Ablauf festgestellt hat"), keepDays),
+		{What: msg.T(lang, "attestations: who confirmed an organisational measure, when, and until when"), Where: db,
+			Retention: fmt.Sprintf(msg.T(lang, "until %s after a scan saw them expire"), keepDays),
 			Fields:    typeFields(reflect.TypeFor[compliance.Attestation]())},
-		{What: tr("local exemptions: who waived which rule, why, and until when",
-			"lokale Ausnahmen: wer welche Regel warum und bis wann ausgesetzt hat"), Where: db,
-			Retention: fmt.Sprintf(tr("until %s after a scan saw them expire", "bis %s, nachdem ein Scan ihren Ablauf festgestellt hat"), keepDays),
+		{What: msg.T(lang, "local exemptions: who waived which rule, why, and until when"), Where: db,
+			Retention: fmt.Sprintf(msg.T(lang, "until %s after a scan saw them expire"), keepDays),
 			Fields:    typeFields(reflect.TypeFor[compliance.Exemption]())},
-		{What: tr("compliance audit log: attestations, exemptions and their expiry", "Prüfprotokoll: Bestätigungen, Ausnahmen und deren Ablauf"), Where: db,
-			Retention: fmt.Sprintf(tr("%s after the entry and the record it describes, at most %d entries",
-				"%s nach dem Eintrag und dem Ende des beschriebenen Datensatzes, höchstens %d Einträge"), keepDays, keep.MaxLog),
-			Fields: typeFields(reflect.TypeFor[compliance.LogEntry]())},
-		{What: tr("first failure of each failing finding (for grace periods)", "erster Verstoß je nicht erfülltem Befund (für Übergangsfristen)"), Where: db,
-			Retention: tr("until the finding passes or disappears", "bis der Befund erfüllt ist oder wegfällt"),
+		{What: msg.T(lang, "compliance audit log: attestations, exemptions and their expiry"), Where: db,
+			Retention: fmt.Sprintf(msg.T(lang, "%s after the entry and the record it describes, at most %d entries"), keepDays, keep.MaxLog),
+			Fields:    typeFields(reflect.TypeFor[compliance.LogEntry]())},
+		{What: msg.T(lang, "first failure of each failing finding (for grace periods)"), Where: db,
+			Retention: msg.T(lang, "until the finding passes or disappears"),
 			Fields:    typeFields(reflect.TypeFor[firstFailure]())},
-		{What: tr("the last policy that loaded (path, digest and content of the file), so that the service keeps enforcing it after a restart with a broken file",
-			"die zuletzt fehlerfrei geladene Richtlinie (Pfad, Prüfsumme und Inhalt der Datei), damit der Dienst sie nach einem Neustart mit fehlerhafter Datei weiter durchsetzt"), Where: db,
-			Retention: tr("one copy, replaced when a changed policy file loads; deleted with the database (agent uninstall --purge)",
-				"eine Kopie, ersetzt, sobald eine geänderte Richtliniendatei fehlerfrei geladen wird; gelöscht mit der Datenbank (agent uninstall --purge)"),
-			Fields: typeFields(reflect.TypeFor[daemon.SavedPolicy]())},
+		{What: msg.T(lang, "the last policy that loaded (path, digest and content of the file), so that the service keeps enforcing it after a restart with a broken file"), Where: db,
+			Retention: msg.T(lang, "one copy, replaced when a changed policy file loads; deleted with the database (agent uninstall --purge)"),
+			Fields:    typeFields(reflect.TypeFor[daemon.SavedPolicy]())},
 	}
 	for _, s := range cfg.Sinks {
 		if s.Err != nil || !isEventSink(s.Type) {
@@ -217,37 +210,33 @@ func buildPrivacy(cfg config.Config, source, lang string) privacyView {
 		if q <= 0 {
 			q = outbox.DefaultMaxEvents
 		}
-		v.Stored = append(v.Stored, storedData{What: fmt.Sprintf(tr("outbox of sink %q: drift events not yet delivered", "Warteschlange des Empfängers %q: noch nicht zugestellte Drift-Ereignisse"), s.Name), Where: db,
-			Retention: fmt.Sprintf(tr("until delivered; at most %d events (the oldest low-severity ones are dropped first)",
-				"bis zur Zustellung; höchstens %d Ereignisse (die ältesten mit niedrigem Schweregrad fallen zuerst weg)"), q),
-			Fields: typeFields(reflect.TypeFor[outbox.Entry]())})
+		v.Stored = append(v.Stored, storedData{What: fmt.Sprintf(msg.T(lang, "outbox of sink %q: drift events not yet delivered"), s.Name), Where: db,
+			Retention: fmt.Sprintf(msg.T(lang, "until delivered; at most %d events (the oldest low-severity ones are dropped first)"), q),
+			Fields:    typeFields(reflect.TypeFor[outbox.Entry]())})
 	}
-	logWhere := tr("standard output (journald under systemd, the service log elsewhere)", "Standardausgabe (journald unter systemd, sonst das Dienstprotokoll)")
-	logKeep := tr("as long as the system log keeps it", "so lange, wie das Systemprotokoll es aufbewahrt")
+	logWhere := msg.T(lang, "standard output (journald under systemd, the service log elsewhere)")
+	logKeep := msg.T(lang, "as long as the system log keeps it")
 	if cfg.Log.File != "" {
 		logWhere = cfg.Log.File
-		logKeep = fmt.Sprintf(tr("rotated at %d MB, %d old files kept", "rotiert bei %d MB, %d alte Dateien aufbewahrt"), cfg.Log.MaxSizeMB, cfg.Log.MaxFiles)
+		logKeep = fmt.Sprintf(msg.T(lang, "rotated at %d MB, %d old files kept"), cfg.Log.MaxSizeMB, cfg.Log.MaxFiles)
 	}
-	v.Stored = append(v.Stored, storedData{What: fmt.Sprintf(tr("agent log (level %s): scan summaries and errors", "Agent-Protokoll (Stufe %s): Scan-Zusammenfassungen und Fehler"), cfg.Log.Level),
+	v.Stored = append(v.Stored, storedData{What: fmt.Sprintf(msg.T(lang, "agent log (level %s): scan summaries and errors"), cfg.Log.Level),
 		Where: logWhere, Retention: logKeep,
-		Fields: []field{{Path: tr("(device id, counts, durations, error messages; no findings, no inventory)", "(Gerätekennung, Anzahlen, Dauer, Fehlermeldungen; keine Befunde, kein Inventar)")}}})
+		Fields: []field{{Path: msg.T(lang, "(device id, counts, durations, error messages; no findings, no inventory)")}}})
 
 	for _, s := range cfg.Sinks {
 		v.Sent = append(v.Sent, sentFor(s, lang))
 	}
 	v.Local = []string{
-		fmt.Sprintf(tr("local API %s: administrators (root, Administrators) see everything and may start scans",
-			"lokale Schnittstelle %s: Administratoren (root, Administratoren) sehen alles und dürfen Scans starten"), cfg.Socket),
-		tr("other local users see device-wide findings and their own, with only their own inventory entries",
-			"andere lokale Benutzer sehen gerätebezogene und ihre eigenen Befunde, vom Inventar nur ihre eigenen Einträge"),
-		tr("without the service, agent status reads the database, which only root can read",
-			"ohne laufenden Dienst liest agent status die Datenbank, die nur root lesen kann"),
+		fmt.Sprintf(msg.T(lang, "local API %s: administrators (root, Administrators) see everything and may start scans"), cfg.Socket),
+		msg.T(lang, "other local users see device-wide findings and their own, with only their own inventory entries"),
+		msg.T(lang, "without the service, agent status reads the database, which only root can read"),
 	}
 	cat, _ := policy.DefaultCatalog() // the built-in catalog's origins; a policy may add more
 	v.Browsers = browser.PrivacyStatement(cat, cfg.Browsers.Enabled, lang)
-	v.Never = []string{tr("message content", "Nachrichteninhalte"), tr("contacts and address books", "Kontakte und Adressbücher"),
-		tr("phone numbers", "Telefonnummern"), tr("messenger account names", "Kontonamen in Messengern"),
-		tr("phone serial numbers and UDIDs (phones are stored under a hash)", "Seriennummern und UDIDs von Smartphones (gespeichert wird nur ein Hash)")}
+	v.Never = []string{msg.T(lang, "message content"), msg.T(lang, "contacts and address books"),
+		msg.T(lang, "phone numbers"), msg.T(lang, "messenger account names"),
+		msg.T(lang, "phone serial numbers and UDIDs (phones are stored under a hash)")}
 	return v
 }
 
@@ -257,36 +246,35 @@ func isEventSink(t string) bool {
 
 // sentFor describes one sink: where it sends, when, and what.
 func sentFor(s config.Sink, lang string) sentData {
-	tr := func(en, de string) string { return pick(lang, en, de) }
 	d := sentData{Sink: s.Name, Type: s.Type}
 	if s.Err != nil {
-		d.Error = tr("not started: ", "nicht gestartet: ") + s.Err.Error()
+		d.Error = msg.T(lang, "not started: ") + s.Err.Error()
 		return d
 	}
-	filter := tr("every drift event", "jedes Drift-Ereignis")
+	filter := msg.T(lang, "every drift event")
 	if s.MinSeverity != "" {
-		filter = fmt.Sprintf(tr("drift events of severity %s or higher", "Drift-Ereignisse ab Schweregrad %s"), s.MinSeverity)
+		filter = fmt.Sprintf(msg.T(lang, "drift events of severity %s or higher"), s.MinSeverity)
 	}
 	switch s.Type {
 	case config.SinkJSONL:
-		d.Destination = tr("file ", "Datei ") + s.Path
-		d.Retention = fmt.Sprintf(tr("rotated at %d MB, %d old files kept", "rotiert bei %d MB, %d alte Dateien aufbewahrt"), s.MaxSizeMB, s.MaxFiles)
+		d.Destination = msg.T(lang, "file ") + s.Path
+		d.Retention = fmt.Sprintf(msg.T(lang, "rotated at %d MB, %d old files kept"), s.MaxSizeMB, s.MaxFiles)
 	case config.SinkSyslog:
-		d.Destination = fmt.Sprintf(tr("syslog over %s to %s (facility %s)", "Syslog über %s an %s (Facility %s)"), s.Network, s.Address, s.Facility)
+		d.Destination = fmt.Sprintf(msg.T(lang, "syslog over %s to %s (facility %s)"), s.Network, s.Address, s.Facility)
 	case config.SinkWebhook:
-		d.Destination = tr("HTTPS POST to ", "HTTPS-POST an ") + redactURL(s.URL)
+		d.Destination = msg.T(lang, "HTTPS POST to ") + redactURL(s.URL)
 	case config.SinkPrometheus:
-		d.Destination = tr("file ", "Datei ") + s.Path + tr(" (node_exporter textfile collector)", " (Textfile-Collector von node_exporter)")
+		d.Destination = msg.T(lang, "file ") + s.Path + msg.T(lang, " (node_exporter textfile collector)")
 	case config.SinkCheckmk:
-		d.Destination = tr("file ", "Datei ") + s.Path + tr(" (Checkmk agent spool)", " (Spool-Verzeichnis des Checkmk-Agenten)")
+		d.Destination = msg.T(lang, "file ") + s.Path + msg.T(lang, " (Checkmk agent spool)")
 	}
 	if isEventSink(s.Type) {
-		d.When = tr("as events happen (after each scan; retried until delivered)", "sobald Ereignisse anfallen (nach jedem Scan; bis zur Zustellung wiederholt)")
+		d.When = msg.T(lang, "as events happen (after each scan; retried until delivered)")
 		d.Filter = filter
 		d.Fields = typeFields(reflect.TypeFor[drift.Event]())
 		return d
 	}
-	d.When = tr("rewritten after each scan", "nach jedem Scan neu geschrieben")
+	d.When = msg.T(lang, "rewritten after each scan")
 	d.Example = sampleState(s.Type)
 	return d
 }
@@ -410,25 +398,18 @@ func typeKey(t reflect.Type) string {
 
 // writePrivacy prints the view for people.
 func writePrivacy(w io.Writer, v privacyView, lang string) {
-	de := policy.NormalizeLang(lang) == "de"
-	tr := func(en, deText string) string {
-		if de {
-			return deText
-		}
-		return en
-	}
-	fmt.Fprint(w, wrap(tr("What msgguard stores and sends — derived from the configuration ", "Was msgguard speichert und sendet – abgeleitet aus der Konfiguration ")+
-		v.Config+tr(" and from the agent's data types. Fields marked * are personal data.", " und den Datentypen des Agenten. Mit * markierte Felder sind personenbezogene Daten."), 0, lineWidth))
-	fmt.Fprintf(w, "\n%s\n", tr("STORED ON THIS DEVICE", "AUF DIESEM GERÄT GESPEICHERT"))
+	fmt.Fprint(w, wrap(msg.T(lang, "What msgguard stores and sends — derived from the configuration ")+
+		v.Config+msg.T(lang, " and from the agent's data types. Fields marked * are personal data."), 0, lineWidth))
+	fmt.Fprintf(w, "\n%s\n", msg.T(lang, "STORED ON THIS DEVICE"))
 	for _, s := range v.Stored {
 		fmt.Fprint(w, bullet(s.What))
-		fmt.Fprint(w, wrap(tr("where: ", "wo: ")+s.Where, 4, lineWidth))
-		fmt.Fprint(w, wrap(tr("kept: ", "aufbewahrt: ")+s.Retention, 4, lineWidth))
-		fmt.Fprint(w, wrap(tr("fields: ", "Felder: ")+fieldList(s.Fields), 4, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "where: ")+s.Where, 4, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "kept: ")+s.Retention, 4, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "fields: ")+fieldList(s.Fields), 4, lineWidth))
 	}
-	fmt.Fprintf(w, "\n%s\n", tr("SENT OFF THIS DEVICE", "AN ANDERE SYSTEME GESENDET"))
+	fmt.Fprintf(w, "\n%s\n", msg.T(lang, "SENT OFF THIS DEVICE"))
 	if len(v.Sent) == 0 {
-		fmt.Fprint(w, wrap(tr("nothing: no reporting sinks are configured", "nichts: Es sind keine Empfänger (sinks) konfiguriert"), 0, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "nothing: no reporting sinks are configured"), 0, lineWidth))
 	}
 	for _, s := range v.Sent {
 		fmt.Fprint(w, bullet(fmt.Sprintf("%s (%s)", s.Sink, s.Type)))
@@ -436,32 +417,32 @@ func writePrivacy(w io.Writer, v privacyView, lang string) {
 			fmt.Fprint(w, wrap(s.Error, 4, lineWidth))
 			continue
 		}
-		fmt.Fprint(w, wrap(tr("to: ", "an: ")+s.Destination, 4, lineWidth))
-		fmt.Fprint(w, wrap(tr("when: ", "wann: ")+s.When, 4, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "to: ")+s.Destination, 4, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "when: ")+s.When, 4, lineWidth))
 		if s.Filter != "" {
-			fmt.Fprint(w, wrap(tr("what: ", "was: ")+s.Filter, 4, lineWidth))
+			fmt.Fprint(w, wrap(msg.T(lang, "what: ")+s.Filter, 4, lineWidth))
 		}
 		if s.Retention != "" {
-			fmt.Fprint(w, wrap(tr("kept: ", "aufbewahrt: ")+s.Retention, 4, lineWidth))
+			fmt.Fprint(w, wrap(msg.T(lang, "kept: ")+s.Retention, 4, lineWidth))
 		}
 		if len(s.Fields) > 0 {
-			fmt.Fprint(w, wrap(tr("fields: ", "Felder: ")+fieldList(s.Fields), 4, lineWidth))
+			fmt.Fprint(w, wrap(msg.T(lang, "fields: ")+fieldList(s.Fields), 4, lineWidth))
 		}
 		if len(s.Example) > 0 {
-			fmt.Fprint(w, wrap(tr("exactly these lines (placeholders in capitals):", "genau diese Zeilen (Platzhalter in Großbuchstaben):"), 4, lineWidth))
+			fmt.Fprint(w, wrap(msg.T(lang, "exactly these lines (placeholders in capitals):"), 4, lineWidth))
 			for _, l := range s.Example {
 				fmt.Fprintf(w, "      %s\n", l)
 			}
 		}
 	}
-	fmt.Fprintf(w, "\n%s\n", tr("READ IN BROWSER PROFILES", "IN BROWSER-PROFILEN GELESEN"))
-	fmt.Fprint(w, bullet(tr("read: ", "gelesen: ")+v.Browsers.Read))
-	fmt.Fprint(w, bullet(tr("stored: ", "gespeichert: ")+v.Browsers.Stored))
-	fmt.Fprintf(w, "\n%s\n", tr("SHOWN ON THIS DEVICE", "AUF DIESEM GERÄT EINSEHBAR"))
+	fmt.Fprintf(w, "\n%s\n", msg.T(lang, "READ IN BROWSER PROFILES"))
+	fmt.Fprint(w, bullet(msg.T(lang, "read: ")+v.Browsers.Read))
+	fmt.Fprint(w, bullet(msg.T(lang, "stored: ")+v.Browsers.Stored))
+	fmt.Fprintf(w, "\n%s\n", msg.T(lang, "SHOWN ON THIS DEVICE"))
 	for _, l := range v.Local {
 		fmt.Fprint(w, bullet(l))
 	}
-	fmt.Fprintf(w, "\n%s\n", tr("NEVER COLLECTED", "NIE ERHOBEN"))
+	fmt.Fprintf(w, "\n%s\n", msg.T(lang, "NEVER COLLECTED"))
 	fmt.Fprint(w, wrap(strings.Join(v.Never, ", "), 0, lineWidth))
 }
 

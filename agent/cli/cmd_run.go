@@ -17,7 +17,6 @@ import (
 
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/daemon"
-	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/scan"
@@ -30,9 +29,10 @@ import (
 // service manager starts; it can also be run by hand for troubleshooting.
 func cmdRun(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
-	fs := newFlags(e, "run")
+	c := e.flags("run", 0)
+	fs := c.fs
 	cfgPath := fs.String("config", paths.Config, "agent configuration `file`")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := c.parse(args); !ok {
 		return code
 	}
 	cfg, err := loadRunConfig(fs, *cfgPath, config.Default(paths))
@@ -46,11 +46,11 @@ func cmdRun(ctx context.Context, e *Env, args []string) int {
 		return exitUsage
 	}
 	defer closeLog()
-	note := func(msg string, isErr bool) {
+	note := func(event string, isErr bool) {
 		if isErr {
-			log.Error().Str("event", msg).Msg("service_event")
+			log.Error().Str("event", event).Msg("service_event")
 		} else {
-			log.Info().Str("event", msg).Msg("service_event")
+			log.Info().Str("event", event).Msg("service_event")
 		}
 	}
 	err = install.RunService(ctx, func(ctx context.Context) error {
@@ -69,7 +69,7 @@ func cmdRun(ctx context.Context, e *Env, args []string) int {
 // A file named with --config must exist.
 func loadRunConfig(fs *flag.FlagSet, path string, def config.Config) (config.Config, error) {
 	cfg, err := config.Load(path, def)
-	if err != nil && !flagSet(fs, "config") && errors.Is(err, os.ErrNotExist) {
+	if err != nil && !flagGiven(fs, "config") && errors.Is(err, os.ErrNotExist) {
 		return def, nil
 	}
 	return cfg, err
@@ -97,17 +97,25 @@ func runLogger(c config.Log, stdout io.Writer) (zerolog.Logger, func(), error) {
 // runDaemon builds the components in order — store, local API listener,
 // probe, scanner, daemon — and runs until ctx ends.
 func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Paths, log zerolog.Logger) error {
-	st, err := store.Open(cfg.Database, store.Options{
-		Timeout:   2 * time.Second,
-		Retention: store.Retention{MaxAge: time.Duration(cfg.Retention.Days) * 24 * time.Hour, MaxScans: cfg.Retention.MaxScans},
-		Log:       log.With().Str("component", "store").Logger(),
+	// A database that is unavailable (locked, EMFILE, ENOSPC, a read-only
+	// mount) is kept and retried with backoff; only proven corruption
+	// rebuilds it. The daily consistency check runs before a scan.
+	slog := log.With().Str("component", "store").Logger()
+	st, err := store.OpenRetry(ctx, cfg.Database, store.Options{
+		Timeout:       2 * time.Second,
+		Retention:     store.Retention{MaxAge: time.Duration(cfg.Retention.Days) * 24 * time.Hour, MaxScans: cfg.Retention.MaxScans},
+		CheckInterval: 24 * time.Hour,
+		Log:           slog,
+	}, store.DefaultBackoff, func(err error, wait time.Duration) {
+		slog.Error().Err(err).Dur("retry_in", wait).Msg("database_unavailable")
 	})
 	if err != nil {
 		return err
 	}
 	var problems []string
 	if st.Recovered != "" {
-		problems = append(problems, "the database was corrupt; it was moved to "+st.Recovered+" and a new one started")
+		problems = append(problems, fmt.Sprintf("the database was corrupt (%s); at %s it was moved to %s and a new one started",
+			st.Reset.Reason, st.Reset.At.Format(time.RFC3339), st.Recovered))
 	}
 	ln, err := localapi.Listen(cfg.Socket)
 	if err != nil {
@@ -161,7 +169,7 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		SinkHealth: rep.disp.Health,
 		// attest, exempt and baseline accept record through the service
 		// while it holds the database.
-		Admin:    &daemon.AdminOptions{DB: st.DB(), Drift: drift.FromConfig(cfg.Drift), Kick: rep.disp.Kick},
+		Admin:    &daemon.AdminOptions{DB: st.DB(), Drift: driftConfig(cfg.Drift), Kick: rep.disp.Kick},
 		Problems: problems,
 		Log:      log,
 		Sampler:  sampler,

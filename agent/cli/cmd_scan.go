@@ -22,16 +22,14 @@ import (
 )
 
 func cmdScan(ctx context.Context, e *Env, args []string) int {
-	fs := newFlags(e, "scan")
-	dbPath := fs.String("db", e.defaultDB(), "database `file`")
+	c := e.flags("scan", flagJSON|flagLang|flagDB|flagSocket)
+	fs := c.fs
+	dbPath := &c.db
 	root := fs.String("root", "/", "inspect the device whose root filesystem is at `dir` (fixtures, mounted images)")
 	plat := fs.String("platform", e.goos, "platform of the inspected root: linux, darwin or windows")
 	polFile := fs.String("policy", "", "policy `file` (default: the embedded GDPR policy)")
-	jsonOut := fs.Bool("json", false, "print the report as JSON")
-	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
 	noStore := fs.Bool("no-store", false, "do not record the scan in the database")
 	timeout := fs.Duration("timeout", scan.DefaultProbeTimeout, "give up on the device probe after `duration`")
-	socket := fs.String("socket", e.paths().Socket, "local API `socket` of the running service, which then does the scan; empty: scan here")
 	phone := fs.String("phone", "", "scan the attached phone with this `serial` (see 'agent phones') instead of this computer")
 	allPhones := fs.Bool("phones", false, "scan this computer and every attached phone")
 	adb := fs.String("adb", "", "absolute `path` of adb (root-owned)")
@@ -39,18 +37,18 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 	verbose := fs.Bool("verbose", false, "show full texts, evidence and attestations")
 	browsers := fs.Bool("browsers", true, "look for messenger web sessions in users' browser profiles (folder names only; see agent privacy)")
 	commands := fs.String("commands", "", "answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := c.parse(args); !ok {
 		return code
 	}
 	e.verbose = *verbose
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "agent scan: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if code, ok := c.noArgs(); !ok {
+		return code
 	}
+	jsonOut, lang := &c.json, c.lang()
 	// A plain scan of this device while the service runs: ask the service,
 	// which holds the database (cmd_service.go).
-	if *socket != "" && !flagSet(fs, "db", "root", "platform", "policy", "no-store", "browsers") {
-		if code, ok := scanViaService(ctx, e, *socket, *jsonOut, e.lang(*lang)); ok {
+	if c.socket != "" && !c.given("db", "root", "platform", "policy", "no-store", "browsers") {
+		if code, ok := scanViaService(ctx, e, c.socket, *jsonOut, lang); ok {
 			return code
 		}
 	}
@@ -64,8 +62,8 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
 	}
-	s := &scan.Scanner{Probe: probe, Lang: e.lang(*lang), ProbeTimeout: *timeout, Log: e.log, Now: e.clock,
-		Stages: stages.For(nil, compliance.Retention{}, drift.Config{})}
+	s := &scan.Scanner{Probe: probe, Lang: lang, ProbeTimeout: *timeout, Log: e.log, Now: e.clock,
+		Stages: withTexts(stages.For(nil, compliance.Retention{}, drift.Config{}))}
 	if !*noStore {
 		st, err := store.Open(*dbPath, store.Options{Log: e.log})
 		if err != nil {
@@ -79,7 +77,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 		s.Store = st
 		// Drift is recorded on manual scans too; the events wait in the
 		// sinks' outboxes until the service delivers them.
-		s.Stages = stages.For(st, compliance.Retention{}, drift.DefaultConfig())
+		s.Stages = withTexts(stages.For(st, compliance.Retention{}, drift.DefaultConfig()))
 	}
 	var r *status.Report
 	if *phone == "" {
@@ -105,14 +103,11 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 			r.Phones = append(r.Phones, *p)
 		}
 	}
-	if err := printReport(e, r, *jsonOut, e.lang(*lang)); err != nil {
+	if err := printReport(e, r, *jsonOut, lang); err != nil {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
 	}
-	if allCompliant(r) {
-		return exitCompliant
-	}
-	return exitNotCompliant
+	return verdict(r)
 }
 
 // allCompliant reports whether the report and every attached phone's report
@@ -198,6 +193,8 @@ func dbHint(err error) string {
 		return "hint: the msgguard service is probably running and holds the database; use 'agent status', or pass --db FILE\n"
 	case errors.Is(err, os.ErrPermission):
 		return "hint: run as root, or pass --db FILE for a database you can write\n"
+	case errors.Is(err, store.ErrCorrupt):
+		return "hint: the service's next start or the next 'agent scan' moves the damaged file aside and starts a new database\n"
 	}
 	return ""
 }

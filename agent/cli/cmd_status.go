@@ -2,69 +2,52 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
+
+	"github.com/msgguard/msgguard/agent/msg"
 
 	"github.com/msgguard/msgguard/agent/report"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 )
 
+// cmdStatus is `agent status`: the last scan's report, from the running
+// service, else from the database.
 func cmdStatus(ctx context.Context, e *Env, args []string) int {
-	fs := newFlags(e, "status")
-	dbPath := fs.String("db", e.defaultDB(), "database `file`")
-	jsonOut := fs.Bool("json", false, "print the report as JSON")
-	lang := fs.String("lang", "", "output language: en or de (default from LANG)")
-	verbose := fs.Bool("verbose", false, "show full texts, evidence and attestations")
-	socket := fs.String("socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service; empty: read the database")
-	if code, ok := parseFlags(fs, args); !ok {
+	c := e.flags("status", flagJSON|flagLang|flagDB|flagSocket)
+	verbose := c.fs.Bool("verbose", false, "show full texts, evidence, attestations and passing findings")
+	if code, ok := c.parse(args); !ok {
+		return code
+	}
+	if code, ok := c.noArgs(); !ok {
 		return code
 	}
 	e.verbose = *verbose
-	// While the service runs it holds the database; ask it (cmd_service.go).
-	if *socket != "" && !flagSet(fs, "db") {
-		if code, ok := statusFromService(ctx, e, *socket, *jsonOut, e.lang(*lang)); ok {
-			return code
+	b := chooseBackend(ctx, e, c)
+	defer b.Close()
+	r, err := b.Status(ctx)
+	if err != nil {
+		return fail(e, c, err, "status")
+	}
+	lang := c.lang()
+	if !c.json && !fromService(b) {
+		fmt.Fprintf(e.stdout, msg.T(lang, "service not running; showing last recorded scan from %s\n\n"), r.ScannedAt.Local().Format("2006-01-02 15:04:05 MST"))
+	}
+	if err := printReport(e, r, c.json, lang); err != nil {
+		return fail(e, c, err, "status")
+	}
+	if !c.json {
+		writeService(e.stdout, r.Service, e.clock(), lang)
+		if r.Redacted {
+			fmt.Fprintln(e.stdout, msg.T(lang, "\n(findings about other users are not shown; run as root for the full report)"))
 		}
 	}
-	r, err := readLatest(*dbPath)
-	switch {
-	case errors.Is(err, store.ErrNoDatabase), errors.Is(err, store.ErrNoScan):
-		fmt.Fprintf(e.stderr, "agent status: no scan recorded yet in %s; run 'agent scan'\n", *dbPath)
-		return exitNoScan
-	case err != nil:
-		fmt.Fprintf(e.stderr, "agent status: %v\n%s", err, dbHint(err))
-		return exitUsage
-	}
-	if !*jsonOut {
-		at := r.ScannedAt.Local().Format("2006-01-02 15:04:05 MST")
-		if e.lang(*lang) == "de" {
-			fmt.Fprintf(e.stdout, "Dienst läuft nicht; letzte gespeicherte Prüfung vom %s\n\n", at)
-		} else {
-			fmt.Fprintf(e.stdout, "service not running; showing last recorded scan from %s\n\n", at)
-		}
-	}
-	if err := printReport(e, r, *jsonOut, e.lang(*lang)); err != nil {
-		fmt.Fprintf(e.stderr, "agent status: %v\n", err)
-		return exitUsage
-	}
-	if !*jsonOut {
-		writeService(e.stdout, r.Service, e.clock())
-	}
-	if allCompliant(r) {
-		return exitCompliant
-	}
-	return exitNotCompliant
+	return verdict(r)
 }
 
-// readLatest opens the database read-only and returns the primary device's
-// latest report with attached phones' reports.
-func readLatest(path string) (*status.Report, error) {
-	st, err := store.Open(path, store.Options{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
+// readLatest returns the primary device's latest report with attached
+// phones' reports, and the sinks' queues, from st.
+func readLatest(st *store.Store) (*status.Report, error) {
 	r, err := st.Latest("")
 	if err != nil {
 		return nil, err
@@ -73,6 +56,16 @@ func readLatest(path string) (*status.Report, error) {
 	// Events queued for the sinks wait for the service; say how many.
 	if sinks, err := report.Health(st.DB()); err == nil && len(sinks) > 0 {
 		r.Service = &status.Service{Running: false, Health: status.Health{Sinks: sinks}}
+	}
+	// A rebuilt database is never silent: name when and where the damaged
+	// file went.
+	if ri, ok, err := st.LastReset(); err == nil && ok {
+		if r.Service == nil {
+			r.Service = &status.Service{}
+		}
+		r.Service.Health.Problems = append(r.Service.Health.Problems, fmt.Sprintf(
+			"database rebuilt %s after corruption (%s); the damaged file was kept as %s",
+			ri.At.Local().Format("2006-01-02 15:04:05 MST"), ri.Reason, ri.MovedTo))
 	}
 	ids, err := st.Devices()
 	if err != nil {

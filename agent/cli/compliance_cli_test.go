@@ -62,7 +62,7 @@ var waBusiness = []string{
 	"attestation.whatsapp-business.group-consent",
 }
 
-// TestDoneWhenAttestationsCLI is issue 9's done-when through the CLI, on the
+// TestDoneWhenAttestationsCLI is the compliance workflow's acceptance scenario through the CLI, on the
 // recorded Pixel 8 that runs WhatsApp Business (the article's separate
 // business phone): status shows the three article attestations as missing,
 // `agent attest` makes them attested, and moving the clock past their
@@ -229,7 +229,7 @@ func TestExemptDeniedMessengerCLI(t *testing.T) {
 	}
 }
 
-// TestRecordBadInput is issue 9's "Bad input" for the verbs: each is a
+// TestRecordBadInput is the bad input for the record verbs: each is a
 // clear error with exit 2, and nothing is recorded half-way.
 func TestRecordBadInput(t *testing.T) {
 	c := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}

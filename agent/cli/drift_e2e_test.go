@@ -25,7 +25,7 @@ import (
 	"github.com/msgguard/msgguard/policy"
 )
 
-// TestDriftEndToEnd is issue 5's "done when": a messenger .deb installed
+// TestDriftEndToEnd is the drift acceptance scenario: a messenger .deb installed
 // between two scans produces exactly one drift event, which arrives in the
 // JSON Lines file, in a real rsyslogd and at an HTTPS webhook that was down
 // for a while in between, and `agent drift` lists it.

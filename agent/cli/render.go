@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/msgguard/msgguard/agent/msg"
+
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/policy"
@@ -43,77 +45,22 @@ func printReport(e *Env, r *status.Report, asJSON bool, lang string) error {
 	return nil
 }
 
-// localize re-renders the findings' messages and remediation in lang. A
-// report is recorded in the language of whoever scanned (the service runs
-// with the system locale, usually C), but `agent status` speaks the
-// reader's language: the policy that produced the report (the embedded one
-// or the file it names, if its SHA-256 still matches) is evaluated again on
-// the recorded inventory in lang, and each finding whose real status is the
-// same takes the new texts. Statuses, evidence and history are never
-// changed; without the policy or inventory the texts stay as recorded.
+// localize shows the findings in lang: each takes the texts it carries
+// for lang (written at scan time, see withTexts); a report recorded before
+// findings carried them keeps its texts as recorded.
 func localize(r *status.Report, lang string) {
 	for i := range r.Phones {
 		localize(&r.Phones[i], lang)
 	}
-	p := policyOf(r.Policy)
-	if p == nil || r.Inventory == nil {
-		return
-	}
-	fresh := map[string]policy.Finding{}
-	for _, f := range policy.Evaluate(p, r.Inventory, policy.EvalOptions{Now: r.ScannedAt, Lang: lang}) {
-		fresh[f.Key()] = f
-	}
 	for i := range r.Findings {
-		f := &r.Findings[i].Finding
-		real := f.Status
-		if real == policy.StatusExempt {
-			real = f.Underlying
+		f := r.Findings[i].Finding.In(lang)
+		// A German text ends in the probe's English reason; the catalog
+		// knows the common ones.
+		if strings.Contains(f.Message, " Prüfdetail: ") {
+			f.Message = msg.Dynamic(lang, f.Message)
 		}
-		if g, ok := fresh[f.Key()]; ok && g.Status == real {
-			f.Message, f.Remediation = g.Message, g.Remediation
-		}
-		if f.Rule == policy.RuleScanIncomplete && policy.NormalizeLang(lang) == "de" {
-			f.Message = fmt.Sprintf("%d Elemente konnten nicht geprüft werden (%s); die Ergebnisse sind möglicherweise unvollständig.",
-				len(r.Inventory.Problems), probeNames(r.Inventory.Problems))
-			f.Remediation = "Im Nachweis steht, was übersprungen wurde; die genannten Dateien reparieren oder entfernen oder die fehlenden Programme installieren."
-		}
-		compliance.Localize(p, f, lang)
+		r.Findings[i].Finding = f
 	}
-}
-
-func probeNames(ps []policy.Problem) string {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range ps {
-		if !seen[p.Probe] {
-			seen[p.Probe] = true
-			out = append(out, p.Probe)
-		}
-	}
-	sort.Strings(out)
-	return strings.Join(out, ", ")
-}
-
-// policyOf loads the policy a report names, if it is still the same
-// (SHA-256): the embedded default, or the file it was read from.
-func policyOf(ref status.PolicyRef) *policy.Policy {
-	var p *policy.Policy
-	switch ref.Source {
-	case "":
-		return nil
-	case "embedded":
-		p = policy.Default()
-	default:
-		pol, err := loadPolicy(ref.Source)
-		if err != nil {
-			return nil
-		}
-		p = pol.Policy
-	}
-	if p.SHA256 != ref.SHA256 {
-		return nil
-	}
-	return p
 }
 
 // colorFor reports whether to colour the output: only when stdout is a
@@ -301,14 +248,20 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 		}
 		fmt.Fprint(w, o.style(color, sev)+wrapRest(head, ind, o.width))
 		fmt.Fprintln(w)
-		msg := firstSentence(f.Message)
+		text := firstSentence(f.Message)
 		if o.verbose {
-			msg = f.Message
+			text = f.Message
 		}
-		fmt.Fprint(w, wrap(msg, ind, o.width))
+		fmt.Fprint(w, wrap(text, ind, o.width))
 		if x := f.Exemption; x != nil {
 			fmt.Fprint(w, wrap(fmt.Sprintf(t.exemptLine, compliance.FormatDay(x.Until, o.lang), x.Approver, x.Reason,
 				statusLabel(f.Underlying, o.lang)), ind, o.width))
+		}
+		// The attester is a structured field (the message names no person,
+		// so that a non-administrator's redacted view carries none); an
+		// administrator's verbose report names them here.
+		if o.verbose && f.Attestation != nil && f.Attestation.By != "" {
+			fmt.Fprint(w, wrap(fmt.Sprintf(t.attestedBy, f.Attestation.By), ind, o.width))
 		}
 		if o.verbose && f.Attestation != nil && f.Attestation.Note != "" {
 			fmt.Fprint(w, wrap(t.note+" "+f.Attestation.Note, ind, o.width))
@@ -454,82 +407,66 @@ func visibleLen(s string) int {
 }
 
 func severityLabel(s policy.Severity, lang string) string {
-	if policy.NormalizeLang(lang) != "de" {
-		return string(s)
-	}
 	switch s {
 	case policy.SeverityCritical:
-		return "kritisch"
+		return msg.T(lang, "critical")
 	case policy.SeverityHigh:
-		return "hoch"
+		return msg.T(lang, "high")
 	case policy.SeverityMedium:
-		return "mittel"
+		return msg.T(lang, "medium")
 	case policy.SeverityLow:
-		return "niedrig"
+		return msg.T(lang, "low")
+	case policy.SeverityInfo:
+		return msg.T(lang, "info")
 	}
-	return "Info"
+	return string(s)
 }
 
 func statusLabel(s policy.Status, lang string) string {
-	de := policy.NormalizeLang(lang) == "de"
-	labels := map[policy.Status][2]string{
-		policy.StatusFail:          {"not met", "nicht erfüllt"},
-		policy.StatusUnknown:       {"could not tell", "nicht feststellbar"},
-		policy.StatusPass:          {"met", "erfüllt"},
-		policy.StatusNotApplicable: {"not applicable", "nicht zutreffend"},
-		policy.StatusExempt:        {"exempt", "ausgenommen"},
-		policy.StatusAttested:      {"attested", "bestätigt"},
+	switch s {
+	case policy.StatusFail:
+		return msg.T(lang, "not met")
+	case policy.StatusUnknown:
+		return msg.T(lang, "could not tell")
+	case policy.StatusPass:
+		return msg.T(lang, "met")
+	case policy.StatusNotApplicable:
+		return msg.T(lang, "not applicable")
+	case policy.StatusExempt:
+		return msg.T(lang, "exempt")
+	case policy.StatusAttested:
+		return msg.T(lang, "attested")
 	}
-	l, ok := labels[s]
-	if !ok {
-		return string(s)
-	}
-	if de {
-		return l[1]
-	}
-	return l[0]
+	return string(s)
 }
 
 func stageLabel(s policy.Stage, lang string) string {
-	de := policy.NormalizeLang(lang) == "de"
 	switch s {
 	case policy.StageReport:
-		return pick(lang, "report (IT only)", "nur an die IT melden")
+		return msg.T(lang, "report (IT only)")
 	case policy.StageEscalate:
-		if de {
-			return "eskalieren"
-		}
-		return "escalate"
+		return msg.T(lang, "escalate")
 	}
-	return pick(lang, "notify (shown to the user)", "Benutzer benachrichtigen")
+	return msg.T(lang, "notify (shown to the user)")
 }
 
-// text holds the report's labels in one language.
+// text holds the report's labels in one language, looked up once per
+// report in the message catalog.
 type text struct {
-	device, id, policy, scanned, policyRejected, phone, fix, note, evidence, stage string
-	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader          string
-	dueIn, overdue, escalated, exemptLine, hiddenForIT                             string
+	device, id, policy, scanned, policyRejected, phone, fix, note, evidence, stage    string
+	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader, passHeader string
+	dueIn, overdue, escalated, exemptLine, hiddenForIT, attestedBy                    string
 }
 
 func texts(lang string) text {
-	if policy.NormalizeLang(lang) == "de" {
-		return text{
-			device: "Gerät", id: "Kennung", policy: "Richtlinie", scanned: "Geprüft", policyRejected: "abgelehnte neue Richtlinie",
-			phone: "Smartphone", fix: "Abhilfe:", note: "Notiz:", evidence: "Nachweis:", stage: "Stufe:",
-			failingHeader: "NICHT ERFÜLLT", dueHeader: "FRIST LÄUFT", unknownHeader: "NICHT FESTSTELLBAR",
-			exemptHeader: "AUSGENOMMEN", attestedHeader: "BESTÄTIGT",
-			dueIn: "Frist endet %s (%s)", overdue: "Frist seit %s abgelaufen", escalated: "[eskaliert]",
-			exemptLine:  "Ausnahme bis %s, genehmigt von %s: %s (tatsächliches Ergebnis: %s)",
-			hiddenForIT: "%d weitere Ergebnisse sind nur für die IT bestimmt (mit --verbose oder als root anzeigen).",
-		}
-	}
 	return text{
-		device: "Device", id: "ID", policy: "Policy", scanned: "Scanned", policyRejected: "rejected new policy",
-		phone: "Phone", fix: "fix:", note: "Note:", evidence: "Evidence:", stage: "Stage:",
-		failingHeader: "FAILING", dueHeader: "DUE", unknownHeader: "COULD NOT TELL",
-		exemptHeader: "EXEMPT", attestedHeader: "ATTESTED",
-		dueIn: "due %s (%s)", overdue: "deadline passed on %s", escalated: "[escalated]",
-		exemptLine:  "Exempt until %s, approved by %s: %s (real result: %s)",
-		hiddenForIT: "%d more findings are for IT only (show them with --verbose or as root).",
+		device: msg.T(lang, "Device"), id: msg.T(lang, "ID"), policy: msg.T(lang, "Policy"), scanned: msg.T(lang, "Scanned"), policyRejected: msg.T(lang, "rejected new policy"),
+		phone: msg.T(lang, "Phone"), fix: msg.T(lang, "fix:"), note: msg.T(lang, "Note:"), evidence: msg.T(lang, "Evidence:"), stage: msg.T(lang, "Stage:"),
+		failingHeader: msg.T(lang, "FAILING"), dueHeader: msg.T(lang, "DUE"), unknownHeader: msg.T(lang, "COULD NOT TELL"),
+		exemptHeader: msg.T(lang, "EXEMPT"), attestedHeader: msg.T(lang, "ATTESTED"), passHeader: msg.T(lang, "PASSED AND NOT APPLICABLE"),
+		dueIn: msg.T(lang, "due %s (%s)"), overdue: msg.T(lang, "deadline passed on %s"), escalated: msg.T(lang, "[escalated]"),
+		exemptLine:  msg.T(lang, "Exempt until %s, approved by %s: %s (real result: %s)"),
+		attestedBy:  msg.T(lang, "Attested by %s"),
+		hiddenForIT: msg.T(lang, "%d more findings are for IT only (show them with --verbose or as root)."),
 	}
 }

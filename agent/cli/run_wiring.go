@@ -14,6 +14,7 @@ import (
 	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/report"
+	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
@@ -46,7 +47,7 @@ func newReporting(st *store.Store, cfg config.Config, s *scan.Scanner, log zerol
 		return nil, err
 	}
 	r.disp = disp
-	s.Stages = stages.For(st, complianceStore(st, cfg.Retention).Retention, drift.FromConfig(cfg.Drift))
+	s.Stages = withTexts(stages.For(st, complianceStore(st, cfg.Retention).Retention, driftConfig(cfg.Drift)))
 	return r, nil
 }
 
@@ -147,4 +148,13 @@ func driftQuery(st *store.Store) func(ctx context.Context, since time.Time) (*ap
 	return func(ctx context.Context, since time.Time) (*apitype.DriftResponse, error) {
 		return records.Drift(st, since)
 	}
+}
+
+// driftConfig converts the agent configuration's `drift:` section; the
+// events drift records outside a scan (a baseline accepted) go to the
+// sinks' outboxes.
+func driftConfig(c config.Drift) drift.Config {
+	return drift.Config{Debounce: c.Debounce, Versions: c.Versions, SummaryInterval: c.SummaryInterval,
+		MaxAge: time.Duration(c.RetentionDays) * 24 * time.Hour, MaxEvents: c.MaxEvents, Now: time.Now,
+		Enqueue: outbox.EnqueueEvent}
 }

@@ -56,7 +56,7 @@ var articleAttestations = []string{
 	"attestation.whatsapp-business.group-consent",
 }
 
-// TestDoneWhenAttestationsAndDrift is issue 9's done-when through the real
+// TestDoneWhenAttestationsAndDrift is the compliance workflow's acceptance scenario through the real
 // scan cycle, store and drift hook: the three article attestations fail
 // until attested, turn attested, and expiring them makes exactly one drift
 // event each; a clock jump back does not bring them back.

@@ -115,11 +115,21 @@ type Daemon struct {
 	// administrator's record while it is written (see lock).
 	busy chan struct{}
 
-	mu        sync.Mutex
-	pending   *flight // the next scan; requests join it
-	stopping  bool
-	started   time.Time
-	latest    *status.Report
+	mu       sync.Mutex
+	pending  *flight // the next scan; requests join it
+	stopping bool
+	started  time.Time
+	latest   *status.Report
+	// shown is latest as the API shows it (Source "service"), made once
+	// per report for Snapshot; shownOf is the report it was made from.
+	shown, shownOf *status.Report
+
+	// health is the last reading for Snapshot, taken at healthAt while
+	// healthOf was the latest report.
+	healthMu  sync.Mutex
+	health    status.Health
+	healthAt  time.Time
+	healthOf  *status.Report
 	lastScan  time.Time
 	lastDur   time.Duration
 	lastErr   error
@@ -424,7 +434,51 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 	}
 	out := *d.latest
 	out.Source = "service"
-	out.Service = &status.Service{
+	out.Service = d.service(h)
+	return &out, nil
+}
+
+// Snapshot implements localapi.Snapshotter: the latest report as the
+// service shows it, shared (the scan that replaces it sets another
+// pointer; nothing modifies it), and the service state apart, so that the
+// API encodes each report once.
+func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service, error) {
+	h := d.recentHealth(ctx)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.latest == nil {
+		return nil, nil, localapi.ErrNoReport
+	}
+	if d.shown == nil || d.shownOf != d.latest {
+		r := *d.latest
+		r.Source = "service"
+		d.shown, d.shownOf = &r, d.latest
+	}
+	return d.shown, d.service(h), nil
+}
+
+// healthTTL is how long Snapshot reuses a health reading: a burst of
+// status requests costs one read of the sinks' queues, not one each.
+const healthTTL = time.Second
+
+// recentHealth is Health, computed at most once per healthTTL and again
+// whenever a new report is in place: a scan that follows a rejected policy
+// or a failed delivery must not be shown beside the health from before it.
+func (d *Daemon) recentHealth(ctx context.Context) status.Health {
+	d.mu.Lock()
+	latest := d.latest
+	d.mu.Unlock()
+	d.healthMu.Lock()
+	defer d.healthMu.Unlock()
+	if now := time.Now(); d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) || d.healthOf != latest {
+		d.health, d.healthAt, d.healthOf = d.Health(ctx), now, latest
+	}
+	return d.health
+}
+
+// service is the running daemon's state; d.mu is held.
+func (d *Daemon) service(h status.Health) *status.Service {
+	return &status.Service{
 		Running:      true,
 		StartedAt:    d.started,
 		LastScan:     d.lastScan,
@@ -432,7 +486,6 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 		ScanDuration: d.lastDur,
 		Health:       h,
 	}
-	return &out, nil
 }
 
 // ScanNow implements localapi.Backend: it joins the next scan and waits.
@@ -488,12 +541,39 @@ func (d *Daemon) Health(context.Context) status.Health {
 	d.mu.Unlock()
 	if d.opt.SinkHealth != nil {
 		h.Sinks = d.opt.SinkHealth()
+		h.Problems = append(h.Problems, sinkProblems(h.Sinks)...)
 	}
 	rss, over := d.res.state()
 	h.RSSBytes = rss
 	h.Problems = append(h.Problems, over...)
 	h.OK = len(h.Problems) == 0
+	h.State = status.HealthOK
+	if !h.OK {
+		h.State = status.HealthDegraded
+	}
+	h.ProblemCount = len(h.Problems)
 	return h
+}
+
+// sinkProblems marks every sink whose last delivery failed as failing and
+// returns a problem for each that has events queued: events waiting behind
+// a failing collector are events the company's monitoring has not seen, so
+// health is degraded until they are delivered. A queue without an error is
+// merely busy; a sink that could not start is already among the start-up
+// problems.
+func sinkProblems(sinks []status.SinkHealth) []string {
+	var out []string
+	for i := range sinks {
+		s := &sinks[i]
+		if s.LastError == "" {
+			continue
+		}
+		s.Failing = true
+		if s.QueueDepth > 0 {
+			out = append(out, fmt.Sprintf("sink %s: %d events queued after failed deliveries: %s", s.Name, s.QueueDepth, s.LastError))
+		}
+	}
+	return out
 }
 
 // InvalidPolicyFinding builds the finding raised while a rejected policy

@@ -2,7 +2,7 @@
 // baseline and the confirmed state of every device in the agent's bbolt
 // database and turns each scan into drift events — transitions, never
 // states (osquery's differential results, Wazuh's "alert only when a check's
-// result changes"; research/anchors.md §2.3, §3.2, §8.5).
+// result changes"; docs/drift.md).
 //
 // The first scan of a device sets its baseline silently (Wazuh's
 // notify_first_scan=no); a rebuilt database or a changed policy yields one
@@ -26,8 +26,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/msgguard/msgguard/agent/config"
-	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
@@ -48,6 +46,10 @@ type Config struct {
 	MaxEvents int
 	// Now is the clock for Accept; scans use their own ScannedAt.
 	Now func() time.Time
+	// Enqueue hands an event stored by Hook or Accept to delivery in the
+	// same transaction (agent/report/outbox.EnqueueEvent); nil stores it
+	// only. The scan stage hands its events to the outbox stage instead.
+	Enqueue func(tx *bolt.Tx, e scan.Event, now time.Time) error
 }
 
 // DefaultConfig reports at once, tracks versions, summarises daily and
@@ -55,12 +57,6 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Debounce: 1, Versions: true, SummaryInterval: 24 * time.Hour,
 		MaxAge: 90 * 24 * time.Hour, MaxEvents: 10_000, Now: time.Now}
-}
-
-// FromConfig converts the agent configuration's `drift:` section.
-func FromConfig(c config.Drift) Config {
-	return Config{Debounce: c.Debounce, Versions: c.Versions, SummaryInterval: c.SummaryInterval,
-		MaxAge: time.Duration(c.RetentionDays) * 24 * time.Hour, MaxEvents: c.MaxEvents, Now: time.Now}
 }
 
 func (c Config) withDefaults() Config {
@@ -127,7 +123,7 @@ func Hook(st *store.Store, cfg Config) store.Hook {
 		if st != nil {
 			reset = st.TakeReset(tx)
 		}
-		_, err := apply(tx, cfg, cur, reset, func(tx *bolt.Tx) emitFunc { return enqueueIn(tx, cur.ScannedAt) })
+		_, err := apply(tx, cfg, cur, reset, func(tx *bolt.Tx) emitFunc { return enqueueIn(tx, cfg.Enqueue, cur.ScannedAt) })
 		return err
 	}
 }
@@ -423,11 +419,14 @@ func Checksum(fs []policy.Finding) string {
 // emitFunc receives each stored event with its encoded body.
 type emitFunc func(e *Event, body []byte) error
 
-// enqueueIn returns the emitFunc that puts events into every sink outbox
-// in tx at once.
-func enqueueIn(tx *bolt.Tx, now time.Time) emitFunc {
+// enqueueIn returns the emitFunc that hands events to enqueue (nil: none)
+// in tx.
+func enqueueIn(tx *bolt.Tx, enqueue func(*bolt.Tx, scan.Event, time.Time) error, now time.Time) emitFunc {
 	return func(e *Event, body []byte) error {
-		return outbox.Enqueue(tx, outbox.Entry{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: body}, now)
+		if enqueue == nil {
+			return nil
+		}
+		return enqueue(tx, scan.Event{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: body}, now)
 	}
 }
 
@@ -623,7 +622,7 @@ func Accept(db *bolt.DB, cfg Config, device, by, why string) ([]Event, error) {
 			}
 			events = append(events, e)
 		}
-		return record(tx, events, cfg, now, enqueueIn(tx, now))
+		return record(tx, events, cfg, now, enqueueIn(tx, cfg.Enqueue, now))
 	})
 	if err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ import (
 // of a device with a small change every day, with the production
 // retention settings, drift, and two sink outboxes — one delivered daily,
 // one whose collector is down all year — and checks that the database
-// stays within 20 MB (issue 5). The size is logged for BENCHMARKS.md.
+// stays within 20 MB. The size is logged for BENCHMARKS.md.
 func TestYearOfHourlyScans(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("simulated year skipped in -short and -race mode (run: go test -run TestYearOfHourlyScans ./agent/drift/)")
@@ -35,7 +35,7 @@ func TestYearOfHourlyScans(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := yearDevice()
-	hook := Hook(st, DefaultConfig())
+	hook := Hook(st, withOutbox(DefaultConfig()))
 	nop := func(string, int, time.Time, time.Time) outbox.Entry {
 		return outbox.Entry{ID: "dropped", Body: []byte("{}")}
 	}

@@ -14,8 +14,8 @@
 // in particular no "locksettings" command is ever issued, because
 // `locksettings get-disabled` verifies an empty credential and, on a phone
 // with a PIN, records a failed unlock attempt that counts towards the
-// wipe-after-N-failures limit (AOSP LockSettingsShellCommand, see
-// /work/shared/research/posture-detection.md §4). The session refuses such a
+// wipe-after-N-failures limit (AOSP LockSettingsShellCommand.java in
+// frameworks/base; docs/posture-detection.md). The session refuses such a
 // command outright (ErrForbiddenCommand). Second, dumpsys output is full of
 // personal data (account names, phone numbers, contacts): the parsers pick
 // out only the fields listed on Inventory and never keep raw output.

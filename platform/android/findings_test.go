@@ -16,7 +16,7 @@ type finding struct {
 	Status              policy.Status
 }
 
-// TestDoneWhenFindings runs issue 8's scenario end to end through the
+// TestDoneWhenFindings runs the phone acceptance scenario end to end through the
 // shipped catalog and the default GDPR policy: the phone scanned over
 // (fake) adb must yield exactly these findings.
 func TestDoneWhenFindings(t *testing.T) {

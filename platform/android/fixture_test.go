@@ -21,7 +21,7 @@ func loadFixture(t testing.TB, name string) phonetest.Fixture {
 func shellPrefix(serial string) string { return "adb -s " + serial + " shell " }
 
 // testCatalog is a catalog built in Go with the Android and iOS identifiers
-// from /work/shared/research/messenger-catalog.md §3.1, so these tests do
+// of the embedded catalog (policy/catalog.yaml), so these tests do
 // not depend on the shipped catalog file.
 func testCatalog() *policy.Catalog {
 	return &policy.Catalog{Messengers: []policy.CatalogEntry{

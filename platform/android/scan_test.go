@@ -18,7 +18,7 @@ import (
 
 func ip(n int) *int { return &n }
 
-// doneWhenInventory is issue 8's "done when" phone: WhatsApp in the
+// doneWhenInventory is the acceptance scenario's phone: WhatsApp in the
 // personal profile holding the contacts permission, WhatsApp Business in
 // the work profile, no PIN, no device owner.
 func doneWhenInventory() *policy.Inventory {
@@ -228,7 +228,7 @@ func TestScanFixtures(t *testing.T) {
 
 // assertNoLocksettings fails if any command could reach locksettings: its
 // get-disabled subcommand counts a failed unlock attempt on a phone with a
-// PIN (issue 8).
+// PIN.
 func assertNoLocksettings(t *testing.T, calls []string) {
 	t.Helper()
 	if len(calls) == 0 {

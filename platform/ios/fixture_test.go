@@ -25,7 +25,7 @@ func fakeFor(fs ...phonetest.Fixture) *platformtest.FakeRunner {
 	return r
 }
 
-// testCatalog carries the iOS bundle identifiers named in issue 8 and
+// testCatalog carries the iOS bundle identifiers of the acceptance scenario and
 // messenger-catalog.md; it does not depend on the shipped catalog file.
 func testCatalog() *policy.Catalog {
 	return &policy.Catalog{Messengers: []policy.CatalogEntry{

@@ -2,9 +2,9 @@ package linux
 
 import "github.com/msgguard/msgguard/policy"
 
-// testCatalog is a small catalog built in Go with the Linux identifiers from
-// shared/research/messenger-catalog.md (section 3.4 and the per-app
-// tables), so that the probes are tested independently of the embedded
+// testCatalog is a small catalog built in Go with the Linux identifiers of
+// the embedded catalog (policy/catalog.yaml, whose sources lines cite where
+// each comes from), so that the probes are tested independently of the embedded
 // catalog file.
 func testCatalog() *policy.Catalog {
 	return &policy.Catalog{Messengers: []policy.CatalogEntry{

@@ -13,8 +13,8 @@ import (
 	"github.com/msgguard/msgguard/policy"
 )
 
-// Disk encryption is read without libcryptsetup or root-only ioctls (research
-// notes §3.3): proc/self/mountinfo (proc(5)) gives the major:minor of the
+// Disk encryption is read without libcryptsetup or root-only ioctls
+// (docs/posture-detection.md): proc/self/mountinfo (proc(5)) gives the major:minor of the
 // device behind "/" and "/home", proc/swaps the swap devices;
 // sys/dev/block/MAJ:MIN links to the device's sysfs directory
 // (sysfs-rules.rst, Documentation/ABI/stable/sysfs-block). A device-mapper

@@ -13,7 +13,7 @@ import (
 
 // Linux has no built-in remote wipe: the company can wipe a device only
 // through a management agent it controls (Intune, Fleet's orbit, Workspace
-// ONE, JumpCloud, Prey, ...; research notes §3.2). An agent counts when it
+// ONE, JumpCloud, Prey, ...; docs/posture-detection.md). An agent counts when it
 // is installed (a dpkg package or one of its paths) AND its service is
 // enabled (a symlink in a systemd *.wants/ directory) or running (systemd's
 // run/systemd/units/invocation:<unit> link, which exists while a unit is

@@ -8,7 +8,7 @@ import (
 	"github.com/msgguard/msgguard/policy"
 )
 
-// Remote-wipe evidence (research/posture-detection.md §2.2).
+// Remote-wipe evidence (docs/posture-detection.md).
 const (
 	keyEnrollments = `HKLM\SOFTWARE\Microsoft\Enrollments`
 	// Entra ID join (dsregcmd's AzureAdJoined) leaves one subkey per join

@@ -9,7 +9,7 @@ import (
 	"github.com/msgguard/msgguard/policy"
 )
 
-// Screen-lock settings (research/posture-detection.md §2.1).
+// Screen-lock settings (docs/posture-detection.md).
 const (
 	// Group Policy "Interactive logon: Machine inactivity limit" (CIS
 	// 2.3.7.3, STIG WN11-SO-000070): REG_DWORD seconds, 0 or absent = off;

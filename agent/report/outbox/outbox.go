@@ -452,3 +452,10 @@ func Stage() scan.Stage {
 		return nil
 	}}
 }
+
+// EnqueueEvent puts one event into every registered queue in tx: the
+// delivery of drift events recorded outside a scan (a baseline accepted),
+// as drift.Config.Enqueue.
+func EnqueueEvent(tx *bolt.Tx, e scan.Event, now time.Time) error {
+	return Enqueue(tx, Entry{ID: e.ID, Device: e.Device, Severity: e.Severity, Body: e.Body}, now)
+}
