@@ -343,9 +343,34 @@ func (e *evaluation) messengers() {
 				"Confirm with IT that the condition is met, or uninstall %s.",
 				"Mit der IT klären, ob die Bedingung erfüllt ist, oder %s deinstallieren.", name)
 		}
+		f.Message += e.webNote(g)
 		e.add(f)
 	}
 	e.absentDenied()
+}
+
+// webNote explains browser evidence whose family has a business variant:
+// a web client (WhatsApp Web) serves the personal and the Business account
+// alike, so the session is reported under the private entry and the
+// message says that the variant is not known.
+func (e *evaluation) webNote(g *group) string {
+	if g.entry == nil || g.variant() == VariantBusiness {
+		return ""
+	}
+	web := false
+	for _, m := range g.items {
+		web = web || m.Source == SourceBrowser || m.Source == SourceWebApp
+	}
+	if !web {
+		return ""
+	}
+	for _, other := range e.cat.Family(g.family()) {
+		if other.ID != g.id && other.Variant == VariantBusiness {
+			return " " + e.tr("A web session cannot tell a personal from a %s account; it is reported as %s.",
+				"Eine Web-Sitzung lässt ein privates nicht von einem %s-Konto unterscheiden; sie wird als %s gemeldet.", other.Name, g.name())
+		}
+	}
+	return ""
 }
 
 // absentDenied adds a pass for every denied catalog messenger not found at
