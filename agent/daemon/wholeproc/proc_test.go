@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,7 +50,7 @@ func build(t testing.TB, extra string) *agent {
 	}
 	a := &agent{dir: dir, bin: filepath.Join(dir, "agent"), config: filepath.Join(dir, "agent.yaml"),
 		db: filepath.Join(dir, "data", "state.db"), socket: filepath.Join(dir, "run", "agent.sock"), root: root}
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	if _, err := os.Stat(gobin); err != nil {
 		if gobin, err = exec.LookPath("go"); err != nil {
 			t.Skip("go tool not found; cannot build the agent binary")
@@ -149,14 +148,4 @@ func procKB(t testing.TB, pid int, field string) int {
 	}
 	t.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
-}
-
-// percentile returns the p-th percentile (0..100) of ds (sorted in place).
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	i := int(float64(len(ds)-1) * p / 100)
-	return ds[i]
 }
