@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -59,7 +60,10 @@ const launchdPlist = `<?xml version="1.0" encoding="UTF-8"?>
 </plist>
 `
 
-var launchdTmpl = template.Must(template.New("plist").Funcs(template.FuncMap{"xml": xmlEscape}).Parse(launchdPlist))
+// launchdTmpl is parsed on first use, not at start: only install renders it.
+var launchdTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("plist").Funcs(template.FuncMap{"xml": xmlEscape}).Parse(launchdPlist))
+})
 
 func xmlEscape(s string) (string, error) {
 	var b strings.Builder
@@ -90,7 +94,7 @@ func LaunchdPlist(p LaunchdPlistParams) (string, error) {
 		Stderr: p.Paths.LogDir + "/agent.err.log",
 	}
 	var b strings.Builder
-	if err := launchdTmpl.Execute(&b, data); err != nil {
+	if err := launchdTmpl().Execute(&b, data); err != nil {
 		return "", err
 	}
 	return b.String(), nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -100,7 +101,8 @@ MemoryMax={{.MemoryMax}}
 WantedBy=multi-user.target
 `
 
-var systemdTmpl = template.Must(template.New("unit").Parse(systemdUnit))
+// systemdTmpl is parsed on first use, not at start: only install renders it.
+var systemdTmpl = sync.OnceValue(func() *template.Template { return template.Must(template.New("unit").Parse(systemdUnit)) })
 
 // SystemdUnit renders the unit file text.
 func SystemdUnit(p SystemdUnitParams) (string, error) {
@@ -141,7 +143,7 @@ func SystemdUnit(p SystemdUnitParams) (string, error) {
 		Directories:    managedDirectories(p.Paths),
 	}
 	var b strings.Builder
-	if err := systemdTmpl.Execute(&b, data); err != nil {
+	if err := systemdTmpl().Execute(&b, data); err != nil {
 		return "", err
 	}
 	return b.String(), nil

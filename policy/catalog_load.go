@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // catalogYAML is a string so that the embedded bytes are immutable.
@@ -19,10 +20,17 @@ func CatalogYAML() []byte {
 	return []byte(catalogYAML)
 }
 
-// DefaultCatalog parses the embedded catalog. It parses on every call and
-// returns a fresh value, so callers may modify it; the error can only be
-// non-nil for a broken build (the tests load it).
+// DefaultCatalog returns the embedded catalog. It builds a fresh value on
+// every call, so callers may modify it. The value comes from Go code
+// generated from catalog.yaml (default_gen.go, see generate.go); the error
+// is always nil and stays for the callers' sake.
 func DefaultCatalog() (*Catalog, error) {
+	return genDefaultCatalog(), nil
+}
+
+// parseDefaultCatalog loads the embedded catalog.yaml: the source of the
+// generated catalog, and what the tests compare it with.
+func parseDefaultCatalog() (*Catalog, error) {
 	return LoadCatalog("catalog.yaml", []byte(catalogYAML))
 }
 
@@ -98,7 +106,7 @@ func (c *Catalog) merge(extra *Catalog) *Catalog {
 
 // idRe is the shape of messenger, family and agent ids: they appear in rule
 // ids ("messenger.whatsapp-business") and on command lines.
-var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var idRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`) })
 
 // identifier is one exact identifier of a catalog entry, for the
 // uniqueness check: two entries claiming the same Debian package would make
@@ -165,7 +173,7 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 	switch {
 	case e.ID == "":
 		d.add(d.at(p), p+".id", "id is required")
-	case !idRe.MatchString(e.ID):
+	case !idRe().MatchString(e.ID):
 		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q must be lower-case letters, digits and dashes", truncate(e.ID, 40)))
 	case e.ID == SubjectDevice, e.ID == UnlistedID:
 		// Findings about the whole device use subject "device", and
@@ -182,7 +190,7 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 	if e.Variant == "" {
 		d.add(d.at(p), p+".variant", "variant is required (business, private or dual)")
 	}
-	if e.Family != "" && !idRe.MatchString(e.Family) {
+	if e.Family != "" && !idRe().MatchString(e.Family) {
 		d.add(d.at(p+".family"), p+".family", fmt.Sprintf("family %q must be lower-case letters, digits and dashes", truncate(e.Family, 40)))
 	}
 	checkNonEmpty(d, p, e)
@@ -248,7 +256,7 @@ func validateAgent(d *decoder, a *AgentSignature, p string) {
 	switch {
 	case a.ID == "":
 		d.add(d.at(p), p+".id", "id is required")
-	case !idRe.MatchString(a.ID):
+	case !idRe().MatchString(a.ID):
 		d.add(d.at(p+".id"), p+".id", fmt.Sprintf("id %q must be lower-case letters, digits and dashes", truncate(a.ID, 40)))
 	}
 	if a.Name == "" {
@@ -325,6 +333,7 @@ func allIdentifierLists(e *CatalogEntry) []identifierList {
 		{"darwin.processes", "macOS process", e.Darwin.Processes, false},
 		{"windows.msix", "MSIX package family", e.Windows.MSIX, true},
 		{"windows.data_dirs", "Windows data dir", e.Windows.DataDirs, true},
+		{"windows.service_dirs", "Windows service dir", e.Windows.ServiceDirs, true},
 		{"windows.processes", "Windows process", e.Windows.Processes, true},
 		{"android.packages", "Android package", e.Android.Packages, true},
 		{"ios.bundle_ids", "iOS bundle id", e.IOS.BundleIDs, true},

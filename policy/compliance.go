@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -74,11 +75,11 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-var durationRe = regexp.MustCompile(`^([0-9]{1,5})([dwh])$`)
+var durationRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{1,5})([dwh])$`) })
 
 // ParseDuration reads "180d", "26w" or "36h" (at most five digits).
 func ParseDuration(s string) (Duration, error) {
-	m := durationRe.FindStringSubmatch(strings.TrimSpace(s))
+	m := durationRe().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return 0, fmt.Errorf("%q is not a duration; write days, weeks or hours such as 7d, 26w or 36h", truncate(s, 40))
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -175,7 +176,7 @@ func (d *decoder) err() error {
 }
 
 // yamlLineRe matches yaml.v3 syntax errors: "yaml: line 3: did not find ...".
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parseDocument parses data into the content node of its single YAML
 // document. Errors are recorded on d; nil means nothing to decode.
@@ -225,7 +226,7 @@ func (d *decoder) parseDocument(data []byte) (root *yaml.Node) {
 
 func (d *decoder) syntaxError(data []byte, err error) {
 	msg := err.Error()
-	m := yamlLineRe.FindStringSubmatch(msg)
+	m := yamlLineRe().FindStringSubmatch(msg)
 	if m == nil {
 		d.add(position{}, "", "syntax error: "+strings.TrimPrefix(msg, "yaml: "))
 		return
@@ -303,7 +304,7 @@ func prefixFailsWith(b []byte, msg string) (fails bool) {
 		if errors.Is(err, io.EOF) {
 			return false
 		}
-		m := yamlLineRe.FindStringSubmatch(err.Error())
+		m := yamlLineRe().FindStringSubmatch(err.Error())
 		return m != nil && m[2] == msg
 	}
 }

@@ -19,6 +19,10 @@ const (
 	RuleRemoteWipe       = "remote-wipe"
 	RuleDiskEncryption   = "disk-encryption"
 	RulePolicyInvalid    = "policy.invalid"
+	// RuleCouldNotCheck fails a scan whose core sources (accounts, package
+	// databases) could not be read: without them no messenger rule can
+	// pass, so the device is not shown as compliant.
+	RuleCouldNotCheck = "scan.could-not-check"
 )
 
 // SubjectDevice is the subject of findings about the whole device.
@@ -68,6 +72,7 @@ func Evaluate(p *Policy, inv *Inventory, opts EvalOptions) []Finding {
 	e.screenLock()
 	e.remoteWipe()
 	e.diskEncryption()
+	e.couldNotCheck()
 	return sortFindings(e.out)
 }
 
@@ -251,6 +256,23 @@ func evidence(items []*Messenger) []Evidence {
 	return out
 }
 
+// services joins the items' service ids (an aggregator's), sorted and
+// without repeats.
+func services(items []*Messenger) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range items {
+		for _, s := range strings.Split(m.Services, ",") {
+			if s = strings.TrimSpace(s); s != "" && !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
 // sources lists the distinct evidence sources of items ("deb, desktop").
 func sources(items []*Messenger) string {
 	seen := map[string]bool{}
@@ -286,6 +308,9 @@ func (e *evaluation) messengers() {
 		} else if g.entry != nil && g.entry.Kind == KindAggregator {
 			name = e.tr("%s (it wraps other messengers in one window)",
 				"%s (bündelt andere Messenger in einem Fenster)", name)
+			if svcs := services(g.items); svcs != "" {
+				src += e.tr("; services set up in it: %s", "; darin eingerichtete Dienste: %s", svcs)
+			}
 		}
 		switch rule.Decision {
 		case DecisionDeny:
@@ -318,9 +343,34 @@ func (e *evaluation) messengers() {
 				"Confirm with IT that the condition is met, or uninstall %s.",
 				"Mit der IT klären, ob die Bedingung erfüllt ist, oder %s deinstallieren.", name)
 		}
+		f.Message += e.webNote(g)
 		e.add(f)
 	}
 	e.absentDenied()
+}
+
+// webNote explains browser evidence whose family has a business variant:
+// a web client (WhatsApp Web) serves the personal and the Business account
+// alike, so the session is reported under the private entry and the
+// message says that the variant is not known.
+func (e *evaluation) webNote(g *group) string {
+	if g.entry == nil || g.variant() == VariantBusiness {
+		return ""
+	}
+	web := false
+	for _, m := range g.items {
+		web = web || m.Source == SourceBrowser || m.Source == SourceWebApp
+	}
+	if !web {
+		return ""
+	}
+	for _, other := range e.cat.Family(g.family()) {
+		if other.ID != g.id && other.Variant == VariantBusiness {
+			return " " + e.tr("A web session cannot tell a personal from a %s account; it is reported as %s.",
+				"Eine Web-Sitzung lässt ein privates nicht von einem %s-Konto unterscheiden; sie wird als %s gemeldet.", other.Name, g.name())
+		}
+	}
+	return ""
 }
 
 // absentDenied adds a pass for every denied catalog messenger not found at
@@ -337,14 +387,65 @@ func (e *evaluation) absentDenied() {
 		if rule.Decision != DecisionDeny || len(e.byID[c.ID]) > 0 {
 			continue
 		}
-		e.add(Finding{
+		f := Finding{
 			Rule:     RuleMessengerPrefix + c.ID,
 			Status:   StatusPass,
 			Severity: rule.Severity,
 			Subject:  c.ID,
 			Message:  e.tr("%s was not found on this device.", "%s wurde auf diesem Gerät nicht gefunden.", c.Name) + incomplete,
-		})
+		}
+		e.absenceUnproven(&f)
+		e.add(f)
 	}
+}
+
+// unread names the core sources the probes could not read ("" when all
+// were read).
+func (e *evaluation) unread() string {
+	var parts []string
+	for _, p := range e.inv.CoreProblems() {
+		what := p.Message
+		if p.Path != "" {
+			what = p.Path + ": " + what
+		}
+		parts = append(parts, what)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// absenceUnproven turns a pass that rests on something not being found
+// into unknown when a core source could not be read: what was not read
+// cannot show that something is absent.
+func (e *evaluation) absenceUnproven(f *Finding) {
+	u := e.unread()
+	if u == "" || f.Status != StatusPass {
+		return
+	}
+	f.Status = StatusUnknown
+	f.Message += " " + e.tr("This cannot be relied on: %s.", "Darauf ist kein Verlass: %s.", u)
+}
+
+// couldNotCheck adds the failing RuleCouldNotCheck finding when a core
+// source could not be read.
+func (e *evaluation) couldNotCheck() {
+	u := e.unread()
+	if u == "" {
+		return
+	}
+	var ev []Evidence
+	for _, p := range e.inv.CoreProblems() {
+		ev = append(ev, Evidence{Source: p.Probe, Location: p.Path, Detail: p.Message})
+	}
+	e.add(Finding{
+		Evidence: ev,
+		Rule:     RuleCouldNotCheck,
+		Status:   StatusFail,
+		Severity: SeverityHigh,
+		Subject:  SubjectDevice,
+		Message:  e.tr("Could not check this device: %s.", "Dieses Gerät konnte nicht geprüft werden: %s.", u),
+		Remediation: e.tr("Run the agent as root on the device itself (or point --root at a complete root filesystem), and repair or restore the named files.",
+			"Den Agenten als root auf dem Gerät selbst ausführen (oder --root auf ein vollständiges Wurzeldateisystem richten) und die genannten Dateien reparieren oder wiederherstellen."),
+	})
 }
 
 // sentence makes sure a condition ends with a full stop before more text.
@@ -450,6 +551,7 @@ func (e *evaluation) separation() {
 			f.Status = StatusPass
 			f.Message = e.tr("No private and business apps of %s side by side on this device.",
 				"Keine privaten und geschäftlichen Apps von %s nebeneinander auf diesem Gerät.", e.familyName(fam))
+			e.absenceUnproven(&f)
 		}
 		e.add(f)
 	}
@@ -538,6 +640,7 @@ func (e *evaluation) businessOnly() {
 		f.Status = StatusPass
 		f.Message = e.tr("No private messengers on this business-only device.",
 			"Keine privaten Messenger auf diesem rein geschäftlichen Gerät.")
+		e.absenceUnproven(&f)
 		e.add(f)
 		return
 	}

@@ -142,6 +142,22 @@ type Problem struct {
 	Probe   string `json:"probe"`
 	Path    string `json:"path,omitempty"`
 	Message string `json:"message"`
+	// Core marks a problem that leaves a core source unread — the
+	// accounts, or every package database — so that the absence of a
+	// messenger proves nothing: rules that would pass on absence are
+	// unknown, and the verdict is "could not check" (RuleCouldNotCheck).
+	Core bool `json:"core,omitempty"`
+}
+
+// CoreProblems returns the problems marked Core.
+func (inv *Inventory) CoreProblems() []Problem {
+	var out []Problem
+	for _, p := range inv.Problems {
+		if p.Core {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Posture holds the device's protection settings, each tri-state with the

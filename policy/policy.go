@@ -296,14 +296,22 @@ var defaultYAML string
 // `agent policy default`.
 func DefaultYAML() []byte { return []byte(defaultYAML) }
 
-// Default returns the embedded GDPR default policy. It panics if the
-// embedded file does not load, which the package tests rule out.
+// Default returns the embedded GDPR default policy, a fresh value on every
+// call. It comes from Go code generated from default.yaml and catalog.yaml
+// (default_gen.go, see generate.go), equal to what Load makes of the file,
+// which the package tests check.
 func Default() *Policy {
-	p, err := Load("default.yaml", []byte(defaultYAML))
+	return genDefaultPolicy()
+}
+
+// parseDefault loads the embedded default.yaml against the embedded
+// catalog.yaml: the source of the generated policy.
+func parseDefault() (*Policy, error) {
+	base, err := parseDefaultCatalog()
 	if err != nil {
-		panic(fmt.Sprintf("policy: embedded default.yaml does not load: %v", err))
+		return nil, fmt.Errorf("loading built-in catalog: %w", err)
 	}
-	return p
+	return load("default.yaml", []byte(defaultYAML), base)
 }
 
 // Load decodes and validates a policy file strictly: a syntax error, an

@@ -5,9 +5,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
-var attestationIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+var attestationIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`) })
 
 // validateCompliance checks attestations, exemptions, grace periods and
 // platform texts, and fills defaults. It runs after the catalog is merged
@@ -70,7 +71,7 @@ func validateAttestations(d *decoder, p *Policy) {
 		switch {
 		case a.ID == "":
 			d.add(d.at(path), path+".id", "id is required")
-		case !attestationIDRe.MatchString(a.ID):
+		case !attestationIDRe().MatchString(a.ID):
 			d.add(d.at(path+".id"), path+".id", fmt.Sprintf("id %q must be lower-case letters, digits, '.', '-' or '_' (at most 64)", truncate(a.ID, 40)))
 		default:
 			if line, dup := first[a.ID]; dup {

@@ -48,6 +48,10 @@ type Summary struct {
 	NextDeadline time.Time `json:"next_deadline,omitzero"`
 	// DueIn is NextDeadline minus that finding's evaluation time.
 	DueIn time.Duration `json:"-"`
+	// CouldNotCheck names what could not be read when the scan's core
+	// sources failed (a failing RuleCouldNotCheck finding); the verdict is
+	// then "could not check", never compliant.
+	CouldNotCheck string `json:"could_not_check,omitempty"`
 }
 
 // Summarize counts fs by status and severity.
@@ -62,6 +66,13 @@ func Summarize(fs []Finding) Summary {
 	for i := range fs {
 		f := &fs[i]
 		s.ByStatus[f.Status]++
+		if f.Rule == RuleCouldNotCheck && f.Status == StatusFail {
+			var what []string
+			for _, ev := range f.Evidence {
+				what = append(what, strings.TrimSpace(ev.Location+" "+ev.Detail))
+			}
+			s.CouldNotCheck = strings.Join(what, "; ")
+		}
 		switch f.Status {
 		case StatusFail:
 			if f.Due() {
@@ -105,7 +116,11 @@ func (s Summary) verdict(lang string, dueIn time.Duration) string {
 		return en
 	}
 	var b strings.Builder
+	var parts []string
 	switch {
+	case s.CouldNotCheck != "":
+		// What could not be read comes first, before the counts.
+		b.WriteString(pick("could not check: not read: ", "nicht prüfbar: nicht gelesen: ") + s.CouldNotCheck)
 	case !s.Compliant:
 		b.WriteString(pick("not compliant", "nicht konform"))
 	case s.Due > 0:
@@ -113,7 +128,6 @@ func (s Summary) verdict(lang string, dueIn time.Duration) string {
 	default:
 		b.WriteString(pick("compliant", "konform"))
 	}
-	var parts []string
 	if n := s.ByStatus[StatusFail] - s.Due; n > 0 {
 		var sev []string
 		for _, v := range []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo} {
@@ -141,7 +155,11 @@ func (s Summary) verdict(lang string, dueIn time.Duration) string {
 		}
 	}
 	if len(parts) > 0 {
-		b.WriteString(": ")
+		if s.CouldNotCheck != "" {
+			b.WriteString("; ")
+		} else {
+			b.WriteString(": ")
+		}
 		b.WriteString(strings.Join(parts, ", "))
 	}
 	return b.String()

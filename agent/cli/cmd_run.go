@@ -97,24 +97,32 @@ func runLogger(c config.Log, stdout io.Writer) (zerolog.Logger, func(), error) {
 // runDaemon builds the components in order — store, local API listener,
 // probe, scanner, daemon — and runs until ctx ends.
 func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Paths, log zerolog.Logger) error {
-	st, err := store.Open(cfg.Database, store.Options{
-		Timeout:   2 * time.Second,
-		Retention: store.Retention{MaxAge: time.Duration(cfg.Retention.Days) * 24 * time.Hour, MaxScans: cfg.Retention.MaxScans},
-		Log:       log.With().Str("component", "store").Logger(),
+	// A database that is unavailable (locked, EMFILE, ENOSPC, a read-only
+	// mount) is kept and retried with backoff; only proven corruption
+	// rebuilds it. The daily consistency check runs before a scan.
+	slog := log.With().Str("component", "store").Logger()
+	st, err := store.OpenRetry(ctx, cfg.Database, store.Options{
+		Timeout:       2 * time.Second,
+		Retention:     store.Retention{MaxAge: time.Duration(cfg.Retention.Days) * 24 * time.Hour, MaxScans: cfg.Retention.MaxScans},
+		CheckInterval: 24 * time.Hour,
+		Log:           slog,
+	}, store.DefaultBackoff, func(err error, wait time.Duration) {
+		slog.Error().Err(err).Dur("retry_in", wait).Msg("database_unavailable")
 	})
 	if err != nil {
 		return err
 	}
 	var problems []string
 	if st.Recovered != "" {
-		problems = append(problems, "the database was corrupt; it was moved to "+st.Recovered+" and a new one started")
+		problems = append(problems, fmt.Sprintf("the database was corrupt (%s); at %s it was moved to %s and a new one started",
+			st.Reset.Reason, st.Reset.At.Format(time.RFC3339), st.Recovered))
 	}
 	ln, err := localapi.Listen(cfg.Socket)
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("local API: %w", err)
 	}
-	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "")
+	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "", cfg.Browsers.Enabled)
 	if err != nil {
 		ln.Close()
 		st.Close()

@@ -120,7 +120,10 @@ func writeService(w io.Writer, s *status.Service, now time.Time, lang string) {
 	}
 	const stamp = "2006-01-02 15:04:05"
 	if !s.Running {
-		// Read from the database: only the sinks' queues are known.
+		// Read from the database: the sinks' queues and the last rebuild.
+		for _, p := range s.Health.Problems {
+			fmt.Fprintf(w, "\ndatabase: %s\n", p)
+		}
 		if len(s.Health.Sinks) > 0 {
 			fmt.Fprintln(w, msg.T(lang, "\nservice:  not running; events wait in the sinks' queues"))
 			writeSinks(w, s.Health.Sinks, lang)

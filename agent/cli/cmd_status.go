@@ -57,6 +57,16 @@ func readLatest(st *store.Store) (*status.Report, error) {
 	if sinks, err := report.Health(st.DB()); err == nil && len(sinks) > 0 {
 		r.Service = &status.Service{Running: false, Health: status.Health{Sinks: sinks}}
 	}
+	// A rebuilt database is never silent: name when and where the damaged
+	// file went.
+	if ri, ok, err := st.LastReset(); err == nil && ok {
+		if r.Service == nil {
+			r.Service = &status.Service{}
+		}
+		r.Service.Health.Problems = append(r.Service.Health.Problems, fmt.Sprintf(
+			"database rebuilt %s after corruption (%s); the damaged file was kept as %s",
+			ri.At.Local().Format("2006-01-02 15:04:05 MST"), ri.Reason, ri.MovedTo))
+	}
 	ids, err := st.Devices()
 	if err != nil {
 		return nil, err

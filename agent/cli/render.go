@@ -253,9 +253,18 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 			text = f.Message
 		}
 		fmt.Fprint(w, wrap(text, ind, o.width))
-		if x := f.Exemption; x != nil {
+		// Who approved or attested is a structured field: empty in a
+		// non-administrator's (redacted) report, so it is printed from
+		// the field, never from message text.
+		if x := f.Exemption; x != nil && x.Approver != "" {
 			fmt.Fprint(w, wrap(fmt.Sprintf(t.exemptLine, compliance.FormatDay(x.Until, o.lang), x.Approver, x.Reason,
 				statusLabel(f.Underlying, o.lang)), ind, o.width))
+		} else if x != nil {
+			fmt.Fprint(w, wrap(fmt.Sprintf(t.exemptLineRedacted, compliance.FormatDay(x.Until, o.lang),
+				statusLabel(f.Underlying, o.lang)), ind, o.width))
+		}
+		if o.verbose && f.Attestation != nil && f.Attestation.By != "" {
+			fmt.Fprint(w, wrap(fmt.Sprintf(t.attestedBy, f.Attestation.By), ind, o.width))
 		}
 		if o.verbose && f.Attestation != nil && f.Attestation.Note != "" {
 			fmt.Fprint(w, wrap(t.note+" "+f.Attestation.Note, ind, o.width))
@@ -450,6 +459,7 @@ type text struct {
 	device, id, policy, scanned, policyRejected, phone, fix, note, evidence, stage    string
 	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader, passHeader string
 	dueIn, overdue, escalated, exemptLine, hiddenForIT                                string
+	exemptLineRedacted, attestedBy                                                    string
 }
 
 func texts(lang string) text {
@@ -459,7 +469,9 @@ func texts(lang string) text {
 		failingHeader: msg.T(lang, "FAILING"), dueHeader: msg.T(lang, "DUE"), unknownHeader: msg.T(lang, "COULD NOT TELL"),
 		exemptHeader: msg.T(lang, "EXEMPT"), attestedHeader: msg.T(lang, "ATTESTED"), passHeader: msg.T(lang, "PASSED AND NOT APPLICABLE"),
 		dueIn: msg.T(lang, "due %s (%s)"), overdue: msg.T(lang, "deadline passed on %s"), escalated: msg.T(lang, "[escalated]"),
-		exemptLine:  msg.T(lang, "Exempt until %s, approved by %s: %s (real result: %s)"),
-		hiddenForIT: msg.T(lang, "%d more findings are for IT only (show them with --verbose or as root)."),
+		exemptLine:         msg.T(lang, "Exempt until %s, approved by %s: %s (real result: %s)"),
+		exemptLineRedacted: msg.T(lang, "Exempt until %s (real result: %s)"),
+		attestedBy:         msg.T(lang, "Attested by %s."),
+		hiddenForIT:        msg.T(lang, "%d more findings are for IT only (show them with --verbose or as root)."),
 	}
 }

@@ -244,10 +244,10 @@ func (a *applier) attestations() []policy.Finding {
 		}
 		f.Message, f.Remediation = attestationTexts(r, &f, a.lang)
 		if info := f.Attestation; info != nil {
-			detail := a.tr("attested by %s on %s until %s", "bestätigt von %s am %s bis %s", info.By, a.formatAt(info.At), a.date(info.Until))
-			if info.Note != "" {
-				detail += "; " + info.Note
-			}
+			// Who attested and their note stay in f.Attestation: texts
+			// carry no names, so that a view without the structured
+			// fields (a non-administrator's) holds none.
+			detail := a.tr("attested on %s until %s", "bestätigt am %s bis %s", a.formatAt(info.At), a.date(info.Until))
 			f.Evidence = []policy.Evidence{{Source: "attestation", Location: "agent attest", Detail: detail}}
 		}
 		out = append(out, f)
@@ -257,6 +257,8 @@ func (a *applier) attestations() []policy.Finding {
 
 // attestationTexts returns the message and remediation of an attestation
 // finding f of rule r in lang, from the finding's status and attestation.
+// They name no person: who attested is f.Attestation.By, shown to
+// administrators only.
 func attestationTexts(r *policy.AttestationRule, f *policy.Finding, lang string) (msg, remediation string) {
 	a := applier{lang: policy.NormalizeLang(lang)}
 	q := sentence(r.Question.In(a.lang))
@@ -264,12 +266,12 @@ func attestationTexts(r *policy.AttestationRule, f *policy.Finding, lang string)
 	info := f.Attestation
 	switch {
 	case f.Status == policy.StatusAttested && info != nil:
-		return a.tr("Attested by %s on %s, valid until %s: %s", "Bestätigt von %s am %s, gültig bis %s: %s",
-			info.By, a.formatAt(info.At), a.date(info.Until), q), ""
+		return a.tr("Attested on %s, valid until %s: %s", "Bestätigt am %s, gültig bis %s: %s",
+			a.formatAt(info.At), a.date(info.Until), q), ""
 	case info != nil && info.Expired:
-		msg = a.tr("Attestation expired on %s (attested by %s on %s; role: %s): %s",
-			"Bestätigung am %s abgelaufen (bestätigt von %s am %s; zuständig: %s): %s",
-			a.date(info.Until), info.By, a.formatAt(info.At), role, q)
+		msg = a.tr("Attestation expired on %s (attested on %s; role: %s): %s",
+			"Bestätigung am %s abgelaufen (bestätigt am %s; zuständig: %s): %s",
+			a.date(info.Until), a.formatAt(info.At), role, q)
 	default:
 		msg = a.tr("Not yet attested (role: %s): %s", "Noch nicht bestätigt (zuständig: %s): %s", role, q)
 	}

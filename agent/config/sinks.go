@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	yamlv3 "go.yaml.in/yaml/v3"
@@ -107,7 +108,7 @@ func SinkErrors(sinks []Sink) ErrorList {
 	return out
 }
 
-var sinkName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+var sinkName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`) })
 
 var severities = []string{"info", "low", "medium", "high", "critical"}
 
@@ -194,7 +195,7 @@ func (d *decoder) sink(el *yaml, f string) Sink {
 		"type": func(string, *yaml) {},
 		"name": func(f string, v *yaml) {
 			s.Name = d.str(v, f)
-			if !sinkName.MatchString(s.Name) {
+			if !sinkName().MatchString(s.Name) {
 				d.errorf(v, f, "%q is not a valid name (lower-case letters, digits, - and _, at most 63)", s.Name)
 			}
 		},

@@ -20,6 +20,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -115,11 +116,24 @@ type Daemon struct {
 	// administrator's record while it is written (see lock).
 	busy chan struct{}
 
-	mu        sync.Mutex
-	pending   *flight // the next scan; requests join it
-	stopping  bool
-	started   time.Time
-	latest    *status.Report
+	mu       sync.Mutex
+	pending  *flight // the next scan; requests join it
+	stopping bool
+	started  time.Time
+	latest   *status.Report
+	// shown is latest as the API shows it (Source "service"), made once
+	// per report for Snapshot; shownOf is the report it was made from.
+	shown, shownOf *status.Report
+
+	// served is set by each status and health request: the next trim
+	// tick drops the pages they touched.
+	served atomic.Bool
+
+	// health is the last reading for Snapshot, taken at healthAt.
+	healthMu  sync.Mutex
+	health    status.Health
+	healthAt  time.Time
+	healthOf  *status.Report
 	lastScan  time.Time
 	lastDur   time.Duration
 	lastErr   error
@@ -230,6 +244,8 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 	}
 	sample := time.NewTicker(every)
 	defer sample.Stop()
+	trim := time.NewTicker(trimEvery)
+	defer trim.Stop()
 	d.res.sample(d.now())
 	for {
 		select {
@@ -258,6 +274,12 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 			d.request("reload")
 		case <-sample.C:
 			d.res.sample(d.now())
+		case <-trim.C:
+			// Requests since the last tick paged in code (HTTP, JSON)
+			// the idle service does not need again soon.
+			if d.served.Swap(false) {
+				dropTextPages()
+			}
 		}
 	}
 }
@@ -350,8 +372,10 @@ func (d *Daemon) scanOnce(ctx context.Context, reasons []string) (*status.Report
 		d.log.Error().Err(err).Dur("took", dur).Msg("scan_failed")
 	}
 	// A scan allocates (inventory, JSON, bbolt pages); hand the memory
-	// back so the idle agent stays small.
+	// back so the idle agent stays small, and with it the code pages only
+	// a scan runs through.
 	debug.FreeOSMemory()
+	dropTextPages()
 	return r, err
 }
 
@@ -424,7 +448,57 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 	}
 	out := *d.latest
 	out.Source = "service"
-	out.Service = &status.Service{
+	out.Service = d.service(h)
+	return &out, nil
+}
+
+// Snapshot implements localapi.Snapshotter: the latest report as the
+// service shows it, shared (the scan that replaces it sets another
+// pointer; nothing modifies it), and the service state apart, so that the
+// API encodes each report once.
+func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service, error) {
+	d.served.Store(true)
+	d.mu.Lock()
+	latest := d.latest
+	d.mu.Unlock()
+	h := d.recentHealth(ctx, latest)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.latest == nil {
+		return nil, nil, localapi.ErrNoReport
+	}
+	if d.shown == nil || d.shownOf != d.latest {
+		r := *d.latest
+		r.Source = "service"
+		d.shown, d.shownOf = &r, d.latest
+	}
+	return d.shown, d.service(h), nil
+}
+
+// trimEvery is how often the daemon checks whether requests were served
+// since it last dropped its executable's pages (dropTextPages).
+const trimEvery = 10 * time.Second
+
+// healthTTL is how long Snapshot reuses a health reading: a burst of
+// status requests costs one read of the sinks' queues, not one each.
+const healthTTL = time.Second
+
+// recentHealth is Health, computed at most once per healthTTL for the
+// same latest report: a new report (a scan, which also follows a policy
+// change) is always shown with a fresh reading.
+func (d *Daemon) recentHealth(ctx context.Context, latest *status.Report) status.Health {
+	d.healthMu.Lock()
+	defer d.healthMu.Unlock()
+	now := time.Now()
+	if d.healthOf != latest || d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) {
+		d.health, d.healthAt, d.healthOf = d.Health(ctx), now, latest
+	}
+	return d.health
+}
+
+// service is the running daemon's state; d.mu is held.
+func (d *Daemon) service(h status.Health) *status.Service {
+	return &status.Service{
 		Running:      true,
 		StartedAt:    d.started,
 		LastScan:     d.lastScan,
@@ -432,7 +506,6 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 		ScanDuration: d.lastDur,
 		Health:       h,
 	}
-	return &out, nil
 }
 
 // ScanNow implements localapi.Backend: it joins the next scan and waits.
@@ -476,6 +549,7 @@ func (d *Daemon) Drift(ctx context.Context, since time.Time) (*apitype.DriftResp
 
 // Health implements localapi.Backend.
 func (d *Daemon) Health(context.Context) status.Health {
+	d.served.Store(true)
 	h := status.Health{}
 	h.Problems = append(h.Problems, d.opt.Problems...)
 	if msg := d.pol.problem(); msg != "" {
@@ -488,12 +562,39 @@ func (d *Daemon) Health(context.Context) status.Health {
 	d.mu.Unlock()
 	if d.opt.SinkHealth != nil {
 		h.Sinks = d.opt.SinkHealth()
+		h.Problems = append(h.Problems, sinkProblems(h.Sinks)...)
 	}
 	rss, over := d.res.state()
 	h.RSSBytes = rss
 	h.Problems = append(h.Problems, over...)
 	h.OK = len(h.Problems) == 0
+	h.State = status.HealthOK
+	if !h.OK {
+		h.State = status.HealthDegraded
+	}
+	h.ProblemCount = len(h.Problems)
 	return h
+}
+
+// sinkProblems marks every sink whose last delivery failed as failing and
+// returns a problem for each that has events queued: events waiting behind
+// a failing collector are events the company's monitoring has not seen, so
+// health is degraded until they are delivered. A queue without an error is
+// merely busy; a sink that could not start is already among the start-up
+// problems.
+func sinkProblems(sinks []status.SinkHealth) []string {
+	var out []string
+	for i := range sinks {
+		s := &sinks[i]
+		if s.LastError == "" {
+			continue
+		}
+		s.Failing = true
+		if s.QueueDepth > 0 {
+			out = append(out, fmt.Sprintf("sink %s: %d events queued after failed deliveries: %s", s.Name, s.QueueDepth, s.LastError))
+		}
+	}
+	return out
 }
 
 // InvalidPolicyFinding builds the finding raised while a rejected policy

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -500,5 +501,40 @@ func TestSelfSampler(t *testing.T) {
 	u, err := s()
 	if err != nil || u.RSS == 0 || u.CPU <= 0 {
 		t.Errorf("SelfSampler = %+v, %v; want non-zero RSS and CPU", u, err)
+	}
+}
+
+// TestHealthDegradedBySinkQueue: a sink whose deliveries fail while events
+// wait makes health degraded (not ok); a busy sink without an error and a
+// failing one whose queue drained do not.
+func TestHealthDegradedBySinkQueue(t *testing.T) {
+	var sinks []status.SinkHealth
+	h := newHarness(t, fastSchedule(), func(o *Options) {
+		o.SinkHealth = func() []status.SinkHealth { return slices.Clone(sinks) }
+	})
+	tests := []struct {
+		name  string
+		sinks []status.SinkHealth
+		ok    bool
+	}{
+		{"healthy", []status.SinkHealth{{Name: "hq"}}, true},
+		{"busy", []status.SinkHealth{{Name: "hq", QueueDepth: 40}}, true},
+		{"failed, drained", []status.SinkHealth{{Name: "hq", LastError: "POST https://c.example/x: 503"}}, true},
+		{"failing with a queue", []status.SinkHealth{{Name: "ok"}, {Name: "hq", QueueDepth: 3, LastError: "POST https://c.example/x: timeout"}}, false},
+	}
+	for _, tt := range tests {
+		sinks = tt.sinks
+		hl := h.d.Health(context.Background())
+		if hl.OK != tt.ok || (hl.State == status.HealthDegraded) == tt.ok || hl.ProblemCount != len(hl.Problems) {
+			t.Errorf("%s: health %+v; want ok=%v and the matching state", tt.name, hl, tt.ok)
+		}
+		if !tt.ok && (len(hl.Problems) != 1 || !strings.Contains(hl.Problems[0], "sink hq: 3 events queued")) {
+			t.Errorf("%s: problems %q; want the failing sink named with its queue", tt.name, hl.Problems)
+		}
+		for _, s := range hl.Sinks {
+			if s.Failing != (s.LastError != "") {
+				t.Errorf("%s: sink %+v: failing must follow the last error", tt.name, s)
+			}
+		}
 	}
 }

@@ -141,7 +141,7 @@ func (l *limitListener) acceptLoop() {
 		delay = 0
 		uid, known := l.uidOf(c)
 		if known && uid == 0 {
-			l.hand(&limitedConn{Conn: c, uid: 0, admin: true})
+			l.hand(&limitedConn{Conn: c, uid: 0, uidKnown: true, admin: true})
 			continue
 		}
 		if !known {
@@ -152,7 +152,7 @@ func (l *limitListener) acceptLoop() {
 		case sem <- struct{}{}:
 			select {
 			case l.global <- struct{}{}:
-				l.hand(&limitedConn{Conn: c, uid: uid, release: l.releaser(sem)})
+				l.hand(&limitedConn{Conn: c, uid: uid, uidKnown: known, release: l.releaser(sem)})
 				continue
 			default:
 				<-sem
@@ -163,7 +163,7 @@ func (l *limitListener) acceptLoop() {
 			l.refuse(c, uid)
 			continue
 		}
-		go l.wait(c, uid, sem)
+		go l.wait(c, uid, known, sem)
 	}
 }
 
@@ -216,7 +216,7 @@ func (l *limitListener) dequeue(uid int) {
 }
 
 // wait holds c until both its account's and the global slot are free.
-func (l *limitListener) wait(c net.Conn, uid int, sem chan struct{}) {
+func (l *limitListener) wait(c net.Conn, uid int, known bool, sem chan struct{}) {
 	t := time.NewTimer(l.lim.QueueWait)
 	defer t.Stop()
 	defer l.dequeue(uid)
@@ -240,7 +240,7 @@ func (l *limitListener) wait(c net.Conn, uid int, sem chan struct{}) {
 		c.Close()
 		return
 	}
-	l.hand(&limitedConn{Conn: c, uid: uid, release: l.releaser(sem)})
+	l.hand(&limitedConn{Conn: c, uid: uid, uidKnown: known, release: l.releaser(sem)})
 }
 
 func (l *limitListener) releaser(sem chan struct{}) func() {
@@ -285,10 +285,12 @@ func (l *limitListener) warnRefused(msg string, err error, uid ...int) {
 // limitedConn gives its slot back when the server closes it.
 type limitedConn struct {
 	net.Conn
-	uid     int
-	admin   bool
-	release func()
-	once    sync.Once
+	// uid is the peer's uid as read at accept time, when uidKnown.
+	uid      int
+	uidKnown bool
+	admin    bool
+	release  func()
+	once     sync.Once
 }
 
 func (c *limitedConn) Close() error {

@@ -22,6 +22,9 @@ func peerOf(c net.Conn) (Peer, error) {
 
 // connUID returns the uid of the process that connected c.
 func connUID(c net.Conn) (int, error) {
+	if lc, ok := c.(*limitedConn); ok && lc.uidKnown {
+		return lc.uid, nil
+	}
 	uc, ok := unwrapConn(c).(*net.UnixConn)
 	if !ok {
 		return -1, fmt.Errorf("connection is %T, not a Unix socket", c)
@@ -52,7 +55,12 @@ func acceptUID(c net.Conn) (int, bool) {
 // of sudo/wheel/admin groups can get the full view with `sudo agent status`,
 // which leaves an audit trail.
 func peerForUID(uid int, lookup func(int) string) Peer {
-	return Peer{UID: uid, User: lookup(uid), Admin: uid == 0}
+	if uid == 0 {
+		// An administrator's view needs no name; skip reading the
+		// account database for every root connection.
+		return Peer{UID: 0, User: "root", Admin: true}
+	}
+	return Peer{UID: uid, User: lookup(uid), Admin: false}
 }
 
 func lookupUser(uid int) string {

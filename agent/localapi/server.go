@@ -29,7 +29,6 @@ import (
 
 	"github.com/msgguard/msgguard/agent/apitype"
 	"github.com/msgguard/msgguard/agent/status"
-	"github.com/msgguard/msgguard/policy"
 )
 
 // Host is the HTTP Host every request must carry. It is not resolvable; the
@@ -99,7 +98,9 @@ type Server struct {
 	// tests.
 	uidOf  func(net.Conn) (int, bool)
 	limits Limits
-	srv    *http.Server
+	// cache holds the encoded views of the latest report (Snapshotter).
+	cache viewCache
+	srv   *http.Server
 }
 
 // NewServer returns a server for b.
@@ -212,7 +213,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) int {
 		if !allow(w, r, http.MethodGet) {
 			return http.StatusMethodNotAllowed
 		}
-		return writeJSON(w, http.StatusOK, s.backend.Health(r.Context()))
+		h := s.backend.Health(r.Context())
+		if !peer.Admin {
+			h = h.Redact()
+		}
+		return writeJSON(w, http.StatusOK, h)
 	case PathDrift:
 		if !allow(w, r, http.MethodGet) {
 			return http.StatusMethodNotAllowed
@@ -244,6 +249,9 @@ func allow(w http.ResponseWriter, r *http.Request, method string) bool {
 }
 
 func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, peer Peer) int {
+	if snap, ok := s.backend.(Snapshotter); ok {
+		return s.serveSnapshot(w, r, peer, snap)
+	}
 	rep, err := s.backend.Status(r.Context())
 	if err != nil {
 		return backendError(w, err)
@@ -251,19 +259,12 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, peer Peer) 
 	if !peer.Admin {
 		rep = rep.Redact(peer.User)
 	}
+	rep = normalize(rep)
 	switch r.URL.Path {
 	case PathFindings:
-		fs := rep.Findings
-		if fs == nil {
-			fs = []status.Finding{}
-		}
-		return writeJSON(w, http.StatusOK, fs)
+		return writeJSON(w, http.StatusOK, rep.Findings)
 	case PathInventory:
-		inv := rep.Inventory
-		if inv == nil {
-			inv = &policy.Inventory{}
-		}
-		return writeJSON(w, http.StatusOK, inv)
+		return writeJSON(w, http.StatusOK, rep.Inventory)
 	}
 	return writeJSON(w, http.StatusOK, rep)
 }
@@ -298,18 +299,32 @@ func ParseSince(v string, now time.Time) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
+		return clampSince(t, now), nil
 	}
 	if d, ok := strings.CutSuffix(v, "d"); ok {
 		n, err := strconv.Atoi(d)
 		if err == nil && n >= 0 && n <= 36500 {
-			return now.AddDate(0, 0, -n), nil
+			return clampSince(now.AddDate(0, 0, -n), now), nil
 		}
 	}
 	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return now.Add(-d), nil
+		return clampSince(now.Add(-d), now), nil
 	}
 	return time.Time{}, fmt.Errorf("want an age such as 7d or 24h, an RFC 3339 time, or all; got %q", v)
+}
+
+// clampSince keeps a since time where the store can use it: the store
+// keys scans by Unix nanoseconds, which overflow after 2262 (year 3000
+// came out as "everything"). A time in the future means nothing yet: now;
+// one before 1970 means everything: the zero time.
+func clampSince(t, now time.Time) time.Time {
+	switch {
+	case t.After(now):
+		return now
+	case t.Before(time.Unix(0, 0)):
+		return time.Time{}
+	}
+	return t
 }
 
 func backendError(w http.ResponseWriter, err error) int {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -503,4 +504,63 @@ func TestNotStartedSinkKeepsQueue(t *testing.T) {
 	r.d.Kick()
 	waitFor(t, "queued events delivered after the fix", func() bool { return depth(t, st.DB(), "hq") == 0 })
 	checkExactlyOnce(t, c, ids, 1)
+}
+
+// TestWebhookIdempotencyKeyStableAcrossRetries: a slow collector that
+// stores batches but answers too late gets every request with an
+// Idempotency-Key derived from its event ids, and each retry with the same
+// events and key even though more events were queued meanwhile; a
+// collector de-duplicating by key accepts every event exactly once.
+func TestWebhookIdempotencyKeyStableAcrossRetries(t *testing.T) {
+	dir := t.TempDir()
+	ca := reporttest.NewCA(t, dir)
+	c := reporttest.NewCollector(t, dir, ca, false)
+	c.Fail(reporttest.AcceptThenHang, reporttest.AcceptThenHang)
+	st := openTestStore(t, filepath.Join(dir, "state.db"))
+	defer st.Close()
+	r := start(t, st, webhookSinks(t, c, func(s *config.Sink) { s.Timeout = 200 * time.Millisecond }, BuildOptions{}), zerolog.Nop())
+	ids := enqueue(t, st.DB(), 2, policy.SeverityHigh, "dev-a")
+	r.d.Kick()
+	waitFor(t, "the first stored-but-unanswered request", func() bool { return len(c.Requests()) >= 1 })
+	// New events arrive while the first batch waits for its retry.
+	ids = append(ids, enqueue(t, st.DB(), 3, policy.SeverityHigh, "dev-a")...)
+	r.d.Kick()
+	waitFor(t, "all events delivered", func() bool { got, _ := c.Delivered(); return len(got) == len(ids) })
+	waitFor(t, "outbox empty", func() bool { return depth(t, st.DB(), "hq") == 0 })
+	r.stop()
+
+	reqs := c.Requests()
+	keys := map[string][]string{} // key -> the ids of its first request
+	accepted := map[string]int{}  // key -> requests the collector stored
+	for _, q := range reqs {
+		if q.IdempotencyKey == "" {
+			t.Errorf("request with %d events has no Idempotency-Key", len(q.IDs))
+			continue
+		}
+		if prev, ok := keys[q.IdempotencyKey]; ok && !slices.Equal(prev, q.IDs) {
+			t.Errorf("key %s sent with ids %v and %v", q.IdempotencyKey, prev, q.IDs)
+		}
+		keys[q.IdempotencyKey] = q.IDs
+		if q.Fault == reporttest.OK || q.Fault == reporttest.AcceptThenHang {
+			accepted[q.IdempotencyKey]++
+		}
+	}
+	if reqs[0].IdempotencyKey != reqs[1].IdempotencyKey || reqs[1].IdempotencyKey != reqs[2].IdempotencyKey {
+		t.Errorf("the first request and its two retries carry keys %q, %q, %q; want one key", reqs[0].IdempotencyKey, reqs[1].IdempotencyKey, reqs[2].IdempotencyKey)
+	}
+	// De-duplicated by key (a stored request's retries are dropped), every
+	// event arrives once.
+	seen := map[string]int{}
+	for key, ids := range keys {
+		if accepted[key] > 0 {
+			for _, id := range ids {
+				seen[id]++
+			}
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("event %s stored %d times after de-duplication by key; want 1", id, seen[id])
+		}
+	}
 }

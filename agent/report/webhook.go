@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +22,14 @@ import (
 //
 //	{"schema_version":1,"events":[{...event...}, ...]}
 //
-// Each event's "id" is its idempotency key; a single-event request also
-// carries it in an Idempotency-Key header (draft-ietf-httpapi-idempotency-
-// key-header: a quoted string). Retries resend the same ids, so a collector
-// that de-duplicates by id sees every event exactly once. The bearer token
+// Every request carries an Idempotency-Key header (draft-ietf-httpapi-
+// idempotency-key-header: a quoted string) derived from the event ids it
+// carries: a single event's id, or for a batch "batch-" and a SHA-256 over
+// its ids. A failed request is retried with exactly the same events (the
+// sink remembers the ids and trims a longer batch offered later to them),
+// so the retry carries the same key even when new events were queued
+// meanwhile: a slow collector that stored a request it could not answer in
+// time recognises the retry by its key, or by the event ids inside. The bearer token
 // is read from a root-only file at every attempt (so it can be rotated
 // without a restart) and never appears in errors or logs.
 type Webhook struct {
@@ -35,6 +41,10 @@ type Webhook struct {
 
 	mu    sync.Mutex
 	batch int // shrinks after 413 Payload Too Large
+	// retry holds the event ids of the last request that failed in a way
+	// the collector may still have stored it (a timeout, a 5xx, a broken
+	// connection): the next request resends exactly these.
+	retry []string
 }
 
 // NewWebhook builds a webhook sink from its configuration. A token file
@@ -95,6 +105,7 @@ func (w *Webhook) Deliver(ctx context.Context, msgs []Message) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("webhook token: %w", err)
 	}
+	msgs = w.sameAsRetry(msgs)
 	body := make([]byte, 0, 64+len(msgs)*600)
 	body = append(body, `{"schema_version":1,"events":[`...)
 	for i, m := range msgs {
@@ -111,11 +122,10 @@ func (w *Webhook) Deliver(ctx context.Context, msgs []Message) (int, error) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "msgguard-agent")
 	req.Header.Set("Authorization", "Bearer "+token)
-	if len(msgs) == 1 {
-		req.Header.Set("Idempotency-Key", strconv.Quote(msgs[0].Event.ID))
-	}
+	req.Header.Set("Idempotency-Key", IdempotencyKey(msgs))
 	resp, err := w.client.Do(req)
 	if err != nil {
+		w.remember(msgs)
 		return 0, fmt.Errorf("POST %s: %w", w.display, unwrapURLError(err))
 	}
 	// Drain a little so the connection can be reused; never log the body.
@@ -123,17 +133,67 @@ func (w *Webhook) Deliver(ctx context.Context, msgs []Message) (int, error) {
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		w.remember(nil)
 		return len(msgs), nil
 	case resp.StatusCode == http.StatusRequestEntityTooLarge && len(msgs) > 1:
+		// Refused unread: a smaller batch (another key) is safe.
 		w.mu.Lock()
 		w.batch = max(len(msgs)/2, 1)
+		w.retry = nil
 		w.mu.Unlock()
+	default:
+		w.remember(msgs)
 	}
 	err = fmt.Errorf("POST %s: collector answered %s", w.display, resp.Status)
 	if ra := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ra > 0 {
 		return 0, &retryAfterError{err: err, after: ra}
 	}
 	return 0, err
+}
+
+// IdempotencyKey is the Idempotency-Key of a request carrying msgs: the
+// event's id for one event, else "batch-" and the first 128 bits of
+// SHA-256 over the ids, each followed by a newline, in hex; quoted as the
+// header's draft requires (a structured-field string).
+func IdempotencyKey(msgs []Message) string {
+	if len(msgs) == 1 {
+		return strconv.Quote(msgs[0].Event.ID)
+	}
+	h := sha256.New()
+	for _, m := range msgs {
+		h.Write([]byte(m.Event.ID))
+		h.Write([]byte{'\n'})
+	}
+	return strconv.Quote("batch-" + hex.EncodeToString(h.Sum(nil)[:16]))
+}
+
+// sameAsRetry trims msgs to the events of the last failed request when
+// msgs starts with them (the outbox offers the unacknowledged events
+// first, then whatever was queued since).
+func (w *Webhook) sameAsRetry(msgs []Message) []Message {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.retry) == 0 || len(msgs) < len(w.retry) {
+		w.retry = nil
+		return msgs
+	}
+	for i, id := range w.retry {
+		if msgs[i].Event.ID != id {
+			w.retry = nil
+			return msgs
+		}
+	}
+	return msgs[:len(w.retry)]
+}
+
+// remember records the ids of a failed request (nil: none pending).
+func (w *Webhook) remember(msgs []Message) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.retry = w.retry[:0]
+	for _, m := range msgs {
+		w.retry = append(w.retry, m.Event.ID)
+	}
 }
 
 // unwrapURLError drops url.Error's copy of the URL (which could carry a

@@ -76,12 +76,27 @@ type Service struct {
 
 // Health is the agent's own health.
 type Health struct {
-	OK       bool     `json:"ok"`
+	OK bool `json:"ok"`
+	// State is "ok" or "degraded" (any problem: a rejected policy, a
+	// failed scan, a sink with failed deliveries queued, over budget).
+	State    string   `json:"state,omitempty"`
 	RSSBytes uint64   `json:"rss_bytes,omitempty"`
 	Problems []string `json:"problems,omitempty"`
+	// ProblemCount is len(Problems) in the administrator's view; a
+	// redacted view keeps the count only (the texts name files, hosts
+	// and errors).
+	ProblemCount int `json:"problem_count,omitempty"`
 	// Sinks reports each reporting sink's delivery state.
 	Sinks []SinkHealth `json:"sinks,omitempty"`
+	// Redacted is true in a non-administrator's view.
+	Redacted bool `json:"redacted,omitempty"`
 }
+
+// Health states.
+const (
+	HealthOK       = "ok"
+	HealthDegraded = "degraded"
+)
 
 // SinkHealth is one reporting sink's delivery state.
 type SinkHealth struct {
@@ -89,6 +104,25 @@ type SinkHealth struct {
 	LastSuccess time.Time `json:"last_success,omitempty"`
 	QueueDepth  int       `json:"queue_depth"`
 	LastError   string    `json:"last_error,omitempty"`
+	// Failing is true while the last delivery attempt failed (LastError
+	// says how, for administrators).
+	Failing bool `json:"failing,omitempty"`
+}
+
+// Redact returns health as a non-administrator may see it: whether the
+// agent is healthy, how many problems and each sink's queue, without the
+// problem texts and sink errors, which name files (the policy, a moved
+// database), collectors' hosts and paths, and errors.
+func (h Health) Redact() Health {
+	out := Health{OK: h.OK, State: h.State, RSSBytes: h.RSSBytes, ProblemCount: len(h.Problems), Redacted: true}
+	if h.ProblemCount > out.ProblemCount {
+		out.ProblemCount = h.ProblemCount
+	}
+	for _, s := range h.Sinks {
+		out.Sinks = append(out.Sinks, SinkHealth{Name: s.Name, LastSuccess: s.LastSuccess, QueueDepth: s.QueueDepth,
+			Failing: s.Failing || s.LastError != ""})
+	}
+	return out
 }
 
 // Summarize counts findings by status, and failing ones by severity.
@@ -103,22 +137,33 @@ func Summarize(fs []Finding) Summary {
 	return s
 }
 
-// Redact returns the view a non-administrator may see: device-level findings
-// and those about user, the inventory entries that are system-wide or the
-// user's own, and only that user in the user list.
+// Redact returns the view a non-administrator may see, built from the
+// structured fields rather than by editing texts: device-level findings and
+// those about user, the inventory entries that are system-wide or the
+// user's own, and only that user in the user list; without the personal
+// fields (who attested or approved, their notes and reasons) and the
+// operational ones (the policy file's path and load errors, health problem
+// texts, sink errors, probe problems with their paths). Every list is
+// non-nil, so that it encodes as [].
 func (r *Report) Redact(user string) *Report {
 	out := *r
 	out.Redacted = true
-	out.Findings = nil
+	out.Findings = []Finding{}
 	for _, f := range r.Findings {
 		if f.User == "" || f.User == user {
-			out.Findings = append(out.Findings, f)
+			out.Findings = append(out.Findings, redactFinding(f))
 		}
 	}
 	out.Summary = Summarize(out.Findings)
+	out.Policy = PolicyRef{Name: r.Policy.Name, SHA256: r.Policy.SHA256, Source: redactSource(r.Policy.Source)}
+	if r.Service != nil {
+		svc := *r.Service
+		svc.Health = r.Service.Health.Redact()
+		out.Service = &svc
+	}
 	if r.Inventory != nil {
 		inv := *r.Inventory
-		inv.Users, inv.Messengers, inv.Problems = nil, nil, nil
+		inv.Users, inv.Messengers, inv.Problems = []policy.User{}, []policy.Messenger{}, nil
 		for _, u := range r.Inventory.Users {
 			if u.Name == user {
 				inv.Users = append(inv.Users, u)
@@ -140,6 +185,91 @@ func (r *Report) Redact(user string) *Report {
 	out.Phones = nil
 	for _, p := range r.Phones {
 		out.Phones = append(out.Phones, *p.Redact(user))
+	}
+	return out.Normalized()
+}
+
+// redactSource names where the policy came from without its path.
+func redactSource(src string) string {
+	switch src {
+	case "", "embedded":
+		return src
+	}
+	return "file"
+}
+
+// operationalEvidence are evidence sources that carry administrators'
+// records or the agent's own files rather than what was seen on the
+// device: an attestation's record, an exemption's, the policy file's
+// load errors (file:line).
+var operationalEvidence = map[string]bool{"attestation": true, "exemption": true, "policy": true}
+
+// redactedPolicyInvalid replaces the message of the policy.invalid
+// finding, which quotes the first load error with the file's path.
+const redactedPolicyInvalid = "The policy file does not load; the last good policy stays in force. An administrator can see why."
+
+// redactFinding drops f's personal and operational fields.
+func redactFinding(f Finding) Finding {
+	if a := f.Attestation; a != nil {
+		c := *a
+		c.By, c.Note = "", ""
+		f.Attestation = &c
+	}
+	if x := f.Exemption; x != nil {
+		c := *x
+		c.Approver, c.Reason = "", ""
+		f.Exemption = &c
+	}
+	if len(f.Evidence) > 0 {
+		ev := make([]policy.Evidence, 0, len(f.Evidence))
+		for _, e := range f.Evidence {
+			if !operationalEvidence[e.Source] {
+				ev = append(ev, e)
+			}
+		}
+		f.Evidence = ev
+	}
+	if f.Rule == policy.RulePolicyInvalid {
+		f.Message = redactedPolicyInvalid
+	}
+	return f
+}
+
+// Normalized returns r with every list non-nil — findings, the inventory
+// (present, with users, messengers, screen locks and volumes) and phones',
+// recursively — so that they encode as [] (JSON is a contract: an empty
+// list is [], never null). r is not modified; unchanged parts are shared.
+func (r *Report) Normalized() *Report {
+	out := *r
+	if out.Findings == nil {
+		out.Findings = []Finding{}
+	}
+	inv := policy.Inventory{}
+	if r.Inventory != nil {
+		inv = *r.Inventory
+	}
+	if inv.Users == nil {
+		inv.Users = []policy.User{}
+	}
+	if inv.Messengers == nil {
+		inv.Messengers = []policy.Messenger{}
+	}
+	if inv.Posture.ScreenLock == nil {
+		inv.Posture.ScreenLock = []policy.ScreenLock{}
+	}
+	if inv.Posture.Encryption.Volumes == nil {
+		inv.Posture.Encryption.Volumes = []policy.Volume{}
+	}
+	out.Inventory = &inv
+	if out.Summary.ByStatus == nil || out.Summary.BySeverity == nil {
+		out.Summary = Summarize(out.Findings)
+	}
+	if len(r.Phones) > 0 {
+		ps := make([]Report, len(r.Phones))
+		for i := range r.Phones {
+			ps[i] = *r.Phones[i].Normalized()
+		}
+		out.Phones = ps
 	}
 	return &out
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -54,5 +55,46 @@ func TestTooManyOpenFilesKeepsTheDatabase(t *testing.T) {
 	}
 	if _, err := s.Latest("dev1"); err != nil {
 		t.Errorf("history lost: %v", err)
+	}
+}
+
+// The service retries an unavailable database with backoff and gets it once
+// the cause is gone; the file is never replaced.
+func TestOpenRetryWaitsForTheDatabase(t *testing.T) {
+	// A directory that is not there yet cannot be created below a file:
+	// ENOTDIR until the obstacle goes (as EROFS or ENOSPC would).
+	blocked := filepath.Join(t.TempDir(), "blocker")
+	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(blocked, "state.db")
+	var retries []time.Duration
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := OpenRetry(ctx, target, Options{}, Backoff{First: 10 * time.Millisecond, Max: 40 * time.Millisecond},
+		func(err error, wait time.Duration) {
+			if !IsUnavailable(err) {
+				t.Errorf("retry on %v", err)
+			}
+			retries = append(retries, wait)
+			if len(retries) == 4 {
+				// The obstacle goes: a directory where the file was.
+				os.Remove(blocked)
+				os.Mkdir(blocked, 0o700)
+			}
+		})
+	if err != nil {
+		t.Fatalf("OpenRetry = %v", err)
+	}
+	s.Close()
+	want := []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond, 40 * time.Millisecond}
+	if len(retries) != len(want) {
+		t.Fatalf("retries %v; want %v", retries, want)
+	}
+	for i := range want {
+		if retries[i] != want[i] {
+			t.Errorf("retries %v; want %v", retries, want)
+			break
+		}
 	}
 }

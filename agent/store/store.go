@@ -7,6 +7,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -889,4 +890,45 @@ func deviceRead(tx *bolt.Tx, id string) *bolt.Bucket {
 		return nil
 	}
 	return dev
+}
+
+// Backoff bounds OpenRetry's waits: the first wait, doubling up to Max.
+type Backoff struct {
+	First, Max time.Duration
+}
+
+// DefaultBackoff waits 1 s, 2 s, 4 s ... up to 5 minutes.
+var DefaultBackoff = Backoff{First: time.Second, Max: 5 * time.Minute}
+
+// OpenRetry is Open for the service: while the database is unavailable
+// (*UnavailableError: EMFILE, ENOSPC, EROFS, EACCES, EIO) it keeps
+// the file, calls onRetry with the error and the wait, and tries again
+// with exponential backoff until ctx ends. Other errors return at once. A
+// service that exits instead would be restarted by its manager every few
+// seconds without backoff, and a healthy file must never be given up on.
+func OpenRetry(ctx context.Context, path string, opts Options, b Backoff, onRetry func(err error, wait time.Duration)) (*Store, error) {
+	if b.First <= 0 {
+		b = DefaultBackoff
+	}
+	wait := b.First
+	for {
+		s, err := Open(path, opts)
+		// A lock held by another process is returned at once: that is a
+		// second agent on the same database, which its operator must hear
+		// about now (agent run prints a hint), not a fault that passes.
+		if err == nil || !IsUnavailable(err) || errors.Is(err, ErrLocked) {
+			return s, err
+		}
+		if onRetry != nil {
+			onRetry(err, wait)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (gave up: %v)", err, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(wait*2, b.Max)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
@@ -26,7 +27,7 @@ type lockState struct {
 	HasFields bool       // the user's block had any key: value line
 }
 
-var lockUserRe = regexp.MustCompile(`^User (\d+)$`)
+var lockUserRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^User (\d+)$`) })
 
 // lockSectionEnds are the top-level sections LockSettingsService.dump prints
 // after the per-user state ("Keys in namespace:", "Storage:", ...): their
@@ -68,7 +69,7 @@ func parseLockSettings(b []byte) (map[int]lockState, error) {
 		if isLockSectionEnd(raw, line) {
 			break
 		}
-		if m := lockUserRe.FindStringSubmatch(line); m != nil {
+		if m := lockUserRe().FindStringSubmatch(line); m != nil {
 			id, err := strconv.Atoi(m[1])
 			if err == nil && len(users) < maxUsers {
 				cur = id
@@ -204,7 +205,7 @@ func parseListOwners(b []byte) ([]owner, error) {
 	return owners, nil
 }
 
-var parentRe = regexp.MustCompile(`ManagedProfileOwner\(parentUserId=(\d+)\)`)
+var parentRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`ManagedProfileOwner\(parentUserId=(\d+)\)`) })
 
 func ownerLine(line string) (owner, bool) {
 	rest := strings.TrimSpace(strings.TrimPrefix(line, "User "))
@@ -233,7 +234,7 @@ func ownerLine(line string) (owner, bool) {
 			o.Device = true
 		case strings.HasPrefix(f, "ManagedProfileOwner"):
 			o.Managed = true
-			if m := parentRe.FindStringSubmatch(f); m != nil {
+			if m := parentRe().FindStringSubmatch(f); m != nil {
 				o.Parent, _ = strconv.Atoi(m[1])
 			}
 		}
@@ -241,7 +242,7 @@ func ownerLine(line string) (owner, bool) {
 	return o, true
 }
 
-var profileOwnerRe = regexp.MustCompile(`^Profile Owner \(User (\d+)\):`)
+var profileOwnerRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Profile Owner \(User (\d+)\):`) })
 
 // parseDevicePolicy extracts the owners from `dumpsys device_policy`
 // (DevicePolicyManagerService.dump → Owners.dump / OwnersData.dump):
@@ -284,8 +285,8 @@ func parseDevicePolicy(b []byte) ([]owner, error) {
 		case strings.HasPrefix(line, "Device Owner:") && len(owners) < maxUsers:
 			owners = append(owners, owner{Device: true, Parent: -1})
 			cur, curIndent = len(owners)-1, indent
-		case profileOwnerRe.MatchString(line) && len(owners) < maxUsers:
-			id, _ := strconv.Atoi(profileOwnerRe.FindStringSubmatch(line)[1])
+		case profileOwnerRe().MatchString(line) && len(owners) < maxUsers:
+			id, _ := strconv.Atoi(profileOwnerRe().FindStringSubmatch(line)[1])
 			owners = append(owners, owner{User: id, Parent: -1})
 			cur, curIndent = len(owners)-1, indent
 		case cur >= 0:

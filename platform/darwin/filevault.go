@@ -3,6 +3,7 @@ package darwin
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/msgguard/msgguard/policy"
 )
@@ -14,7 +15,9 @@ type fileVaultState struct {
 	Reason    string // why Unknown
 }
 
-var fdeProgressRe = regexp.MustCompile(`(?i)(Encryption|Decryption) in progress:?\s*(?:Percent completed = ([0-9.]+)|(Pending|Paused))?`)
+var fdeProgressRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(Encryption|Decryption) in progress:?\s*(?:Percent completed = ([0-9.]+)|(Pending|Paused))?`)
+})
 
 // parseFdesetupStatus interprets `fdesetup status`. The answers seen in the
 // wild (testdata/README.md lists them) are:
@@ -29,7 +32,7 @@ var fdeProgressRe = regexp.MustCompile(`(?i)(Encryption|Decryption) in progress:
 // with the progress in Detail. Anything else is Unknown.
 func parseFdesetupStatus(b []byte) fileVaultState {
 	text := string(b)
-	if m := fdeProgressRe.FindStringSubmatch(text); m != nil {
+	if m := fdeProgressRe().FindStringSubmatch(text); m != nil {
 		detail := strings.ToLower(m[1]) + " in progress"
 		if m[2] != "" {
 			detail += " (" + m[2] + "% done)"

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sync"
 
 	"github.com/msgguard/msgguard/platform"
 )
@@ -30,8 +31,10 @@ type ioregInfo struct {
 }
 
 var (
-	ioregUUIDRe  = regexp.MustCompile(`^\s*"IOPlatformUUID"\s*=\s*"([0-9A-Fa-f-]{36})"\s*$`)
-	ioregModelRe = regexp.MustCompile(`^\s*"model"\s*=\s*<"([^"]{1,64})">\s*$`)
+	ioregUUIDRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\s*"IOPlatformUUID"\s*=\s*"([0-9A-Fa-f-]{36})"\s*$`)
+	})
+	ioregModelRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*"model"\s*=\s*<"([^"]{1,64})">\s*$`) })
 )
 
 // parseIoreg extracts the platform UUID and model from ioreg's text output.
@@ -43,10 +46,10 @@ func parseIoreg(b []byte) (ioregInfo, error) {
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if m := ioregUUIDRe.FindStringSubmatch(line); m != nil && info.UUID == "" {
+		if m := ioregUUIDRe().FindStringSubmatch(line); m != nil && info.UUID == "" {
 			info.UUID = m[1]
 		}
-		if m := ioregModelRe.FindStringSubmatch(line); m != nil && info.Model == "" {
+		if m := ioregModelRe().FindStringSubmatch(line); m != nil && info.Model == "" {
 			info.Model = m[1]
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
@@ -86,7 +87,7 @@ type screenLockAnswer struct {
 	Reason  string
 }
 
-var screenLockDelayRe = regexp.MustCompile(`screenLock delay is (-?\d+)(?:\.\d+)? seconds?`)
+var screenLockDelayRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`screenLock delay is (-?\d+)(?:\.\d+)? seconds?`) })
 
 // parseScreenLockStatus interprets `sysadminctl -screenLock status`, which
 // writes one log line to standard error, e.g.
@@ -105,7 +106,7 @@ func parseScreenLockStatus(b []byte) screenLockAnswer {
 		zero := 0
 		return screenLockAnswer{Enabled: policy.Yes, Grace: &zero}
 	}
-	if m := screenLockDelayRe.FindStringSubmatch(text); m != nil {
+	if m := screenLockDelayRe().FindStringSubmatch(text); m != nil {
 		n, err := strconv.Atoi(m[1])
 		if err == nil && n >= 0 {
 			return screenLockAnswer{Enabled: policy.Yes, Grace: &n}

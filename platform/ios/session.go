@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/msgguard/msgguard/platform"
@@ -26,7 +27,7 @@ func newSession(run platform.Runner, udid string, timeout time.Duration) *sessio
 // <lockdownd_strerror> (<code>)" (libimobiledevice 1.3.0+,
 // tools/ideviceinfo.c) and ideviceinstaller 1.2.0's "Could not connect to
 // lockdownd: <text>. Exiting.".
-var lockdownRe = regexp.MustCompile(`Could not connect to lockdownd(?:: ([^(\n.]+))?`)
+var lockdownRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`Could not connect to lockdownd(?:: ([^(\n.]+))?`) })
 
 // pairingErrors are the lockdownd errors (libimobiledevice lockdown.c
 // lockdownd_error_str_map) that mean this computer is not, or no longer,
@@ -58,7 +59,7 @@ func classify(err error, stdout []byte) error {
 		strings.Contains(msg, "Unable to retrieve device list"):
 		return ErrDisconnected
 	}
-	if m := lockdownRe.FindStringSubmatch(msg); m != nil {
+	if m := lockdownRe().FindStringSubmatch(msg); m != nil {
 		reason := strings.TrimSpace(m[1])
 		if reason == "" {
 			return ErrNotPaired

@@ -1,7 +1,6 @@
 package linux
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -103,8 +102,12 @@ func dpkgPresent(fsys fs.FS) bool {
 
 // dpkgLineMax is the longest line the parser looks at in full; longer
 // lines (e.g. huge Conffiles or Description continuations) are skipped
-// past after their first bytes.
+// past after their first dpkgLineMax bytes.
 const dpkgLineMax = 64 << 10
+
+// dpkgChunk is the parser's read buffer: two longest lines, so that after
+// moving a partial line to the front there is always room to read.
+const dpkgChunk = 2 * dpkgLineMax
 
 // parseDpkgStatus streams a dpkg status file and returns the installed
 // packages for which want(name) is true. It allocates only for those: the
@@ -122,73 +125,138 @@ const dpkgLineMax = 64 << 10
 // A malformed line (no colon, a NUL byte, a stanza without Package) stops
 // the parse: the error names the line number, never its content, and the
 // packages before it are returned.
+//
+// Speed: it reads 128 kB at a time and finds line ends with
+// bytes.IndexByte (vectorised) in the buffer itself, instead of a
+// bufio.Reader call per line; most lines are Description and Conffiles
+// continuations, which cost one byte test and the NUL check.
 func parseDpkgStatus(r io.Reader, want func(name []byte) bool) ([]debPackage, error) {
-	br := bufio.NewReaderSize(r, dpkgLineMax)
-	var (
-		out                []debPackage
-		name, ver          []byte
-		inStanza, onDisk   bool
-		lineNo, stanzaLine int
-	)
-	flush := func() error {
-		if !inStanza {
-			return nil
-		}
-		inStanza = false
-		if len(name) == 0 {
-			return &dpkgSyntaxError{stanzaLine, "stanza without a Package field"}
-		}
-		if onDisk && want(name) {
-			out = append(out, debPackage{Name: string(name), Version: string(ver)})
-		}
-		return nil
-	}
+	p := dpkgParser{want: want}
+	buf := make([]byte, dpkgChunk)
+	start, end := 0, 0
+	skipping := false // inside the tail of an over-long line
 	for {
-		line, err := readLine(br)
-		if len(line) == 0 && err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, flush()
+		nl := bytes.IndexByte(buf[start:end], '\n')
+		if nl >= 0 {
+			line := buf[start : start+nl]
+			start += nl + 1
+			if skipping {
+				skipping = false
+				continue
 			}
-			return out, fmt.Errorf("reading line %d: %w", lineNo+1, err)
-		}
-		lineNo++
-		line = trimEOL(line)
-		if bytes.IndexByte(line, 0) >= 0 {
-			return out, &dpkgSyntaxError{lineNo, "NUL byte in a text database"}
-		}
-		if len(line) == 0 || ((line[0] == ' ' || line[0] == '\t') && blank(line)) {
-			if ferr := flush(); ferr != nil {
-				return out, ferr
+			if len(line) > dpkgLineMax {
+				line = line[:dpkgLineMax]
+			}
+			if err := p.line(line); err != nil {
+				return p.out, err
 			}
 			continue
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if !inStanza {
-				return out, &dpkgSyntaxError{lineNo, "continuation line outside a stanza"}
+		// No line end buffered.
+		if skipping {
+			start = end
+		} else if end-start >= dpkgLineMax {
+			// An over-long line: its head now, the rest is skipped.
+			if err := p.line(buf[start : start+dpkgLineMax]); err != nil {
+				return p.out, err
 			}
-			continue // continuation of Description, Conffiles, ...
+			skipping, start = true, end
 		}
-		if line[0] == '#' {
-			continue // comments are not dpkg's, but deb822 allows them
+		n := copy(buf, buf[start:end])
+		start, end = 0, n
+		m, err := io.ReadAtLeast(r, buf[end:], 1)
+		end += m
+		if err == nil {
+			continue
 		}
-		field, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(field) == 0 {
-			return out, &dpkgSyntaxError{lineNo, "field line without a colon"}
+		if !errors.Is(err, io.EOF) {
+			return p.out, fmt.Errorf("reading line %d: %w", p.lineNo+1, err)
 		}
-		if !inStanza {
-			inStanza, stanzaLine = true, lineNo
-			name, ver, onDisk = name[:0], ver[:0], false
+		// End of file: a last line without a line end.
+		if start < end && !skipping {
+			line := buf[start:end]
+			if len(line) > dpkgLineMax {
+				line = line[:dpkgLineMax]
+			}
+			if err := p.line(line); err != nil {
+				return p.out, err
+			}
 		}
-		value = bytes.TrimSpace(value)
+		return p.out, p.flush()
+	}
+}
+
+// dpkgParser is the state of parseDpkgStatus between lines.
+type dpkgParser struct {
+	want               func(name []byte) bool
+	out                []debPackage
+	name, ver          []byte
+	inStanza, onDisk   bool
+	lineNo, stanzaLine int
+}
+
+// flush ends the current stanza.
+func (p *dpkgParser) flush() error {
+	if !p.inStanza {
+		return nil
+	}
+	p.inStanza = false
+	if len(p.name) == 0 {
+		return &dpkgSyntaxError{p.stanzaLine, "stanza without a Package field"}
+	}
+	if p.onDisk && p.want(p.name) {
+		p.out = append(p.out, debPackage{Name: string(p.name), Version: string(p.ver)})
+	}
+	return nil
+}
+
+// line handles one line, without its "\n".
+func (p *dpkgParser) line(line []byte) error {
+	p.lineNo++
+	line = trimEOL(line)
+	if bytes.IndexByte(line, 0) >= 0 {
+		return &dpkgSyntaxError{p.lineNo, "NUL byte in a text database"}
+	}
+	if len(line) == 0 {
+		return p.flush()
+	}
+	switch line[0] {
+	case ' ', '\t':
+		if blank(line) {
+			return p.flush()
+		}
+		if !p.inStanza {
+			return &dpkgSyntaxError{p.lineNo, "continuation line outside a stanza"}
+		}
+		return nil // continuation of Description, Conffiles, ...
+	case '#':
+		return nil // comments are not dpkg's, but deb822 allows them
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return &dpkgSyntaxError{p.lineNo, "field line without a colon"}
+	}
+	if !p.inStanza {
+		p.inStanza, p.stanzaLine = true, p.lineNo
+		p.name, p.ver, p.onDisk = p.name[:0], p.ver[:0], false
+	}
+	// Only three fields matter; their names' lengths rule out the rest
+	// before any case-insensitive comparison.
+	field := line[:colon]
+	switch len(field) {
+	case len("Package"): // and "Version"
 		switch {
 		case bytes.EqualFold(field, []byte("Package")):
-			name = append(name[:0], value...)
+			p.name = append(p.name[:0], bytes.TrimSpace(line[colon+1:])...)
 		case bytes.EqualFold(field, []byte("Version")):
-			ver = append(ver[:0], value...)
-		case bytes.EqualFold(field, []byte("Status")):
-			onDisk = dpkgFilesOnDisk(value)
+			p.ver = append(p.ver[:0], bytes.TrimSpace(line[colon+1:])...)
+		}
+	case len("Status"):
+		if bytes.EqualFold(field, []byte("Status")) {
+			p.onDisk = dpkgFilesOnDisk(bytes.TrimSpace(line[colon+1:]))
 		}
 	}
+	return nil
 }
 
 // trimEOL drops a trailing "\n" or "\r\n" (cheaper than bytes.TrimRight,
@@ -211,26 +279,6 @@ func blank(line []byte) bool {
 		}
 	}
 	return true
-}
-
-// readLine returns the next line; a line longer than the reader's buffer
-// is returned truncated (its first dpkgLineMax bytes) and the rest is
-// skipped.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
-	if !errors.Is(err, bufio.ErrBufferFull) {
-		return line, err
-	}
-	// Keep the head: the caller only needs a field name from it. Copying
-	// it out is rare (only absurdly long lines).
-	head := append([]byte(nil), line...)
-	for errors.Is(err, bufio.ErrBufferFull) {
-		_, err = br.ReadSlice('\n')
-	}
-	if errors.Is(err, io.EOF) {
-		err = nil
-	}
-	return head, err
 }
 
 // dpkgFilesOnDisk reports whether a Status value ("want flag status")

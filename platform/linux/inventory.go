@@ -68,11 +68,24 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 	items := append(inv.Messengers, pkgs.items...)
 	inv.Messengers = dedupMessengers(append(items, c.items...))
 	inv.Problems = append(inv.Problems, pkgs.probs.List()...)
+	if ctx.Err() == nil && !packagesRead(debs, pkgs.rpmRead) {
+		// Core: without a package database, a messenger installed as a
+		// package cannot be shown absent.
+		inv.Problems = append(inv.Problems, policy.Problem{Probe: "packages", Core: true,
+			Message: "no package database could be read (dpkg status or RPM database), installed packages are not inventoried"})
+	}
 	inv.Problems = append(inv.Problems, c.probs.List()...)
 	if ctx.Err() != nil {
 		inv.Problems = append(inv.Problems, policy.Problem{Probe: "messengers", Message: "scan cancelled, the inventory is incomplete: " + ctx.Err().Error()})
 	}
 	return debs
+}
+
+// packagesRead reports whether a package database was read: the dpkg
+// status file (a malformed one was read up to its error) or the RPM
+// database.
+func packagesRead(debs debFacts, rpmRead bool) bool {
+	return rpmRead || debs.err == nil || isDpkgSyntaxError(debs.err)
 }
 
 // run runs steps in order, stopping when ctx is done.
@@ -103,6 +116,8 @@ type collector struct {
 	maxEntries int
 	// buf is reused for reading .desktop files.
 	buf []byte
+	// rpmRead is set when the RPM database was queried.
+	rpmRead bool
 }
 
 // list reads at most c.maxEntries entries of dir.

@@ -83,6 +83,7 @@ func (c *collector) scanRPM(ctx context.Context, h *platform.Host) {
 		return
 	}
 	pkgs, perr := parseRPMQuery(out)
+	c.rpmRead = true
 	for _, p := range pkgs {
 		if e := c.idx.rpm[p.Name]; e != nil {
 			c.add(e, sourceRPM, "", p.Version, p.Name)

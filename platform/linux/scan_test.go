@@ -143,9 +143,18 @@ func TestScanEmptyRootReportsProblems(t *testing.T) {
 			t.Errorf("no Problem for %s; got %+v", want, inv.Problems)
 		}
 	}
-	// No dpkg at all is not a problem.
+	// No dpkg at all is not a dpkg problem...
 	if got["/"+dpkgStatus] {
 		t.Errorf("a root without dpkg reported a dpkg problem: %+v", inv.Problems)
+	}
+	// ...but without accounts and any package database nothing can be shown
+	// absent: both are core problems (the verdict is "could not check").
+	core := map[string]bool{}
+	for _, p := range inv.CoreProblems() {
+		core[p.Probe] = true
+	}
+	if !core["users"] || !core["packages"] || len(core) != 2 {
+		t.Errorf("core problems = %+v; want users and packages", inv.CoreProblems())
 	}
 }
 

@@ -39,7 +39,9 @@ type passwdEntry struct {
 func scanUsers(h *platform.Host, inv *policy.Inventory) []policy.User {
 	b, err := platform.ReadFile(h.Root, "etc/passwd", maxPasswdSize)
 	if err != nil {
-		inv.Problems = append(inv.Problems, policy.Problem{Probe: "users", Path: "/etc/passwd", Message: "accounts not read, per-user sources are skipped: " + describeErr(err)})
+		// Core: without the accounts no home is inspected, so no messenger
+		// can be shown absent.
+		inv.Problems = append(inv.Problems, policy.Problem{Probe: "users", Path: "/etc/passwd", Core: true, Message: "accounts not read, per-user sources are skipped: " + describeErr(err)})
 		return nil
 	}
 	entries, perr := parsePasswd(b)

@@ -1,0 +1,210 @@
+//go:build linux
+
+package wholeproc
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkStatusDuringScans: 1,000 GET /v1/status at once, each on its
+// own connection as 1,000 `agent status` processes would. cpu-per-request
+// reports the service's CPU time per request (from /proc/PID/stat, no
+// scans running); during-scans keeps another connection scanning back to
+// back and reports the latencies' p50 and p99 over all rounds and the
+// agent's RSS after them. On a shared machine the latencies include
+// waiting for a CPU; the CPU time does not.
+// MSGGUARD_BENCH_ROOT names a larger root (bench/benchroot's) to scan
+// instead of the Debian desktop fixture.
+func BenchmarkStatusDuringScans(b *testing.B) {
+	extra := ""
+	a := build(b, extra)
+	if r := os.Getenv("MSGGUARD_BENCH_ROOT"); r != "" {
+		a.root = r
+		rewriteRoot(b, a)
+	}
+	p := a.start(b)
+	const n = 1000
+	newClient := func() *http.Client {
+		return &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true,
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", a.socket)
+			}}}
+	}
+	do := func(c *http.Client, method, path string) error {
+		req, _ := http.NewRequest(method, "http://local-msgguard"+path, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		}
+		return nil
+	}
+	pid := p.cmd.Process.Pid
+	// burst sends n status requests at once and returns their latencies.
+	burst := func(b *testing.B) []time.Duration {
+		lat := make([]time.Duration, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				t0 := time.Now()
+				if err := rawStatus(a.socket); err != nil && failed.Add(1) == 1 {
+					b.Error(err)
+				}
+				lat[i] = time.Since(t0)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if f := failed.Load(); f > 0 {
+			b.Errorf("%d of %d status requests failed", f, n)
+		}
+		return lat
+	}
+	// The service's own CPU time per request, without scans: robust
+	// against a busy machine, unlike the latencies.
+	b.Run("cpu-per-request", func(b *testing.B) {
+		var reqs int
+		cpu0 := procCPU(b, pid)
+		for b.Loop() {
+			burst(b)
+			reqs += n
+		}
+		b.ReportMetric(float64(procCPU(b, pid)-cpu0)/float64(reqs)/1e3, "agent-CPU-µs/req")
+	})
+	b.Run("during-scans", func(b *testing.B) {
+		stop := make(chan struct{})
+		var scans atomic.Int64
+		var wgScan sync.WaitGroup
+		wgScan.Add(1)
+		go func() {
+			defer wgScan.Done()
+			c := newClient()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := do(c, http.MethodPost, "/v1/scan"); err != nil {
+					b.Errorf("scan: %v", err)
+					return
+				}
+				scans.Add(1)
+			}
+		}()
+		time.Sleep(50 * time.Millisecond)
+		var all []time.Duration
+		for b.Loop() {
+			all = append(all, burst(b)...)
+		}
+		close(stop)
+		wgScan.Wait()
+		b.ReportMetric(float64(percentile(all, 50))/1e6, "p50-ms")
+		b.ReportMetric(float64(percentile(all, 99))/1e6, "p99-ms")
+		b.ReportMetric(float64(scans.Load()), "scans")
+		b.ReportMetric(float64(procKB(b, pid, "VmRSS")), "RSS-kB")
+		b.ReportMetric(float64(procKB(b, pid, "VmHWM")), "HWM-kB")
+	})
+}
+
+// procCPU returns utime+stime of pid (proc(5): fields 14 and 15, in clock
+// ticks of 1/100 s on Linux).
+func procCPU(t testing.TB, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// statusRequest is what `agent status` sends, on a connection of its own.
+var statusRequest = []byte("GET /v1/status HTTP/1.1\r\nHost: local-msgguard\r\nConnection: close\r\n\r\n")
+
+// rawStatus dials, sends statusRequest and reads the answer to its end:
+// the client does as little as a client can, so that the latencies are the
+// service's (the clients share the machine with it).
+func rawStatus(socket string) error {
+	c, err := net.Dial("unix", socket)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Minute))
+	if _, err := c.Write(statusRequest); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 64<<10), nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /v1/status: %s", resp.Status)
+	}
+	return nil
+}
+
+// BenchmarkIdleRSS: the service's resident set 60 s after start (after its
+// first scan), from /proc/PID/status, split into anonymous memory and file
+// pages (mostly the binary's text). MSGGUARD_IDLE=10s shortens the wait.
+func BenchmarkIdleRSS(b *testing.B) {
+	a := build(b, "")
+	if r := os.Getenv("MSGGUARD_BENCH_ROOT"); r != "" {
+		a.root = r
+		rewriteRoot(b, a)
+	}
+	started := time.Now()
+	p := a.start(b)
+	wait := time.Minute
+	if d, err := time.ParseDuration(os.Getenv("MSGGUARD_IDLE")); err == nil {
+		wait = d
+	}
+	time.Sleep(time.Until(started.Add(wait)))
+	for b.Loop() {
+	}
+	pid := p.cmd.Process.Pid
+	for _, f := range []string{"VmRSS", "RssAnon", "RssFile", "VmHWM"} {
+		b.ReportMetric(float64(procKB(b, pid, f)), f+"-kB")
+	}
+}
+
+// rewriteRoot writes a's config again after its root changed.
+func rewriteRoot(t testing.TB, a *agent) {
+	t.Helper()
+	cfg := fmt.Sprintf("root: %q\ndatabase: %q\nsocket: %q\nlog:\n  level: warn\n", a.root, a.db, a.socket)
+	if err := os.WriteFile(a.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
