@@ -245,6 +245,8 @@ func (s *Store) openChecked(full bool) (*bolt.DB, error) {
 	// pages, with faults caught): verifying a file that another process may
 	// be writing could see pages being reused and call a healthy file
 	// corrupt.
+	_, serr := os.Stat(path)
+	existed := serr == nil
 	var db *bolt.DB
 	err := guard(func() (err error) {
 		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: s.opts.Timeout, ReadOnly: s.opts.ReadOnly})
@@ -253,6 +255,13 @@ func (s *Store) openChecked(full bool) (*bolt.DB, error) {
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, &UnavailableError{Path: path, Err: ErrLocked}
+		}
+		if !existed {
+			// A database this call was creating (a full disk cut its first
+			// pages short): nothing to diagnose, and a partial file must not
+			// look like a damaged database to the next start.
+			os.Remove(path)
+			return nil, &UnavailableError{Path: path, Err: err}
 		}
 		return nil, s.diagnose(err)
 	}
@@ -319,7 +328,8 @@ func (s *Store) diagnose(cause error) error {
 	if errors.As(cause, &pe) {
 		s.suspect = true
 	}
-	if _, err := os.Stat(s.path); err == nil {
+	if st, err := os.Stat(s.path); err == nil && st.Size() > 0 {
+		// An empty file holds nothing to lose and proves nothing.
 		if verr := verifyFile(s.path); isCorrupt(verr) {
 			return verr
 		}
