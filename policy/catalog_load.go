@@ -333,6 +333,7 @@ func allIdentifierLists(e *CatalogEntry) []identifierList {
 		{"darwin.processes", "macOS process", e.Darwin.Processes, false},
 		{"windows.msix", "MSIX package family", e.Windows.MSIX, true},
 		{"windows.data_dirs", "Windows data dir", e.Windows.DataDirs, true},
+		{"windows.service_dirs", "Windows service dir", e.Windows.ServiceDirs, true},
 		{"windows.processes", "Windows process", e.Windows.Processes, true},
 		{"android.packages", "Android package", e.Android.Packages, true},
 		{"ios.bundle_ids", "iOS bundle id", e.IOS.BundleIDs, true},

@@ -256,6 +256,23 @@ func evidence(items []*Messenger) []Evidence {
 	return out
 }
 
+// services joins the items' service ids (an aggregator's), sorted and
+// without repeats.
+func services(items []*Messenger) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range items {
+		for _, s := range strings.Split(m.Services, ",") {
+			if s = strings.TrimSpace(s); s != "" && !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
 // sources lists the distinct evidence sources of items ("deb, desktop").
 func sources(items []*Messenger) string {
 	seen := map[string]bool{}
@@ -291,6 +308,9 @@ func (e *evaluation) messengers() {
 		} else if g.entry != nil && g.entry.Kind == KindAggregator {
 			name = e.tr("%s (it wraps other messengers in one window)",
 				"%s (bündelt andere Messenger in einem Fenster)", name)
+			if svcs := services(g.items); svcs != "" {
+				src += e.tr("; services set up in it: %s", "; darin eingerichtete Dienste: %s", svcs)
+			}
 		}
 		switch rule.Decision {
 		case DecisionDeny:

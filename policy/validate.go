@@ -32,8 +32,8 @@ func defaultCondition() Text {
 // "aggregators:" section.
 func defaultAggregatorRule() MessengerRule {
 	return MessengerRule{Decision: DecisionConditional, Severity: SeverityMedium, Condition: Text{
-		EN: "It wraps other messengers in one window. Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
-		DE: "Es bündelt andere Messenger in einem Fenster. Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
+		EN: "Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
+		DE: "Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
 	}}
 }
 

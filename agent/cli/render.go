@@ -253,7 +253,7 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 			text = f.Message
 		}
 		fmt.Fprint(w, wrap(text, ind, o.width))
-		// Who approved or attested is a structured field: empty in a
+		// Who approved is a structured field: empty in a
 		// non-administrator's (redacted) report, so it is printed from
 		// the field, never from message text.
 		if x := f.Exemption; x != nil && x.Approver != "" {
@@ -263,6 +263,9 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 			fmt.Fprint(w, wrap(fmt.Sprintf(t.exemptLineRedacted, compliance.FormatDay(x.Until, o.lang),
 				statusLabel(f.Underlying, o.lang)), ind, o.width))
 		}
+		// The attester is a structured field (the message names no person,
+		// so that a non-administrator's redacted view carries none); an
+		// administrator's verbose report names them here.
 		if o.verbose && f.Attestation != nil && f.Attestation.By != "" {
 			fmt.Fprint(w, wrap(fmt.Sprintf(t.attestedBy, f.Attestation.By), ind, o.width))
 		}
@@ -458,8 +461,8 @@ func stageLabel(s policy.Stage, lang string) string {
 type text struct {
 	device, id, policy, scanned, policyRejected, phone, fix, note, evidence, stage    string
 	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader, passHeader string
-	dueIn, overdue, escalated, exemptLine, hiddenForIT                                string
-	exemptLineRedacted, attestedBy                                                    string
+	dueIn, overdue, escalated, exemptLine, hiddenForIT, attestedBy                    string
+	exemptLineRedacted                                                                string
 }
 
 func texts(lang string) text {
@@ -471,7 +474,7 @@ func texts(lang string) text {
 		dueIn: msg.T(lang, "due %s (%s)"), overdue: msg.T(lang, "deadline passed on %s"), escalated: msg.T(lang, "[escalated]"),
 		exemptLine:         msg.T(lang, "Exempt until %s, approved by %s: %s (real result: %s)"),
 		exemptLineRedacted: msg.T(lang, "Exempt until %s (real result: %s)"),
-		attestedBy:         msg.T(lang, "Attested by %s."),
+		attestedBy:         msg.T(lang, "Attested by %s"),
 		hiddenForIT:        msg.T(lang, "%d more findings are for IT only (show them with --verbose or as root)."),
 	}
 }

@@ -129,7 +129,8 @@ type Daemon struct {
 	// tick drops the pages they touched.
 	served atomic.Bool
 
-	// health is the last reading for Snapshot, taken at healthAt.
+	// health is the last reading for Snapshot, taken at healthAt while
+	// healthOf was the latest report.
 	healthMu  sync.Mutex
 	health    status.Health
 	healthAt  time.Time
@@ -458,10 +459,7 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 // API encodes each report once.
 func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service, error) {
 	d.served.Store(true)
-	d.mu.Lock()
-	latest := d.latest
-	d.mu.Unlock()
-	h := d.recentHealth(ctx, latest)
+	h := d.recentHealth(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.latest == nil {
@@ -483,14 +481,16 @@ const trimEvery = 10 * time.Second
 // status requests costs one read of the sinks' queues, not one each.
 const healthTTL = time.Second
 
-// recentHealth is Health, computed at most once per healthTTL for the
-// same latest report: a new report (a scan, which also follows a policy
-// change) is always shown with a fresh reading.
-func (d *Daemon) recentHealth(ctx context.Context, latest *status.Report) status.Health {
+// recentHealth is Health, computed at most once per healthTTL and again
+// whenever a new report is in place: a scan that follows a rejected policy
+// or a failed delivery must not be shown beside the health from before it.
+func (d *Daemon) recentHealth(ctx context.Context) status.Health {
+	d.mu.Lock()
+	latest := d.latest
+	d.mu.Unlock()
 	d.healthMu.Lock()
 	defer d.healthMu.Unlock()
-	now := time.Now()
-	if d.healthOf != latest || d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) {
+	if now := time.Now(); d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) || d.healthOf != latest {
 		d.health, d.healthAt, d.healthOf = d.Health(ctx), now, latest
 	}
 	return d.health
