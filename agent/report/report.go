@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"strings"
@@ -245,9 +244,6 @@ func readToken(path string) (string, error) {
 	}
 	return tok, nil
 }
-
-// modeSecretOK reports whether perm leaves group and others out.
-func modeSecretOK(m fs.FileMode) bool { return m.Perm()&0o077 == 0 }
 
 // droppedMessage builds the `dropped` event for a sink's outbox.
 func droppedEvent(sink string, n int, first, last time.Time) drift.Event {
