@@ -21,7 +21,7 @@ func scanBrowsers(ctx context.Context, h *platform.Host, cat *policy.Catalog, us
 	}
 	probs := platform.Problems{Max: maxProblemsPerProbe}
 	in := &browser.Inspector{
-		FS: h.Root, Index: idx, Installs: browser.Installs("linux"),
+		FS: h.Root, Index: idx, Installs: browser.Installs("linux"), Memo: h.Memo,
 		Problem: func(p, msg string) { probs.Add("browsers", "/"+p, msg) },
 		Abs: func(p string) (string, bool) {
 			if len(p) == 0 || p[0] != '/' {
