@@ -474,7 +474,7 @@ func texts(lang string) text {
 		dueIn: msg.T(lang, "due %s (%s)"), overdue: msg.T(lang, "deadline passed on %s"), escalated: msg.T(lang, "[escalated]"),
 		exemptLine:         msg.T(lang, "Exempt until %s, approved by %s: %s (real result: %s)"),
 		exemptLineRedacted: msg.T(lang, "Exempt until %s (real result: %s)"),
-		attestedBy:         msg.T(lang, "Attested by %s"),
+		attestedBy:         msg.T(lang, "Attested by %s."),
 		hiddenForIT:        msg.T(lang, "%d more findings are for IT only (show them with --verbose or as root)."),
 	}
 }
