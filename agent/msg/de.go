@@ -195,4 +195,8 @@ var de = map[string]string{
 	"Why:":    "Warum:",
 	"without the service, agent status reads the database, which only root can read": "ohne laufenden Dienst liest agent status die Datenbank, die nur root lesen kann",
 	"yes": "ja",
+
+	// The service's redacted health (agent status as a non-administrator).
+	", delivery failing": ", Zustellung schlägt fehl",
+	"          %d problems, shown to administrators (sudo agent status)\n": "          %d Probleme, für Administratoren sichtbar (sudo agent status)\n",
 }
