@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -38,9 +39,11 @@ type Manager struct {
 	// GOOS selects paths and service definitions.
 	GOOS string
 	// Init is the init system (InitSystemd, InitLaunchd, InitWindows or a
-	// kardianos system name); see DetectInit.
-	Init  string
-	Paths Paths
+	// kardianos system name); see DetectInitAt. "" refuses to install.
+	Init string
+	// InitFound says what DetectInitAt saw, for the refusal message.
+	InitFound string
+	Paths     Paths
 	// Executable is the agent binary the service runs.
 	Executable string
 	// Run runs systemctl/launchctl.
@@ -59,6 +62,19 @@ type Manager struct {
 	checkExe    func(string) error
 	readTrusted func(string, int64) ([]byte, error)
 	kardianos   func(m *Manager) (service.Service, error)
+	// unsafeDirs returns the temporary and Go build cache directories
+	// a binary must not be installed from (default: unsafeDirs).
+	unsafeDirs func() (temp, cache []string)
+
+	// undo holds the steps that take back what the running Install
+	// created, newest last; see rollback.
+	undo []undoStep
+}
+
+// undoStep takes back one change of an install.
+type undoStep struct {
+	what string
+	fn   func() error
 }
 
 // NewManager returns a Manager for the running machine.
@@ -67,9 +83,11 @@ func NewManager(out io.Writer) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding the agent binary: %w", err)
 	}
+	d := DetectInitAt("/", runtime.GOOS)
 	return &Manager{
 		GOOS:       runtime.GOOS,
-		Init:       DetectInit(runtime.GOOS),
+		Init:       d.Init,
+		InitFound:  d.Found,
 		Paths:      DefaultPaths(),
 		Executable: exe,
 		Run:        &platform.ExecRunner{Paths: Commands()},
@@ -77,23 +95,10 @@ func NewManager(out io.Writer) (*Manager, error) {
 	}, nil
 }
 
-// DetectInit names the init system: systemd when /run/systemd/system exists
-// (sd_booted(3)), launchd on macOS, the SCM on Windows, otherwise whatever
-// kardianos/service detects (OpenRC, SysV, upstart), or "" if none.
+// DetectInit names the running init system of this machine, or "" if none
+// works; see DetectInitAt.
 func DetectInit(goos string) string {
-	switch goos {
-	case "darwin":
-		return InitLaunchd
-	case "windows":
-		return InitWindows
-	}
-	if st, err := os.Stat("/run/systemd/system"); err == nil && st.IsDir() {
-		return InitSystemd
-	}
-	if s := service.ChosenSystem(); s != nil {
-		return s.String()
-	}
-	return ""
+	return DetectInitAt("/", goos).Init
 }
 
 // ServiceArgs are the arguments the service manager passes to the agent.
@@ -126,14 +131,27 @@ func (m *Manager) read(path string) ([]byte, error) {
 	return ReadTrusted(path, MaxSourceSize)
 }
 
-// Install installs (or updates) the service: it checks the binary and the
-// source files before touching anything, creates the directories, installs
-// the files, writes the service definition and enables and (re)starts the
-// service. Running it again with the same inputs changes nothing but the
-// restart.
+// Install installs (or updates) the service: it checks the init system, the
+// binary and the source files before touching anything, creates the
+// directories, installs the files, writes the service definition and
+// enables and (re)starts the service. Running it again with the same
+// inputs changes nothing but the restart. If any step fails, what this
+// install created is taken back (rollback) and the error says so.
 func (m *Manager) Install(ctx context.Context, opt InstallOptions) error {
 	if m.Init == "" {
-		return ErrNoInit
+		found := m.InitFound
+		if found == "" {
+			found = "no service manager found"
+		}
+		return &NoInitError{Found: found, Executable: m.Executable, Config: m.Paths.Config}
+	}
+	dirs := m.unsafeDirs
+	if dirs == nil {
+		dirs = func() ([]string, []string) { return unsafeDirs(m.GOOS) }
+	}
+	temp, cache := dirs()
+	if err := CheckLocation(m.Executable, temp, cache); err != nil {
+		return err
 	}
 	check := m.checkExe
 	if check == nil {
@@ -160,21 +178,99 @@ func (m *Manager) Install(ctx context.Context, opt InstallOptions) error {
 			return fmt.Errorf("config source is invalid, nothing installed:\n%w", err)
 		}
 	}
-	if err := m.makeDirs(); err != nil {
-		return err
+	m.undo = nil
+	err = m.makeDirs()
+	if err == nil {
+		err = m.installFiles(pol, cfg)
 	}
-	if err := m.installFiles(pol, cfg); err != nil {
-		return err
+	if err == nil {
+		switch m.Init {
+		case InitSystemd:
+			err = m.installSystemd(ctx, opt.NoStart)
+		case InitLaunchd:
+			err = m.installLaunchd(ctx, opt.NoStart)
+		case InitWindows:
+			err = m.installWindows(opt.NoStart)
+		default:
+			err = m.installKardianos(opt.NoStart)
+		}
 	}
-	switch m.Init {
-	case InitSystemd:
-		return m.installSystemd(ctx, opt.NoStart)
-	case InitLaunchd:
-		return m.installLaunchd(ctx, opt.NoStart)
-	case InitWindows:
-		return m.installWindows(opt.NoStart)
+	if err != nil {
+		return m.rollback(err)
 	}
-	return m.installKardianos(opt.NoStart)
+	m.undo = nil
+	return nil
+}
+
+// onUndo registers how to take back a change just made.
+func (m *Manager) onUndo(what string, fn func() error) {
+	m.undo = append(m.undo, undoStep{what, fn})
+}
+
+// rollback takes back this install's changes, newest first, and returns
+// cause with what was (or could not be) taken back.
+func (m *Manager) rollback(cause error) error {
+	if len(m.undo) == 0 {
+		return cause
+	}
+	var failed []string
+	for i := len(m.undo) - 1; i >= 0; i-- {
+		u := m.undo[i]
+		if err := u.fn(); err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", u.what, err))
+		} else {
+			m.say("rolled back: %s", u.what)
+		}
+	}
+	m.undo = nil
+	if len(failed) > 0 {
+		return fmt.Errorf("%w\nthe install was rolled back, except: %s", cause, strings.Join(failed, "; "))
+	}
+	return fmt.Errorf("%w\nthe install was rolled back; nothing it created is left", cause)
+}
+
+// ensureDirUndo is ensureDir, registering the removal of each directory
+// it creates (parents too). Removal is os.Remove: a directory that
+// something else filled in the meantime stays.
+func (m *Manager) ensureDirUndo(dir string, mode os.FileMode) error {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		missing = append(missing, d)
+	}
+	err := ensureDir(dir, mode)
+	// Register even after an error: ensureDir may have created parents.
+	for i := len(missing) - 1; i >= 0; i-- {
+		d := missing[i]
+		if _, serr := os.Lstat(d); serr == nil {
+			m.onUndo("created directory "+d, func() error { return removeIfExists(d) })
+		}
+	}
+	return err
+}
+
+// writeFileUndo is writeFile, registering the removal of a file it
+// created or the restoring of the content and mode it replaced.
+func (m *Manager) writeFileUndo(path string, data []byte, mode os.FileMode) (bool, error) {
+	old, rerr := os.ReadFile(path)
+	st, serr := os.Lstat(path)
+	existed := serr == nil
+	changed, err := writeFile(path, data, mode)
+	if err != nil || !changed {
+		return changed, err
+	}
+	switch {
+	case !existed:
+		m.onUndo("wrote "+path, func() error { return removeIfExists(path) })
+	case rerr == nil && st.Mode().IsRegular():
+		m.onUndo("restored "+path, func() error {
+			_, err := writeFile(path, old, st.Mode().Perm())
+			return err
+		})
+	}
+	return true, nil
 }
 
 func (m *Manager) makeDirs() error {
@@ -196,7 +292,7 @@ func (m *Manager) makeDirs() error {
 		}{m.Paths.RunDir, 0o755})
 	}
 	for _, d := range dirs {
-		if err := ensureDir(d.path, d.mode); err != nil {
+		if err := m.ensureDirUndo(d.path, d.mode); err != nil {
 			return err
 		}
 		m.say("directory %s ready", d.path)
@@ -210,14 +306,14 @@ func (m *Manager) makeDirs() error {
 // root-only file.
 func (m *Manager) installFiles(pol, cfg []byte) error {
 	if pol != nil {
-		if _, err := writeFile(m.Paths.Policy, pol, 0o644); err != nil {
+		if _, err := m.writeFileUndo(m.Paths.Policy, pol, 0o644); err != nil {
 			return err
 		}
 		m.say("policy installed at %s", m.Paths.Policy)
 	}
 	switch {
 	case cfg != nil:
-		if _, err := writeFile(m.Paths.Config, cfg, 0o644); err != nil {
+		if _, err := m.writeFileUndo(m.Paths.Config, cfg, 0o644); err != nil {
 			return err
 		}
 		m.say("config installed at %s", m.Paths.Config)
@@ -226,7 +322,7 @@ func (m *Manager) installFiles(pol, cfg []byte) error {
 			m.say("config %s kept", m.Paths.Config)
 			return nil
 		}
-		if _, err := writeFile(m.Paths.Config, m.DefaultConfig, 0o644); err != nil {
+		if _, err := m.writeFileUndo(m.Paths.Config, m.DefaultConfig, 0o644); err != nil {
 			return err
 		}
 		m.say("default config written to %s", m.Paths.Config)
@@ -265,7 +361,12 @@ func (m *Manager) installSystemd(ctx context.Context, noStart bool) error {
 	if err != nil {
 		return err
 	}
-	changed, err := writeFile(m.Paths.Unit, []byte(unit), 0o644)
+	_, statErr := os.Lstat(m.Paths.Unit)
+	fresh := statErr != nil
+	// Registered first so that it runs last: systemd rereads the unit
+	// directory after the unit file is gone or restored.
+	m.onUndo("systemctl daemon-reload", func() error { return m.systemctl(context.WithoutCancel(ctx), "daemon-reload") })
+	changed, err := m.writeFileUndo(m.Paths.Unit, []byte(unit), 0o644)
 	if err != nil {
 		return err
 	}
@@ -277,6 +378,11 @@ func (m *Manager) installSystemd(ctx context.Context, noStart bool) error {
 	}
 	if err := m.systemctl(ctx, "enable", unitName); err != nil {
 		return err
+	}
+	if fresh {
+		m.onUndo("systemctl disable "+unitName, func() error {
+			return m.systemctl(context.WithoutCancel(ctx), "disable", unitName)
+		})
 	}
 	m.say("service enabled (starts at boot)")
 	if noStart {
@@ -309,7 +415,7 @@ func (m *Manager) installLaunchd(ctx context.Context, noStart bool) error {
 	if err != nil {
 		return err
 	}
-	changed, err := writeFile(m.Paths.Unit, []byte(plist), 0o644)
+	changed, err := m.writeFileUndo(m.Paths.Unit, []byte(plist), 0o644)
 	if err != nil {
 		return err
 	}
@@ -349,14 +455,43 @@ func (m *Manager) kardianosService() (service.Service, error) {
 	if m.kardianos != nil {
 		return m.kardianos(m)
 	}
+	// Use the system we detected, not kardianos' own first guess: its
+	// SysV detection accepts any host with /etc/init.d.
+	for _, sys := range service.AvailableSystems() {
+		if sys.String() == m.Init {
+			return sys.New(noopProgram{}, m.kardianosConfig())
+		}
+	}
 	return service.New(noopProgram{}, m.kardianosConfig())
+}
+
+// initScript is where kardianos writes the OpenRC and SysV scripts.
+func initScript() string { return "/etc/init.d/" + ServiceName }
+
+// kardianosInstalled asks kardianos whether the service exists. Its Status
+// fails in ways other than ErrNotInstalled when the script is missing (a
+// SysV "service" command that exits 1), so any error is settled by
+// whether the script file is there.
+func (m *Manager) kardianosInstalled(s service.Service) (installed bool, st service.Status) {
+	st, err := s.Status()
+	switch {
+	case err == nil:
+		return true, st
+	case errors.Is(err, service.ErrNotInstalled):
+		return false, st
+	}
+	if m.kardianos != nil { // tests: no script file to look at
+		return false, st
+	}
+	_, serr := os.Lstat(initScript())
+	return serr == nil, service.StatusUnknown
 }
 
 func (m *Manager) kardianosConfig() *service.Config {
 	return &service.Config{
 		Name:        ServiceName,
-		DisplayName: "msgguard device policy agent",
-		Description: "Checks this device against the company's messenger and device policy.",
+		DisplayName: ServiceDisplayName,
+		Description: ServiceDescription,
 		Executable:  m.Executable,
 		Arguments:   m.ServiceArgs(),
 		Option: service.KeyValue{
@@ -380,11 +515,15 @@ func (m *Manager) installKardianos(noStart bool) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNoInit, err)
 	}
-	st, err := s.Status()
-	if errors.Is(err, service.ErrNotInstalled) {
+	installed, st := m.kardianosInstalled(s)
+	if !installed {
 		if err := s.Install(); err != nil {
 			return fmt.Errorf("installing the %s service: %w", m.Init, err)
 		}
+		m.onUndo("removed the "+m.Init+" service", func() error {
+			_ = s.Stop()
+			return s.Uninstall()
+		})
 		m.say("service installed (%s)", m.Init)
 	} else {
 		m.say("service already installed (%s)", m.Init)
@@ -405,7 +544,9 @@ func (m *Manager) installKardianos(noStart bool) error {
 }
 
 // Uninstall stops and removes the service. Configuration, database and
-// logs are kept unless purge is set.
+// logs are kept unless purge is set. Purge also works where no service was
+// ever registered (no init system, or an install that failed half-way):
+// it removes what install creates.
 func (m *Manager) Uninstall(ctx context.Context, purge bool) error {
 	var err error
 	switch m.Init {
@@ -414,7 +555,14 @@ func (m *Manager) Uninstall(ctx context.Context, purge bool) error {
 	case InitLaunchd:
 		err = m.uninstallLaunchd(ctx)
 	case "":
-		err = ErrNoInit
+		if !purge {
+			found := m.InitFound
+			if found == "" {
+				found = "no service manager found"
+			}
+			return fmt.Errorf("%w: %s; no service can be registered here, so there is none to remove (--purge removes msgguard's files)", ErrNoInit, found)
+		}
+		m.say("no service manager here (%s); removing msgguard's files only", m.InitFound)
 	default:
 		err = m.uninstallKardianos()
 	}
@@ -464,7 +612,7 @@ func (m *Manager) uninstallKardianos() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNoInit, err)
 	}
-	if _, err := s.Status(); errors.Is(err, service.ErrNotInstalled) {
+	if installed, _ := m.kardianosInstalled(s); !installed {
 		m.say("service not installed; nothing to remove")
 		return nil
 	}

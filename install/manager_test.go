@@ -235,7 +235,8 @@ func TestInstallRefusesHostileDirs(t *testing.T) {
 func TestInstallChecksExecutable(t *testing.T) {
 	m, _, _ := newTestManager(t, InitSystemd)
 	m.checkExe = nil
-	m.Executable = source(t, "agent", "#!/bin/sh\n") // under /tmp: world-writable ancestor
+	m.unsafeDirs = func() ([]string, []string) { return nil, nil } // the ownership check, not the location check
+	m.Executable = source(t, "agent", "#!/bin/sh\n")               // under /tmp: world-writable ancestor
 	if err := m.Install(context.Background(), InstallOptions{}); !errors.Is(err, ErrUntrusted) {
 		t.Fatalf("Install of a binary under /tmp = %v; want ErrUntrusted", err)
 	}

@@ -13,6 +13,13 @@ import "strings"
 // msgguard.service, SCM service msgguard, Windows event log source msgguard).
 const ServiceName = "msgguard"
 
+// ServiceDisplayName and ServiceDescription name the service in the
+// Windows service list (and the MSI's ServiceInstall).
+const (
+	ServiceDisplayName = "msgguard device policy agent"
+	ServiceDescription = "Checks this device against the company's messenger and device policy."
+)
+
 // LaunchdLabel is the launchd job label on macOS.
 const LaunchdLabel = "com.msgguard.agent"
 

@@ -38,6 +38,10 @@ func (m *Manager) installWindows(noStart bool) error {
 		if err := s.Install(); err != nil {
 			return fmt.Errorf("creating the service: %w", err)
 		}
+		m.onUndo("removed the service", func() error {
+			_ = s.Stop()
+			return s.Uninstall()
+		})
 		m.say("service created")
 	}
 	if err := m.configureWindows(); err != nil {

@@ -100,8 +100,10 @@ type WindowsIDs struct {
 	MSIX []string `yaml:"msix,omitempty" json:"msix,omitempty"`
 	// DataDirs are relative to the user profile, with forward slashes
 	// (e.g. "AppData/Local/Programs/signal-desktop").
-	DataDirs  []string `yaml:"data_dirs,omitempty" json:"data_dirs,omitempty"`
-	Processes []string `yaml:"processes,omitempty" json:"processes,omitempty"`
+	DataDirs []string `yaml:"data_dirs,omitempty" json:"data_dirs,omitempty"`
+	// ServiceDirs are as in LinuxIDs, relative to the user profile.
+	ServiceDirs []string `yaml:"service_dirs,omitempty" json:"service_dirs,omitempty"`
+	Processes   []string `yaml:"processes,omitempty" json:"processes,omitempty"`
 }
 
 // UninstallMatch matches an Uninstall registry key. DisplayName is a

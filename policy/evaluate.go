@@ -256,6 +256,23 @@ func evidence(items []*Messenger) []Evidence {
 	return out
 }
 
+// services joins the items' service ids (an aggregator's), sorted and
+// without repeats.
+func services(items []*Messenger) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range items {
+		for _, s := range strings.Split(m.Services, ",") {
+			if s = strings.TrimSpace(s); s != "" && !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
 // sources lists the distinct evidence sources of items ("deb, desktop").
 func sources(items []*Messenger) string {
 	seen := map[string]bool{}
@@ -291,6 +308,9 @@ func (e *evaluation) messengers() {
 		} else if g.entry != nil && g.entry.Kind == KindAggregator {
 			name = e.tr("%s (it wraps other messengers in one window)",
 				"%s (bündelt andere Messenger in einem Fenster)", name)
+			if svcs := services(g.items); svcs != "" {
+				src += e.tr("; services set up in it: %s", "; darin eingerichtete Dienste: %s", svcs)
+			}
 		}
 		switch rule.Decision {
 		case DecisionDeny:
@@ -323,9 +343,34 @@ func (e *evaluation) messengers() {
 				"Confirm with IT that the condition is met, or uninstall %s.",
 				"Mit der IT klären, ob die Bedingung erfüllt ist, oder %s deinstallieren.", name)
 		}
+		f.Message += e.webNote(g)
 		e.add(f)
 	}
 	e.absentDenied()
+}
+
+// webNote explains browser evidence whose family has a business variant:
+// a web client (WhatsApp Web) serves the personal and the Business account
+// alike, so the session is reported under the private entry and the
+// message says that the variant is not known.
+func (e *evaluation) webNote(g *group) string {
+	if g.entry == nil || g.variant() == VariantBusiness {
+		return ""
+	}
+	web := false
+	for _, m := range g.items {
+		web = web || m.Source == SourceBrowser || m.Source == SourceWebApp
+	}
+	if !web {
+		return ""
+	}
+	for _, other := range e.cat.Family(g.family()) {
+		if other.ID != g.id && other.Variant == VariantBusiness {
+			return " " + e.tr("A web session cannot tell a personal from a %s account; it is reported as %s.",
+				"Eine Web-Sitzung lässt ein privates nicht von einem %s-Konto unterscheiden; sie wird als %s gemeldet.", other.Name, g.name())
+		}
+	}
+	return ""
 }
 
 // absentDenied adds a pass for every denied catalog messenger not found at

@@ -113,15 +113,15 @@ func TestAggregatorRule(t *testing.T) {
 	if f.Status != StatusUnknown || f.Severity != SeverityMedium {
 		t.Errorf("ferdium = %s/%s, want unknown/medium", f.Status, f.Severity)
 	}
-	if !strings.Contains(f.Message, "wraps other messengers in one window") {
-		t.Errorf("message %q does not say why", f.Message)
+	if !strings.Contains(f.Message, "wraps other messengers in one window") || !strings.Contains(f.Message, "(data-dir; services set up in it: slack, whatsapp)") {
+		t.Errorf("message %q does not say why or which services", f.Message)
 	}
 	if len(f.Evidence) != 1 || f.Evidence[0].Detail != "services slack, whatsapp" {
 		t.Errorf("evidence = %+v", f.Evidence)
 	}
 	// A policy without an aggregators section still never passes one.
 	p := mustLoad(t, "name: t\n")
-	if r, _ := p.RuleFor("rambox"); r.Decision != DecisionConditional || !strings.Contains(r.Condition.EN, "wraps other messengers") {
+	if r, _ := p.RuleFor("rambox"); r.Decision != DecisionConditional || !strings.Contains(r.Condition.EN, "services IT has approved") {
 		t.Errorf("built-in aggregators rule = %+v", r)
 	}
 	// Named under messengers, the policy's own rule wins.

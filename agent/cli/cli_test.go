@@ -284,8 +284,10 @@ func TestScanMacFixture(t *testing.T) {
 	r := scanJSON(t, "--platform", "darwin", "--root", "../../platform/darwin/testdata/mac",
 		"--commands", "../../platform/darwin/testdata/mac-commands")
 	// alice's Telegram brings the two Telegram attestations,
-	// failing until someone confirms them.
+	// failing until someone confirms them; her Chrome profile holds a
+	// Messenger web session (browser inspection is on by default).
 	want := map[string]bool{"messenger.whatsapp []": true, "messenger.whatsapp [alice]": true, "screen-lock [alice]": true,
+		"messenger.facebook-messenger [alice]":      true,
 		"attestation.telegram.secret-chats-only []": true, "attestation.telegram.contact-sync-off []": true}
 	if got := failing(r); !equalSets(got, want) {
 		t.Errorf("failing = %v; want %v", got, want)

@@ -21,6 +21,7 @@ import (
 	"github.com/msgguard/msgguard/agent/report/outbox"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
+	"github.com/msgguard/msgguard/platform/browser"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -79,6 +80,8 @@ type privacyView struct {
 	// Never lists what the probes never collect (policy.Inventory's
 	// contract).
 	Never []string `json:"never"`
+	// Browsers is what browser inspection reads and keeps (platform/browser).
+	Browsers browser.Privacy `json:"browsers"`
 }
 
 type storedData struct {
@@ -229,6 +232,8 @@ func buildPrivacy(cfg config.Config, source, lang string) privacyView {
 		msg.T(lang, "other local users see device-wide findings and their own, with only their own inventory entries"),
 		msg.T(lang, "without the service, agent status reads the database, which only root can read"),
 	}
+	cat, _ := policy.DefaultCatalog() // the built-in catalog's origins; a policy may add more
+	v.Browsers = browser.PrivacyStatement(cat, cfg.Browsers.Enabled, lang)
 	v.Never = []string{msg.T(lang, "message content"), msg.T(lang, "contacts and address books"),
 		msg.T(lang, "phone numbers"), msg.T(lang, "messenger account names"),
 		msg.T(lang, "phone serial numbers and UDIDs (phones are stored under a hash)")}
@@ -430,6 +435,9 @@ func writePrivacy(w io.Writer, v privacyView, lang string) {
 			}
 		}
 	}
+	fmt.Fprintf(w, "\n%s\n", msg.T(lang, "READ IN BROWSER PROFILES"))
+	fmt.Fprint(w, bullet(msg.T(lang, "read: ")+v.Browsers.Read))
+	fmt.Fprint(w, bullet(msg.T(lang, "stored: ")+v.Browsers.Stored))
 	fmt.Fprintf(w, "\n%s\n", msg.T(lang, "SHOWN ON THIS DEVICE"))
 	for _, l := range v.Local {
 		fmt.Fprint(w, bullet(l))

@@ -122,7 +122,7 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		st.Close()
 		return fmt.Errorf("local API: %w", err)
 	}
-	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "")
+	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "", cfg.Browsers.Enabled)
 	if err != nil {
 		ln.Close()
 		st.Close()

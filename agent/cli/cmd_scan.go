@@ -35,6 +35,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 	adb := fs.String("adb", "", "absolute `path` of adb (root-owned)")
 	registry := fs.String("registry", "", "with --platform windows: read the registry from the .reg exports in `dir` (dir/*.reg, dir/hives/<user>.reg) instead of this machine's")
 	verbose := fs.Bool("verbose", false, "show full texts, evidence and attestations")
+	browsers := fs.Bool("browsers", true, "look for messenger web sessions in users' browser profiles (folder names only; see agent privacy)")
 	commands := fs.String("commands", "", "answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)")
 	if code, ok := c.parse(args); !ok {
 		return code
@@ -46,7 +47,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 	jsonOut, lang := &c.json, c.lang()
 	// A plain scan of this device while the service runs: ask the service,
 	// which holds the database (cmd_service.go).
-	if c.socket != "" && !c.given("db", "root", "platform", "policy", "no-store") {
+	if c.socket != "" && !c.given("db", "root", "platform", "policy", "no-store", "browsers") {
 		if code, ok := scanViaService(ctx, e, c.socket, *jsonOut, lang); ok {
 			return code
 		}
@@ -56,7 +57,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
 	}
-	probe, err := probeFor(*plat, *root, *commands, *registry)
+	probe, err := probeFor(*plat, *root, *commands, *registry, *browsers)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
@@ -141,7 +142,7 @@ func loadPolicy(file string) (scan.Policy, error) {
 // Commands run by absolute path from the platform's table, unless commands
 // names a directory of recorded output (platform.ReplayRunner) — the way to
 // inspect a macOS or Windows tree on Linux.
-func probeFor(plat, root, commands, registry string) (scan.Probe, error) {
+func probeFor(plat, root, commands, registry string, browsers bool) (scan.Probe, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", root, err)
@@ -150,7 +151,7 @@ func probeFor(plat, root, commands, registry string) (scan.Probe, error) {
 		return nil, fmt.Errorf("root %s is not a directory", root)
 	}
 	live := (abs == "/" || plat == "windows") && plat == runtime.GOOS && commands == "" && registry == ""
-	h := &platform.Host{GOOS: plat, Root: platform.NewDirFS(abs), RootDir: abs, Live: live}
+	h := &platform.Host{GOOS: plat, Root: platform.NewDirFS(abs), RootDir: abs, Live: live, Browsers: browsers}
 	runner := func(table map[string][]string) platform.Runner {
 		if commands != "" {
 			return platform.ReplayRunner{Dir: commands}

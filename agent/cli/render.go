@@ -257,6 +257,12 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 			fmt.Fprint(w, wrap(fmt.Sprintf(t.exemptLine, compliance.FormatDay(x.Until, o.lang), x.Approver, x.Reason,
 				statusLabel(f.Underlying, o.lang)), ind, o.width))
 		}
+		// The attester is a structured field (the message names no person,
+		// so that a non-administrator's redacted view carries none); an
+		// administrator's verbose report names them here.
+		if o.verbose && f.Attestation != nil && f.Attestation.By != "" {
+			fmt.Fprint(w, wrap(fmt.Sprintf(t.attestedBy, f.Attestation.By), ind, o.width))
+		}
 		if o.verbose && f.Attestation != nil && f.Attestation.Note != "" {
 			fmt.Fprint(w, wrap(t.note+" "+f.Attestation.Note, ind, o.width))
 		}
@@ -449,7 +455,7 @@ func stageLabel(s policy.Stage, lang string) string {
 type text struct {
 	device, id, policy, scanned, policyRejected, phone, fix, note, evidence, stage    string
 	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader, passHeader string
-	dueIn, overdue, escalated, exemptLine, hiddenForIT                                string
+	dueIn, overdue, escalated, exemptLine, hiddenForIT, attestedBy                    string
 }
 
 func texts(lang string) text {
@@ -460,6 +466,7 @@ func texts(lang string) text {
 		exemptHeader: msg.T(lang, "EXEMPT"), attestedHeader: msg.T(lang, "ATTESTED"), passHeader: msg.T(lang, "PASSED AND NOT APPLICABLE"),
 		dueIn: msg.T(lang, "due %s (%s)"), overdue: msg.T(lang, "deadline passed on %s"), escalated: msg.T(lang, "[escalated]"),
 		exemptLine:  msg.T(lang, "Exempt until %s, approved by %s: %s (real result: %s)"),
+		attestedBy:  msg.T(lang, "Attested by %s"),
 		hiddenForIT: msg.T(lang, "%d more findings are for IT only (show them with --verbose or as root)."),
 	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	Log       Log
 	Retention Retention
 	Phones    Phones
+	Browsers  Browsers
 	Budget    Budget
 	// Sinks are the reporting sinks (schema in sinks.go).
 	Sinks []Sink
@@ -89,6 +90,14 @@ type Phones struct {
 	Timeout time.Duration
 }
 
+// Browsers configures the inspection of users' browser profiles for
+// messenger web sessions (platform/browser). It reads only the names of
+// per-site storage folders, and only looks for the catalog's web origins;
+// a company (or its works council) may still switch it off.
+type Browsers struct {
+	Enabled bool
+}
+
 // Budget is the agent's resource budget; exceeding it is logged and shown
 // in health, not enforced (systemd's MemoryMax/CPUQuota enforce).
 type Budget struct {
@@ -115,6 +124,7 @@ func Default(p install.Paths) Config {
 		Log:       Log{Level: "info", MaxSizeMB: 10, MaxFiles: 3},
 		Retention: Retention{Days: 90, MaxScans: 2000},
 		Phones:    Phones{Timeout: 2 * time.Minute},
+		Browsers:  Browsers{Enabled: true},
 		Budget:    Budget{RSSMB: 64, CPUPercent: 5},
 		Sinks:     []Sink{},
 		Drift:     DefaultDrift(),
@@ -189,6 +199,11 @@ func (d *decoder) config(n *yaml, cfg *Config) {
 				"timeout": func(f string, v *yaml) {
 					cfg.Phones.Timeout = d.durationRange(v, f, time.Second, time.Hour)
 				},
+			})
+		},
+		"browsers": func(f string, v *yaml) {
+			d.mapping(v, f, fields{
+				"enabled": func(f string, v *yaml) { cfg.Browsers.Enabled = d.boolean(v, f) },
 			})
 		},
 		"budget": func(f string, v *yaml) {

@@ -46,6 +46,9 @@ func Sample(p install.Paths) []byte {
 #  adb_path: ""
 #  timeout: %s
 
+#browsers:                 # messenger web sessions in users' browser profiles
+#  enabled: true           # (reads folder names only; see agent privacy)
+
 #budget:                   # logged and shown in health when exceeded
 #  rss_mb: %d
 #  cpu_percent: %g

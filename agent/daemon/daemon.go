@@ -124,10 +124,12 @@ type Daemon struct {
 	// per report for Snapshot; shownOf is the report it was made from.
 	shown, shownOf *status.Report
 
-	// health is the last reading for Snapshot, taken at healthAt.
+	// health is the last reading for Snapshot, taken at healthAt while
+	// healthOf was the latest report.
 	healthMu  sync.Mutex
 	health    status.Health
 	healthAt  time.Time
+	healthOf  *status.Report
 	lastScan  time.Time
 	lastDur   time.Duration
 	lastErr   error
@@ -459,12 +461,17 @@ func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service,
 // status requests costs one read of the sinks' queues, not one each.
 const healthTTL = time.Second
 
-// recentHealth is Health, computed at most once per healthTTL.
+// recentHealth is Health, computed at most once per healthTTL and again
+// whenever a new report is in place: a scan that follows a rejected policy
+// or a failed delivery must not be shown beside the health from before it.
 func (d *Daemon) recentHealth(ctx context.Context) status.Health {
+	d.mu.Lock()
+	latest := d.latest
+	d.mu.Unlock()
 	d.healthMu.Lock()
 	defer d.healthMu.Unlock()
-	if now := time.Now(); d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) {
-		d.health, d.healthAt = d.Health(ctx), now
+	if now := time.Now(); d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) || d.healthOf != latest {
+		d.health, d.healthAt, d.healthOf = d.Health(ctx), now, latest
 	}
 	return d.health
 }

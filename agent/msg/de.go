@@ -4,6 +4,9 @@ package msg
 // verbs in the same order; TestCatalog checks them, and that every message
 // the CLI passes to T is here.
 var de = map[string]string{
+	"READ IN BROWSER PROFILES": "IN BROWSER-PROFILEN GELESEN",
+	"read: ":                   "gelesen: ",
+	"stored: ":                 "gespeichert: ",
 	"\nservice:  not running; events wait in the sinks' queues":  "\nDienst:   läuft nicht; Ereignisse warten in den Warteschlangen der Empfänger",
 	"\nservice:  running for %s (since %s)\n":                    "\nDienst:   läuft seit %s (seit %s)\n",
 	"          last scan %s, took %s\n":                          "          letzte Prüfung %s, Dauer %s\n",
@@ -127,7 +130,8 @@ var de = map[string]string{
 	"not met":           "nicht erfüllt",
 	"not started: ":     "nicht gestartet: ",
 	"note: the rule does not apply to this device's last scan, so no finding shows it yet": "Hinweis: Die Regel trifft auf den letzten Scan dieses Geräts nicht zu; noch zeigt sie kein Ergebnis an",
-	"Note:": "Notiz:",
+	"Note:":          "Notiz:",
+	"Attested by %s": "Bestätigt von %s",
 	"nothing: no reporting sinks are configured": "nichts: Es sind keine Empfänger (sinks) konfiguriert",
 	"notify (shown to the user)":                 "Benutzer benachrichtigen",
 	"ON THIS DEVICE (%s, scanned %s)":            "AUF DIESEM GERÄT (%s, geprüft %s)",

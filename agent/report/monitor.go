@@ -88,6 +88,19 @@ func PrometheusText(s State) []byte {
 			fmt.Fprintf(&b, "msgguard_failing_findings{device=%s,severity=%s} %d\n", promLabel(r.Device.ID), promLabel(string(sv)), sum.BySeverity[sv])
 		}
 	}
+	// Alerting on a denied messenger needs it apart from other high
+	// findings: a failing messenger.* finding is one the policy denies
+	// (install/prometheus/msgguard.rules.yml).
+	metric("msgguard_denied_messengers", "gauge", "Failing messenger findings of the device's last scan: a messenger the policy denies, per user or profile (exempted ones not counted).")
+	for _, r := range s.Reports {
+		n := 0
+		for _, f := range r.Findings {
+			if f.Status == policy.StatusFail && strings.HasPrefix(f.Rule, policy.RuleMessengerPrefix) {
+				n++
+			}
+		}
+		fmt.Fprintf(&b, "msgguard_denied_messengers{device=%s} %d\n", promLabel(r.Device.ID), n)
+	}
 	metric("msgguard_last_scan_timestamp_seconds", "gauge", "Unix time of the device's last scan.")
 	for _, r := range s.Reports {
 		fmt.Fprintf(&b, "msgguard_last_scan_timestamp_seconds{device=%s} %s\n", promLabel(r.Device.ID), unixSeconds(r.ScannedAt.UnixMilli()))

@@ -215,6 +215,7 @@ func TestPrometheusText(t *testing.T) {
 		`msgguard_findings{device="3b2f9c0e",status="exempt"} 0`,
 		`msgguard_failing_findings{device="3b2f9c0e",severity="high"} 1`,
 		`msgguard_failing_findings{device="3b2f9c0e",severity="critical"} 0`,
+		`msgguard_denied_messengers{device="3b2f9c0e"} 1`,
 		`msgguard_last_scan_timestamp_seconds{device="3b2f9c0e"} 1740819600`,
 		`msgguard_outbox_depth{sink="hq"} 3`,
 		`msgguard_sink_last_success_timestamp_seconds{sink="hq"} 1740819600.5`,

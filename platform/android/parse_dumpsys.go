@@ -20,7 +20,16 @@ type pkgInfo struct {
 	// RequestsContacts is true when READ_CONTACTS is among the requested
 	// permissions.
 	RequestsContacts bool
-	Users            map[int]pkgUser
+	// Granted is READ_CONTACTS in the package's install-time grants
+	// (Android 4.2 to 5.1 print them as "grantedPermissions:"): Yes or No
+	// when that list was seen, Unknown otherwise.
+	Granted policy.Tri
+	// PermsSeen is set when the dump had any permission list this parser
+	// knows (requested, install, runtime or granted permissions). Without
+	// one the format is not understood, and no grant may read as "no
+	// access".
+	PermsSeen bool
+	Users     map[int]pkgUser
 }
 
 // pkgUser is the per-user state of the package.
@@ -45,6 +54,13 @@ type pkgUser struct {
 //	      runtime permissions:
 //	        android.permission.READ_CONTACTS: granted=true, flags=[ USER_SET|...]
 //
+// Android 4.2 to 5.1 have no runtime permissions; they list the install-time
+// grants of the package under the user line instead (the same indentation):
+//
+//	User 0:  installed=true blocked=false stopped=false ...
+//	grantedPermissions:
+//	  android.permission.READ_CONTACTS
+//
 // Only the "Packages:" section is read: the dump also has "Hidden system
 // packages:" (the factory version of an updated system app), and "Queries:"
 // and "Package Changes:" with their own "User 0:" lines. Everything else
@@ -55,8 +71,8 @@ type pkgUser struct {
 func parsePackageDump(b []byte, pkg string) (pkgInfo, error) {
 	info := pkgInfo{Users: map[int]pkgUser{}}
 	var (
-		inPackages, inPkg, inRequested, inRuntime bool
-		user                                      = -1
+		inPackages, inPkg, inRequested, inRuntime, inGranted bool
+		user                                                 = -1
 		// listIndent is the indentation of the current permission list's
 		// header; its entries are indented deeper.
 		listIndent int
@@ -73,7 +89,7 @@ func parsePackageDump(b []byte, pkg string) (pkgInfo, error) {
 		indent := len(raw) - len(strings.TrimLeft(raw, " \t"))
 		if indent == 0 { // a top-level section starts
 			inPackages = line == "Packages:"
-			inPkg, inRequested, inRuntime, user = false, false, false, -1
+			inPkg, inRequested, inRuntime, inGranted, user = false, false, false, false, -1
 			continue
 		}
 		if !inPackages {
@@ -82,14 +98,14 @@ func parsePackageDump(b []byte, pkg string) (pkgInfo, error) {
 		if strings.HasPrefix(line, "Package [") {
 			inPkg = strings.HasPrefix(line, header) && !info.Found
 			info.Found = info.Found || inPkg
-			inRequested, inRuntime, user = false, false, -1
+			inRequested, inRuntime, inGranted, user = false, false, false, -1
 			continue
 		}
 		if !inPkg {
 			continue
 		}
-		if (inRequested || inRuntime) && indent <= listIndent {
-			inRequested, inRuntime = false, false
+		if (inRequested || inRuntime || inGranted) && indent <= listIndent {
+			inRequested, inRuntime, inGranted = false, false, false
 		}
 		if user >= 0 && indent <= 4 && !strings.HasPrefix(line, "User ") {
 			user = -1 // a package-level line after the user blocks
@@ -99,12 +115,27 @@ func parsePackageDump(b []byte, pkg string) (pkgInfo, error) {
 			info.Version = platform.Printable(strings.TrimPrefix(line, "versionName="), 64)
 		case line == "requested permissions:":
 			inRequested, inRuntime, user, listIndent = true, false, -1, indent
+			info.PermsSeen = true
+		case line == "grantedPermissions:":
+			// Package-level install-time grants (Android < 6).
+			inGranted, inRequested, inRuntime, user, listIndent = true, false, false, -1, indent
+			info.PermsSeen = true
+			if info.Granted == policy.Unknown {
+				info.Granted = policy.No
+			}
+		case line == "install permissions:":
+			info.PermsSeen = true
 		case line == "runtime permissions:" && user >= 0:
 			inRuntime, listIndent = true, indent
+			info.PermsSeen = true
 		case strings.HasPrefix(line, "User "):
 			if id, u, ok := userBlock(line); ok {
 				user, inRequested, inRuntime = id, false, false
 				info.Users[id] = u
+			}
+		case inGranted:
+			if line == permReadContacts {
+				info.Granted = policy.Yes
 			}
 		case inRequested:
 			// "android.permission.READ_CONTACTS" or, on Android 10+, the

@@ -153,7 +153,7 @@ func TestParsePackageDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := pkgInfo{Found: true, Version: "2.24.9.78", RequestsContacts: true, Users: map[int]pkgUser{
+	want := pkgInfo{Found: true, Version: "2.24.9.78", RequestsContacts: true, PermsSeen: true, Users: map[int]pkgUser{
 		0:  {Installed: policy.Yes, Contacts: policy.Yes},
 		10: {Installed: policy.No, Contacts: policy.No},
 	}}
@@ -197,7 +197,7 @@ Queries:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = pkgInfo{Found: true, Version: "2.24.1", RequestsContacts: true, Users: map[int]pkgUser{
+	want = pkgInfo{Found: true, Version: "2.24.1", RequestsContacts: true, PermsSeen: true, Users: map[int]pkgUser{
 		0:  {Installed: policy.Yes, Contacts: policy.No},
 		11: {Installed: policy.No},
 	}}

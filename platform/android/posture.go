@@ -270,15 +270,22 @@ func mergeOwners(listed, dumped []owner) []owner {
 // profile owner of a personal container (Samsung Secure Folder) is the
 // vendor's, not the company's, and does not count; neither does one of a
 // secondary user (it can wipe that user only).
+//
+// A profile owner that is parental supervision (Google Family Link sets
+// com.google.android.gms.supervision as profile owner of user 0) is a
+// parent's control over a child's phone, not a company's remote wipe.
 func wipeFromOwners(owners []owner, users []androidUser, cat *policy.Catalog, source string) policy.RemoteWipe {
 	profiles := map[int]string{}
 	for _, u := range users {
 		profiles[u.ID] = u.profile()
 	}
 	var work *owner
+	supervision := ""
 	for i := range owners {
 		o := &owners[i]
 		switch {
+		case parentalSupervision[o.Package] != "":
+			supervision = parentalSupervision[o.Package] + " (" + o.Package + ")"
 		case o.Device:
 			return policy.RemoteWipe{Capable: policy.Yes, Scope: "device", Provider: provider(cat, o.Package), Source: source}
 		case o.User == 0 && !o.Managed:
@@ -293,6 +300,10 @@ func wipeFromOwners(owners []owner, users []androidUser, cat *policy.Catalog, so
 		}
 	}
 	if work == nil {
+		if supervision != "" {
+			return policy.RemoteWipe{Capable: policy.No, Source: source,
+				Reason: "the only owner is parental supervision, " + supervision + ": a parent's control, not a company's remote wipe; no MDM manages this phone"}
+		}
 		return policy.RemoteWipe{Capable: policy.No, Source: source, Reason: "no device owner and no work-profile owner: no MDM manages this phone"}
 	}
 	if work.OrgOwned {
@@ -301,6 +312,16 @@ func wipeFromOwners(owners []owner, users []androidUser, cat *policy.Catalog, so
 	}
 	return policy.RemoteWipe{Capable: policy.Yes, Scope: "work-profile", Provider: provider(cat, work.Package), Source: source,
 		Reason: "only the work profile can be wiped (" + userName(work.User) + "); the personal profile is out of the company's reach"}
+}
+
+// parentalSupervision names the device-policy packages of parental-control
+// services. Google Family Link's supervision lives in Play services: its
+// profile owner is com.google.android.gms.supervision/
+// com.google.android.gms.kids.account.receiver.ProfileOwnerReceiver (as
+// `dpm list-owners` prints it on a supervised phone, quoted in
+// github.com/rifting/Zygotroller README.md).
+var parentalSupervision = map[string]string{
+	"com.google.android.gms.supervision": "Google Family Link",
 }
 
 // provider names the management agent behind a DPC package: the catalog

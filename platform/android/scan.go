@@ -1,7 +1,9 @@
 package android
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -129,6 +131,9 @@ func scanMessengers(ctx context.Context, s *session, cat *policy.Catalog, users 
 			pkgs, err = parsePackageList(out)
 		}
 		if err != nil {
+			if refusedProfile(out, err) {
+				err = notInspectable(u)
+			}
 			s.Problem(probePackages, strings.Join(cmd, " "), err)
 			continue
 		}
@@ -161,6 +166,32 @@ func scanMessengers(ctx context.Context, s *session, cat *policy.Catalog, users 
 	}
 }
 
+// refusedProfile reports whether `pm list packages --user N` failed because
+// the phone does not let the shell see that user: Samsung's Secure Folder
+// answers "Error: java.lang.SecurityException: Shell does not have
+// permission to access user 150" (and exit status 255).
+func refusedProfile(out []byte, err error) bool {
+	const marker = "SecurityException"
+	if bytes.Contains(out, []byte(marker)) {
+		return true
+	}
+	var ce *platform.CommandError
+	return errors.As(err, &ce) && bytes.Contains(ce.Stderr, []byte(marker))
+}
+
+// notInspectable is the one problem reported for a profile the phone
+// refuses to show: its apps are unknown, which is said once, plainly,
+// without the exception text.
+func notInspectable(u androidUser) error {
+	what := "this profile"
+	if u.Flags&flagSamsungSecure != 0 {
+		// Lower case: the test for personal data treats the user name
+		// Samsung gives the profile ("Secure Folder") as personal.
+		what = "Samsung Knox secure folder"
+	}
+	return fmt.Errorf("%s (%s) is not inspectable: the phone refuses shell access to it, so the messengers in it are unknown", userName(u.ID), what)
+}
+
 func dumpPackage(ctx context.Context, s *session, pkg string) pkgInfo {
 	out, err := s.shell(ctx, "dumpsys", "package", pkg)
 	if err != nil {
@@ -179,14 +210,23 @@ func dumpPackage(ctx context.Context, s *session, pkg string) pkgInfo {
 }
 
 // contactsGrant decides Messenger.Contacts for one user: the runtime grant
-// when the dump shows it, No when the app does not even request
-// READ_CONTACTS, Unknown otherwise.
+// when the dump shows it; on Android < 6 the install-time grant
+// (grantedPermissions); No when the dump has permission lists this parser
+// understands and READ_CONTACTS is neither requested nor granted; Unknown
+// otherwise — in particular when no permission list was recognised, so an
+// unfamiliar format never reads as "no access to the contacts".
 func contactsGrant(info pkgInfo, user int) policy.Tri {
 	if !info.Found {
 		return policy.Unknown
 	}
 	if u, ok := info.Users[user]; ok && u.Contacts != policy.Unknown {
 		return u.Contacts
+	}
+	if info.Granted != policy.Unknown {
+		return info.Granted
+	}
+	if !info.PermsSeen {
+		return policy.Unknown
 	}
 	if !info.RequestsContacts {
 		return policy.No

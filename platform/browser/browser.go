@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -288,14 +289,22 @@ func (w *walk) plainDir(dir, what string) bool {
 	return true
 }
 
-// list reads at most max entries of dir (already checked by plainDir).
+// list reads at most max entries of dir (already checked by plainDir) and
+// remembers their types, so that plainDir below dir needs no lstat.
 func (w *walk) list(dir, what string) ([]fs.DirEntry, bool) {
+	entries, truncated := w.listOnly(dir, what)
+	for _, e := range entries {
+		w.kinds[dir+"/"+e.Name()] = e.Type()
+	}
+	return entries, truncated
+}
+
+// listOnly is list without remembering the entries: a site-storage folder
+// holds one entry per site visited, and only the catalog's are wanted.
+func (w *walk) listOnly(dir, what string) ([]fs.DirEntry, bool) {
 	entries, truncated, err := platform.ReadDir(w.in.FS, dir, w.max())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		w.problem(dir, what+" not read: "+describe(err))
-	}
-	for _, e := range entries {
-		w.kinds[dir+"/"+e.Name()] = e.Type()
 	}
 	return entries, truncated
 }
@@ -371,16 +380,16 @@ func (w *walk) chromiumProfile(inst Install, profile, label string) {
 // a folder with a hundred thousand entries costs one capped listing and a
 // few dozen lookups, and misses nothing.
 func (w *walk) match(inst Install, dir, label string, byName map[string]*policy.CatalogEntry, names []string, key func(string) string) {
-	entries, truncated := w.list(dir, "site storage folder")
-	seen := map[*policy.CatalogEntry]bool{}
+	entries, truncated := w.listOnly(dir, "site storage folder")
+	var seen []*policy.CatalogEntry // a few at most
 	hit := func(e *policy.CatalogEntry) {
-		if e == nil || seen[e] {
+		if e == nil || slices.Contains(seen, e) {
 			return
 		}
-		seen[e] = true
+		seen = append(seen, e)
 		w.found = append(w.found, policy.Messenger{
 			ID: e.ID, Name: e.Name, Variant: e.Variant, Source: SourceBrowser, User: w.user,
-			Location: fmt.Sprintf("%s, profile %q", inst.Name, label),
+			Location: inst.Name + ", profile " + strconv.Quote(label),
 		})
 	}
 	for _, de := range entries {

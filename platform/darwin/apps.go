@@ -37,7 +37,15 @@ type bundleInfo struct {
 	Name        plistString `plist:"CFBundleName"`
 	DisplayName plistString `plist:"CFBundleDisplayName"`
 	Version     plistString `plist:"CFBundleShortVersionString"`
+	// Category is LSApplicationCategoryType (Apple's Information Property
+	// List reference; the App Store's category of the app).
+	Category plistString `plist:"LSApplicationCategoryType"`
 }
+
+// socialNetworking is the LSApplicationCategoryType messengers declare
+// (Apple's list of app categories has no narrower one): WhatsApp, Telegram,
+// Skype, WeChat and LINE all ship with it.
+const socialNetworking = "public.app-category.social-networking"
 
 // parseInfoPlist decodes an app's Contents/Info.plist (XML or binary).
 func parseInfoPlist(b []byte) (bundleInfo, error) {
@@ -175,6 +183,9 @@ func readBundle(s *scan, d appDir, bundle string, byBundle map[string]*policy.Ca
 	}
 	e := byBundle[string(info.ID)]
 	if e == nil {
+		if string(info.Category) == socialNetworking {
+			addUnlisted(s, d, bundle, info)
+		}
 		return
 	}
 	loc := "/" + bundle
@@ -185,6 +196,49 @@ func readBundle(s *scan, d appDir, bundle string, byBundle map[string]*policy.Ca
 		ID: e.ID, Name: e.Name, Variant: e.Variant, Source: sourceAppBundle,
 		User: d.user, Version: platform.Printable(string(info.Version), platform.MaxVersionLen), Location: loc,
 	})
+}
+
+// addUnlisted records a bundle in the social-networking category that no
+// catalog entry claims, under its bundle identifier (which the policy's
+// unlisted.apps names). A bundle id that is not one (an unexpanded build
+// variable such as "$(PRODUCT_BUNDLE_IDENTIFIER)") cannot be named by a
+// policy and is reported as a problem instead.
+func addUnlisted(s *scan, d appDir, bundle string, info bundleInfo) {
+	id := string(info.ID)
+	if !validBundleID(id) {
+		s.problem("apps", "/"+bundle, "social-networking app with an invalid bundle identifier; not assessed")
+		return
+	}
+	name := platform.Printable(string(info.DisplayName), maxUnlistedName)
+	if name == "" {
+		name = platform.Printable(string(info.Name), maxUnlistedName)
+	}
+	if name == "" {
+		name = id
+	}
+	s.inv.Messengers = append(s.inv.Messengers, policy.Messenger{
+		ID: policy.UnlistedID, Name: name, Source: sourceAppBundle, User: d.user,
+		Version: platform.Printable(string(info.Version), platform.MaxVersionLen), Location: id,
+	})
+}
+
+// maxUnlistedName caps the name an unlisted app is reported under.
+const maxUnlistedName = 80
+
+// validBundleID reports whether id has the shape of a CFBundleIdentifier:
+// letters, digits, "-" and "." (Apple's CFBundleIdentifier reference), at
+// most 255 characters, not starting with "." or "-".
+func validBundleID(id string) bool {
+	if id == "" || len(id) > 255 || id[0] == '.' || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // hasReceipt reports whether the bundle carries a Mac App Store receipt.

@@ -43,9 +43,36 @@ func scanDataDirs(s *scan, u policy.User) {
 					ID: e.ID, Name: e.Name, Variant: e.Variant, Source: sourceDataDir,
 					User: u.Name, Location: "/" + p,
 				})
+				scanServiceDirs(s, lister, e, u)
 				break
 			}
 		}
+	}
+}
+
+// scanServiceDirs reports which services an aggregator (Ferdium, Franz) has
+// set up for the user, from the names of the folders in its recipes folder
+// (see platform.ServiceNames); it runs only where the aggregator's data
+// folder was found.
+func scanServiceDirs(s *scan, c *dirCache, e *policy.CatalogEntry, u policy.User) {
+	for _, rel := range e.Darwin.ServiceDirs {
+		rel = strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(rel, "~/")), "/")
+		if rel == "" || rel == "." {
+			continue
+		}
+		dir := path.Join(c.home, rel)
+		if !c.parentOK(dir) {
+			continue
+		}
+		entries := c.list(dir)
+		names, more := platform.ServiceNames(entries)
+		if more {
+			s.problem("data-dirs", "/"+dir, "more services than are listed; only the first were reported")
+		}
+		s.inv.Messengers = append(s.inv.Messengers, policy.Messenger{
+			ID: e.ID, Name: e.Name, Variant: e.Variant, Source: sourceDataDir,
+			User: u.Name, Location: "/" + dir, Services: strings.Join(names, ", "),
+		})
 	}
 }
 

@@ -26,11 +26,11 @@ func TestParseInfoPlist(t *testing.T) {
 		file string
 		want bundleInfo
 	}{
-		{"Telegram", bundleInfo{ID: "ru.keepcoder.Telegram", Name: "Telegram", Version: "10.6"}},
+		{"Telegram", bundleInfo{ID: "ru.keepcoder.Telegram", Name: "Telegram", Version: "10.6", Category: "public.app-category.social-networking"}},
 		{"TelegramDesktop", bundleInfo{ID: "com.tdesktop.Telegram", Version: "5.2.3"}},
-		{"WhatsApp", bundleInfo{ID: "net.whatsapp.WhatsApp", Name: "WhatsApp", DisplayName: "WhatsApp", Version: "26.25.15"}},
-		{"Signal", bundleInfo{ID: "org.whispersystems.signal-desktop", Name: "Signal", DisplayName: "Signal", Version: "7.4.0"}},
-		{"Slack", bundleInfo{ID: "com.tinyspeck.slackmacgap", Name: "Slack", DisplayName: "Slack", Version: "4.41.105"}},
+		{"WhatsApp", bundleInfo{ID: "net.whatsapp.WhatsApp", Name: "WhatsApp", DisplayName: "WhatsApp", Version: "26.25.15", Category: "public.app-category.social-networking"}},
+		{"Signal", bundleInfo{ID: "org.whispersystems.signal-desktop", Name: "Signal", DisplayName: "Signal", Version: "7.4.0", Category: "public.app-category.social-networking"}},
+		{"Slack", bundleInfo{ID: "com.tinyspeck.slackmacgap", Name: "Slack", DisplayName: "Slack", Version: "4.41.105", Category: "public.app-category.productivity"}},
 		{"MicrosoftTeams", bundleInfo{ID: "com.microsoft.teams2", Name: "Microsoft Teams", DisplayName: "Microsoft Teams", Version: "25163.3611.3774.6315"}},
 		{"Threema", bundleInfo{ID: "threema-consumer-web", Name: "Threema", DisplayName: "Threema", Version: "1.2.39"}},
 		{"Firefox", bundleInfo{ID: "org.mozilla.firefox", Name: "Firefox", Version: "128.0"}},

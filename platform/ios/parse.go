@@ -182,9 +182,11 @@ func unquote(s string) (string, string) {
 }
 
 // validBundleID reports whether s looks like a CFBundleIdentifier: ASCII
-// letters, digits, "-", "_" and ".", at most 255 characters.
+// letters, digits, "-", "_" and ".", at most 255 characters, starting with
+// a letter or digit (Apple's "reverse-DNS" rule; a line of dots, as in
+// a listing cut off with "...", is not an app).
 func validBundleID(s string) bool {
-	if s == "" || len(s) > 255 {
+	if s == "" || len(s) > 255 || s[0] == '.' || s[0] == '-' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -3,11 +3,9 @@ package linux
 import (
 	"context"
 	"io/fs"
-	"regexp"
-	"slices"
 	"strings"
-	"sync"
 
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -57,21 +55,6 @@ func evidenceMode(m fs.FileMode) bool {
 	return m.IsDir() || m.IsRegular() || m&fs.ModeSymlink != 0
 }
 
-// maxServices caps how many service names one aggregator reports.
-const maxServices = 32
-
-// serviceIDRe is the shape of a service id as Ferdium and Franz name their
-// recipe directories ("whatsapp", "msteams", "google-chat"). Other names
-// (a user's own folders, hashes, anything with spaces or capitals) are
-// never reported.
-var serviceIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,39}$`) })
-
-// notServices are directories an aggregator keeps beside its recipes:
-// Franz and Ferdium download into recipes/temp and load the user's own
-// recipes from recipes/dev (meetfranz/franz src/index.js,
-// src/containers/settings/RecipesScreen.js).
-var notServices = map[string]bool{"temp": true, "dev": true}
-
 // scanUserServiceDirs reports which services an aggregator (Ferdium,
 // Franz) has set up for one home's user, from the names of the directories
 // in its recipes folder: nothing inside them is opened. The names are
@@ -112,16 +95,9 @@ func (c *collector) scanUserServiceDirs(ctx context.Context, v *homeView) {
 		if err != nil {
 			continue
 		}
-		var names []string
-		for _, de := range entries {
-			if de.IsDir() && serviceIDRe().MatchString(de.Name()) && !notServices[de.Name()] {
-				names = append(names, de.Name())
-			}
-		}
-		slices.Sort(names)
-		if len(names) > maxServices || truncated {
+		names, more := platform.ServiceNames(entries)
+		if more || truncated {
 			c.problem("data-dir", dir, "more services than are listed; only the first were reported")
-			names = names[:min(len(names), maxServices)]
 		}
 		c.items = append(c.items, policyMessenger(ref, v.user, "/"+dir, strings.Join(names, ", ")))
 	}

@@ -213,3 +213,44 @@ func TestRealMessengerPackages(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceDirsHostile: a recipes folder with 500 entries reports at
+// most platform.MaxServices names and says so; a recipes folder that is a
+// symbolic link (to /etc) is not followed and reports nothing.
+func TestServiceDirsHostile(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "etc/passwd"), "alice:x:1000:1000::/home/alice:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/bash\n")
+	recipes := filepath.Join(dir, "home/alice/.config/Ferdium/recipes")
+	for i := range 500 {
+		mkdir(t, filepath.Join(recipes, fmt.Sprintf("svc%05d", i)))
+	}
+	mkdir(t, filepath.Join(dir, "home/bob/.config/Ferdium"))
+	symlink(t, "/etc", filepath.Join(dir, "home/bob/.config/Ferdium/recipes"))
+	cat, err := policy.DefaultCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := Scan(context.Background(), &platform.Host{GOOS: "linux", Root: platform.NewDirFS(dir), RootDir: dir}, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range inv.Messengers {
+		switch {
+		case m.User == "alice" && strings.HasSuffix(m.Location, "/recipes"):
+			if n := len(strings.Split(m.Services, ", ")); n != platform.MaxServices {
+				t.Errorf("alice: %d services reported, want %d", n, platform.MaxServices)
+			}
+		case m.User == "bob" && m.Services != "":
+			t.Errorf("bob's linked recipes folder was followed: %+v", m)
+		}
+	}
+	found := false
+	for _, p := range inv.Problems {
+		if strings.HasSuffix(p.Path, "/home/alice/.config/Ferdium/recipes") && strings.Contains(p.Message, "only the first were reported") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no problem about the cut service list: %+v", inv.Problems)
+	}
+}

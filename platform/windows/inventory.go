@@ -46,7 +46,9 @@ type matcher struct {
 	msix      map[string]*policy.CatalogEntry // by lower-case PFN
 	pfns      []string                        // catalog spelling, for disk lookups
 	dataDirs  []dataDirRule
-	procs     map[string]*policy.CatalogEntry // by lower-case name without .exe
+	// serviceDirs are aggregators' recipe folders (Ferdium, Franz).
+	serviceDirs []dataDirRule
+	procs       map[string]*policy.CatalogEntry // by lower-case name without .exe
 }
 
 type uninstallRule struct {
@@ -94,6 +96,9 @@ func newMatcher(cat *policy.Catalog, probs *problems) *matcher {
 		}
 		for _, d := range w.DataDirs {
 			m.dataDirs = append(m.dataDirs, dataDirRule{entry: e, dir: strings.Trim(d, "/")})
+		}
+		for _, d := range w.ServiceDirs {
+			m.serviceDirs = append(m.serviceDirs, dataDirRule{entry: e, dir: strings.Trim(d, "/")})
 		}
 		for _, p := range w.Processes {
 			m.procs[procKey(p)] = e
@@ -343,6 +348,7 @@ func (s *scanner) scanDataDirs(p profile) {
 	if p.home == "" {
 		return
 	}
+	var found map[*policy.CatalogEntry]bool
 	for _, r := range s.m.dataDirs {
 		rel := path.Join(p.home, r.dir)
 		ok, err := isPlainDir(s.h.Root, p.home, rel)
@@ -354,7 +360,44 @@ func (s *scanner) scanDataDirs(p profile) {
 		// they are already reported as the MSIX package.
 		if ok && !s.msixDirsSeen[strings.ToLower(s.winPath(rel))] {
 			s.add(messenger(r.entry, sourceDataDir, p.user.Name, "", s.winPath(rel)))
+			if found == nil {
+				found = map[*policy.CatalogEntry]bool{}
+			}
+			found[r.entry] = true
 		}
+	}
+	s.scanServiceDirs(p, found)
+}
+
+// scanServiceDirs reports which services an aggregator (Ferdium, Franz) has
+// set up for the user, from the folder names in its recipes folder (see
+// platform.ServiceNames); only where its data folder was found.
+func (s *scanner) scanServiceDirs(p profile, found map[*policy.CatalogEntry]bool) {
+	for _, r := range s.m.serviceDirs {
+		if !found[r.entry] {
+			continue
+		}
+		rel := path.Join(p.home, r.dir)
+		ok, err := isPlainDir(s.h.Root, p.home, rel)
+		if err != nil {
+			s.probs.add(sourceDataDir, s.errPath(err, rel), err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		entries, truncated, err := platform.ReadDir(s.h.Root, rel, maxDirEntries)
+		if err != nil {
+			s.probs.add(sourceDataDir, s.errPath(err, rel), err)
+			continue
+		}
+		names, more := platform.ServiceNames(entries)
+		if more || truncated {
+			s.probs.add(sourceDataDir, s.winPath(rel), errors.New("more services than are listed; only the first were reported"))
+		}
+		m := messenger(r.entry, sourceDataDir, p.user.Name, "", s.winPath(rel))
+		m.Services = strings.Join(names, ", ")
+		s.add(m)
 	}
 }
 
