@@ -72,6 +72,7 @@ type verifier struct {
 	pageSize uint64
 	hwm      uint64
 	seen     map[uint64]bool
+	free     map[uint64]bool
 }
 
 func corruptf(format string, args ...any) error {
@@ -183,7 +184,17 @@ func (v *verifier) run() error {
 			return err
 		}
 	}
-	return v.tree(cur.root, 0)
+	if err := v.tree(cur.root, 0); err != nil {
+		return err
+	}
+	// A page both in use and free would be handed out again by the next
+	// commit and overwrite live data.
+	for id := range v.free {
+		if v.seen[id] {
+			return corruptf("page %d is both in use and on the freelist", id)
+		}
+	}
+	return nil
 }
 
 func orOK(s string) string {
@@ -241,10 +252,16 @@ func (v *verifier) freelist(id uint64) error {
 	if n > (uint64(len(p))-start)/8 {
 		return corruptf("freelist page %d: %d ids do not fit its %d bytes", id, n, len(p))
 	}
+	v.free = make(map[uint64]bool, n)
 	for i := uint64(0); i < n; i++ {
-		if fid := ne.Uint64(p[start+8*i:]); fid < 2 || fid >= v.hwm {
+		fid := ne.Uint64(p[start+8*i:])
+		if fid < 2 || fid >= v.hwm {
 			return corruptf("freelist page %d: free page %d outside pages 2..%d", id, fid, v.hwm-1)
 		}
+		if v.free[fid] {
+			return corruptf("freelist page %d: page %d freed twice", id, fid)
+		}
+		v.free[fid] = true
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func scanBrowsers(ctx context.Context, h *platform.Host, cat *policy.Catalog, us
 		r := &homeResult{}
 		results = append(results, r)
 		in := &browser.Inspector{
-			FS: h.Root, Index: idx, Installs: browser.Installs("linux"),
+			FS: h.Root, Index: idx, Installs: browser.Installs("linux"), Memo: h.Memo,
 			Problem: func(p, msg string) { r.problems = append(r.problems, [2]string{"/" + p, msg}) },
 			Abs: func(p string) (string, bool) {
 				if len(p) == 0 || p[0] != '/' {
