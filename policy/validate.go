@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"sync"
 )
 
 // Severity defaults where a policy leaves them out. They follow how an IT
@@ -44,7 +45,7 @@ func defaultAggregatorRule() MessengerRule {
 // (freedesktop.org Desktop Entry Specification, "Desktop File ID": letters,
 // digits, "_", "-", "." and, for snaps, "+") or a bundle identifier
 // (letters, digits, "-" and ".").
-var unlistedAppRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}$`)
+var unlistedAppRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}$`) })
 
 // validatePolicy checks the decoded policy against the merged catalog and
 // fills defaults. Errors are recorded on d.
@@ -140,7 +141,7 @@ func validateUnlisted(d *decoder, p *Policy) {
 	}
 	for _, app := range keysInFileOrder(d, "unlisted.apps", p.Unlisted.Apps) {
 		path := "unlisted.apps." + app
-		if !unlistedAppRe.MatchString(app) {
+		if !unlistedAppRe().MatchString(app) {
 			d.add(d.atKey(path), path, fmt.Sprintf("%q is not a desktop file id or bundle id (letters, digits, '.', '_', '-', '+')", truncate(app, 40)))
 			continue
 		}
