@@ -17,20 +17,36 @@ if [ "$(id -u)" != 0 ]; then
   echo "packaging checks need root (dpkg -i); skipped" >&2
   exit 0
 fi
-# Never touch an msgguard this machine really runs.
-if dpkg-query -W -f='${Status}' msgguard 2>/dev/null | grep -q 'installed'; then
-  fail "msgguard is already installed on this machine; not replacing it"
-fi
-for d in /etc/msgguard /var/lib/msgguard /var/log/msgguard; do
-  [ ! -e "$d" ] || fail "$d exists before the test; not touching it"
-done
-
 work=$(mktemp -d)
+saved=() ours=
 restore() {
-  dpkg --purge msgguard >/dev/null 2>&1 || true
+  # Purge only a package this script installed (or one an interrupted run
+  # left); put back what was moved aside.
+  if [ -n "$ours" ]; then dpkg --purge msgguard >/dev/null 2>&1 || true; fi
+  for d in "${saved[@]}"; do
+    rm -rf "$d" && mv "$work/saved$d" "$d" || echo "could not restore $d from $work/saved$d" >&2
+  done
+  [ "${#saved[@]}" = 0 ] || echo "restored ${saved[*]}"
   rm -rf "$work"
 }
 trap restore EXIT
+
+# Never touch an msgguard this machine really runs; a package left by an
+# interrupted run of this script (its versions) is purged.
+if dpkg-query -W -f='${Status}' msgguard 2>/dev/null | grep -q 'installed'; then
+  case "$(dpkg-query -W -f='${Version}' msgguard)" in
+    1.0.0 | 1.1.0~rc1) dpkg --purge msgguard ;;
+    *) fail "msgguard $(dpkg-query -W -f='${Version}' msgguard) is installed on this machine; not replacing it" ;;
+  esac
+fi
+ours=1
+# Directories that something else left (a root `agent scan` writes
+# /var/lib/msgguard) are moved aside and put back afterwards.
+for d in /etc/msgguard /var/lib/msgguard /var/log/msgguard; do
+  if [ -e "$d" ]; then
+    mkdir -p "$work/saved$(dirname "$d")" && mv "$d" "$work/saved$d" && saved+=("$d")
+  fi
+done
 
 # --- build ---------------------------------------------------------------
 go run ./install/package -o "$work/v1" -version 1.0.0 -msi

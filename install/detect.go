@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -121,10 +122,10 @@ func CheckLocation(exe string, tempDirs, cacheDirs []string) error {
 	if err != nil {
 		real = exe
 	}
-	howto := fmt.Sprintf(`install a built binary instead: the msgguard package (apt install ./msgguard_VERSION_ARCH.deb, dnf install ./msgguard-VERSION.rpm; see docs/deploy.md), or
+	const howto = `install a built binary instead: the msgguard package (apt install ./msgguard_VERSION_ARCH.deb, dnf install ./msgguard-VERSION.rpm; see docs/deploy.md), or
     go build -trimpath -o agent ./agent
     sudo install -o root -g root -m 0755 agent /usr/local/sbin/agent
-    sudo /usr/local/sbin/agent install`)
+    sudo /usr/local/sbin/agent install`
 	for _, c := range cacheDirs {
 		if within(real, c) {
 			return fmt.Errorf("%s is inside the Go build cache (%s), from `go run`: %w; %s", real, c, ErrBadLocation, howto)
@@ -163,6 +164,12 @@ func within(path, dir string) bool {
 	dirs := []string{filepath.Clean(dir)}
 	if r, err := filepath.EvalSymlinks(dir); err == nil && r != dirs[0] {
 		dirs = append(dirs, r)
+	}
+	if runtime.GOOS == "windows" { // NTFS names are case-insensitive
+		path = strings.ToLower(path)
+		for i := range dirs {
+			dirs[i] = strings.ToLower(dirs[i])
+		}
 	}
 	for _, d := range dirs {
 		rel, err := filepath.Rel(d, path)

@@ -183,7 +183,6 @@ func TestInstallRollsBack(t *testing.T) {
 	requireRoot(t)
 	m, run, _ := newTestManager(t, InitSystemd)
 	run.SetErr("systemctl restart msgguard.service", "", errors.New("exit status 1"))
-	run.Set("systemctl disable msgguard.service", "")
 	// Parents of the config dir do not exist yet: they go too.
 	m.Paths.ConfigDir = filepath.Join(filepath.Dir(m.Paths.ConfigDir), "new", "msgguard")
 	m.Paths.Config = filepath.Join(m.Paths.ConfigDir, "agent.yaml")
@@ -201,7 +200,7 @@ func TestInstallRollsBack(t *testing.T) {
 		t.Error("rollback removed a directory that existed before")
 	}
 	want := []string{"systemctl daemon-reload", "systemctl enable msgguard.service", "systemctl restart msgguard.service",
-		"systemctl disable msgguard.service", "systemctl daemon-reload"}
+		"systemctl disable --now msgguard.service", "systemctl daemon-reload"}
 	if diff := cmp.Diff(want, run.CallLog()); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
 	}

@@ -39,6 +39,3 @@ func ensureDir(dir string, mode fs.FileMode) error {
 	}
 	return nil
 }
-
-// restrictDir is a no-op on Unix: ensureDir's mode is the access control.
-func restrictDir(string) error { return nil }

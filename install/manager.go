@@ -380,8 +380,10 @@ func (m *Manager) installSystemd(ctx context.Context, noStart bool) error {
 		return err
 	}
 	if fresh {
-		m.onUndo("systemctl disable "+unitName, func() error {
-			return m.systemctl(context.WithoutCancel(ctx), "disable", unitName)
+		// --now: a unit that failed to start keeps being restarted
+		// (Restart=always) until stopped.
+		m.onUndo("systemctl disable --now "+unitName, func() error {
+			return m.systemctl(context.WithoutCancel(ctx), "disable", "--now", unitName)
 		})
 	}
 	m.say("service enabled (starts at boot)")
@@ -633,6 +635,9 @@ func (m *Manager) purge() error {
 		}
 		if !strings.Contains(strings.ToLower(d), ServiceName) {
 			return fmt.Errorf("refusing to remove %s: not an msgguard directory", d)
+		}
+		if _, err := os.Lstat(d); err != nil {
+			continue
 		}
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("removing %s: %w", d, err)

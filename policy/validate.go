@@ -34,6 +34,9 @@ func defaultAggregatorRule() MessengerRule {
 	return MessengerRule{Decision: DecisionConditional, Severity: SeverityMedium, Condition: Text{
 		EN: "Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
 		DE: "Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
+	}, Rationale: Text{
+		EN: "It wraps other messengers in one window, so a denied messenger can run inside it unseen by the checks for installed apps.",
+		DE: "Es bündelt andere Messenger in einem Fenster; ein verbotener Messenger kann darin laufen, ohne als installierte App aufzufallen.",
 	}}
 }
 

@@ -20,6 +20,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -124,8 +125,11 @@ type Daemon struct {
 	// per report for Snapshot; shownOf is the report it was made from.
 	shown, shownOf *status.Report
 
-	// health is the last reading for Snapshot, taken at healthAt while
-	// healthOf was the latest report.
+	// served is set by each status and health request: the next trim
+	// tick drops the pages they touched.
+	served atomic.Bool
+
+	// health is the last reading for Snapshot, taken at healthAt.
 	healthMu  sync.Mutex
 	health    status.Health
 	healthAt  time.Time
@@ -240,6 +244,8 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 	}
 	sample := time.NewTicker(every)
 	defer sample.Stop()
+	trim := time.NewTicker(trimEvery)
+	defer trim.Stop()
 	d.res.sample(d.now())
 	for {
 		select {
@@ -268,6 +274,12 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 			d.request("reload")
 		case <-sample.C:
 			d.res.sample(d.now())
+		case <-trim.C:
+			// Requests since the last tick paged in code (HTTP, JSON)
+			// the idle service does not need again soon.
+			if d.served.Swap(false) {
+				dropTextPages()
+			}
 		}
 	}
 }
@@ -360,8 +372,10 @@ func (d *Daemon) scanOnce(ctx context.Context, reasons []string) (*status.Report
 		d.log.Error().Err(err).Dur("took", dur).Msg("scan_failed")
 	}
 	// A scan allocates (inventory, JSON, bbolt pages); hand the memory
-	// back so the idle agent stays small.
+	// back so the idle agent stays small, and with it the code pages only
+	// a scan runs through.
 	debug.FreeOSMemory()
+	dropTextPages()
 	return r, err
 }
 
@@ -443,7 +457,11 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 // pointer; nothing modifies it), and the service state apart, so that the
 // API encodes each report once.
 func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service, error) {
-	h := d.recentHealth(ctx)
+	d.served.Store(true)
+	d.mu.Lock()
+	latest := d.latest
+	d.mu.Unlock()
+	h := d.recentHealth(ctx, latest)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.latest == nil {
@@ -457,20 +475,22 @@ func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service,
 	return d.shown, d.service(h), nil
 }
 
+// trimEvery is how often the daemon checks whether requests were served
+// since it last dropped its executable's pages (dropTextPages).
+const trimEvery = 10 * time.Second
+
 // healthTTL is how long Snapshot reuses a health reading: a burst of
 // status requests costs one read of the sinks' queues, not one each.
 const healthTTL = time.Second
 
-// recentHealth is Health, computed at most once per healthTTL and again
-// whenever a new report is in place: a scan that follows a rejected policy
-// or a failed delivery must not be shown beside the health from before it.
-func (d *Daemon) recentHealth(ctx context.Context) status.Health {
-	d.mu.Lock()
-	latest := d.latest
-	d.mu.Unlock()
+// recentHealth is Health, computed at most once per healthTTL for the
+// same latest report: a new report (a scan, which also follows a policy
+// change) is always shown with a fresh reading.
+func (d *Daemon) recentHealth(ctx context.Context, latest *status.Report) status.Health {
 	d.healthMu.Lock()
 	defer d.healthMu.Unlock()
-	if now := time.Now(); d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) || d.healthOf != latest {
+	now := time.Now()
+	if d.healthOf != latest || d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) {
 		d.health, d.healthAt, d.healthOf = d.Health(ctx), now, latest
 	}
 	return d.health
@@ -529,6 +549,7 @@ func (d *Daemon) Drift(ctx context.Context, since time.Time) (*apitype.DriftResp
 
 // Health implements localapi.Backend.
 func (d *Daemon) Health(context.Context) status.Health {
+	d.served.Store(true)
 	h := status.Health{}
 	h.Problems = append(h.Problems, d.opt.Problems...)
 	if msg := d.pol.problem(); msg != "" {

@@ -99,6 +99,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	arch := fs.String("arch", "amd64", "target architecture: amd64 or arm64")
 	binary := fs.String("binary", "", "package this already built agent `file` instead of building one (tests)")
 	msi := fs.Bool("msi", false, "also build the Windows x64 .msi (needs wixl, Debian package wixl)")
+	macos := fs.Bool("macos", false, "also lay out the macOS pkgbuild payload and scripts in DIR/macos-ARCH (the .pkg is built on a Mac)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,6 +150,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if *msi {
 		path, err := buildMSI(ctx, root, work, *dir, *version)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, path)
+	}
+	if *macos {
+		path, err := writeMacOSRoot(ctx, root, *dir, *version, *arch)
 		if err != nil {
 			return err
 		}

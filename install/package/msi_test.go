@@ -86,3 +86,27 @@ func TestMSITables(t *testing.T) {
 		t.Errorf("the MSI owns a ProgramData directory; uninstall would remove it:\n%s", d)
 	}
 }
+
+// TestMacOSLayout: the LaunchDaemon the macOS payload ships is what
+// `agent install` renders for /usr/local/sbin/agent, and the postinstall
+// script is valid sh that runs it.
+func TestMacOSLayout(t *testing.T) {
+	plist, err := macPlist()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<string>/usr/local/sbin/agent</string>", "<string>/Library/Application Support/msgguard/agent.yaml</string>",
+		"<key>KeepAlive</key>\n\t<true/>", "<string>com.msgguard.agent</string>"} {
+		if !strings.Contains(plist, want) {
+			t.Errorf("plist lacks %q", want)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "postinstall")
+	os.WriteFile(p, []byte(macPostinstall), 0o755)
+	if out, err := exec.Command("sh", "-n", p).CombinedOutput(); err != nil {
+		t.Errorf("postinstall: sh -n: %v\n%s", err, out)
+	}
+	if !strings.Contains(macPostinstall, "exec /usr/local/sbin/agent install\n") {
+		t.Error("postinstall does not run agent install")
+	}
+}

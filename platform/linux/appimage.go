@@ -15,30 +15,28 @@ func appImageDirs() []string {
 	return []string{".", "Applications", "Downloads", ".local/bin", "bin", "AppImages"}
 }
 
-// scanAppImages matches file names in the usual AppImage directories of
-// each home against the catalog's patterns. AppImages are never opened,
+// scanUserAppImages matches file names in the usual AppImage directories of
+// one home against the catalog's patterns. AppImages are never opened,
 // read or executed: the name is the only evidence.
-func (c *collector) scanAppImages(ctx context.Context, hs []*homeView) {
+func (c *collector) scanUserAppImages(ctx context.Context, v *homeView) {
 	if len(c.idx.appImage) == 0 {
 		return
 	}
-	for _, v := range hs {
-		for _, d := range appImageDirs() {
-			if ctx.Err() != nil {
-				return
-			}
-			dir := v.rel
-			if d != "." {
-				dir += "/" + d
-				if err := v.plainDir(dir); err != nil {
-					if unreadable(err) {
-						c.problem("appimage", dir, "directory not read: "+describeErr(err))
-					}
-					continue // missing, or a linked ~/Downloads: not followed
-				}
-			}
-			c.scanAppImageDir(dir, v)
+	for _, d := range appImageDirs() {
+		if ctx.Err() != nil {
+			return
 		}
+		dir := v.rel
+		if d != "." {
+			dir += "/" + d
+			if err := v.plainDir(dir); err != nil {
+				if unreadable(err) {
+					c.problem("appimage", dir, "directory not read: "+describeErr(err))
+				}
+				continue // missing, or a linked ~/Downloads: not followed
+			}
+		}
+		c.scanAppImageDir(dir, v)
 	}
 }
 

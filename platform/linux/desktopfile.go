@@ -52,28 +52,35 @@ func userDesktopDirs() []string {
 	}
 }
 
-// scanDesktopFiles matches .desktop files by name against the catalog and
-// by content for browser-installed web apps (a WhatsApp Web PWA).
-func (c *collector) scanDesktopFiles(ctx context.Context, hs []*homeView) {
+// scanSystemDesktopFiles matches the .desktop files of the system-wide
+// application directories (scanUserDesktopFiles: of one home) by name
+// against the catalog and by content for browser-installed web apps (a
+// WhatsApp Web PWA).
+func (c *collector) scanSystemDesktopFiles(ctx context.Context) {
 	for _, dir := range systemDesktopDirs() {
+		if ctx.Err() != nil {
+			return
+		}
 		entries, truncated, err := c.list(dir)
 		c.scanDesktopDir(dir, "", entries, truncated, err)
 	}
-	for _, v := range hs {
-		for _, d := range userDesktopDirs() {
-			if ctx.Err() != nil {
-				return
-			}
-			dir := v.rel + "/" + d
-			if err := v.plainDir(dir); err != nil {
-				if !errors.Is(err, fs.ErrNotExist) {
-					c.problem("desktop", dir, "application directory not read: "+describeErr(err))
-				}
-				continue
-			}
-			entries, truncated, err := v.list(dir)
-			c.scanDesktopDir(dir, v.user, entries, truncated, err)
+}
+
+// scanUserDesktopFiles scans one home's application directories.
+func (c *collector) scanUserDesktopFiles(ctx context.Context, v *homeView) {
+	for _, d := range userDesktopDirs() {
+		if ctx.Err() != nil {
+			return
 		}
+		dir := v.rel + "/" + d
+		if err := v.plainDir(dir); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				c.problem("desktop", dir, "application directory not read: "+describeErr(err))
+			}
+			continue
+		}
+		entries, truncated, err := v.list(dir)
+		c.scanDesktopDir(dir, v.user, entries, truncated, err)
 	}
 }
 

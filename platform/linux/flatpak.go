@@ -2,7 +2,6 @@ package linux
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -21,25 +20,20 @@ const (
 	maxMetainfo = 1 << 20
 )
 
-// scanFlatpaks finds catalog Flatpak apps in the system installation and
-// in each user's. Layout (flatpak wiki "Filesystem"):
+// scanUserFlatpaks finds catalog Flatpak apps in one home's installation
+// (scanFlatpakDir(flatpakSystemApps, ...) in the system one). Layout
+// (flatpak wiki "Filesystem"):
 // <installation>/app/<id>/current → <arch>/<branch>, and
 // <arch>/<branch>/active → <commit>, whose files/ tree holds the app.
-func (c *collector) scanFlatpaks(ctx context.Context, hs []*homeView) {
-	c.scanFlatpakDir(flatpakSystemApps, homeDir{})
-	for _, v := range hs {
-		if ctx.Err() != nil {
-			return
+func (c *collector) scanUserFlatpaks(v *homeView) {
+	dir := v.rel + "/" + flatpakUserApps
+	if err := v.plainDir(dir); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.problem("flatpak", dir, "per-user Flatpak installation not read: "+describeErr(err))
 		}
-		dir := v.rel + "/" + flatpakUserApps
-		if err := v.plainDir(dir); err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				c.problem("flatpak", dir, "per-user Flatpak installation not read: "+describeErr(err))
-			}
-			continue
-		}
-		c.scanFlatpakDir(dir, v.homeDir)
+		return
 	}
+	c.scanFlatpakDir(dir, v.homeDir)
 }
 
 // scanFlatpakDir scans one installation's app directory. home is empty for

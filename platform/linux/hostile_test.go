@@ -326,7 +326,7 @@ func TestHostileManyEntries(t *testing.T) {
 	// A real scan caps listings at maxDirEntries; a collector with a small
 	// cap shows the behaviour without creating 10,000 files.
 	c := &collector{idx: newCatalogIndex(testCatalog()), fsys: platform.NewDirFS(root), maxEntries: 20}
-	c.scanAppImages(context.Background(), c.homeViews([]homeDir{{user: "alice", rel: "home/alice", abs: "/home/alice"}}))
+	c.scanUserAppImages(context.Background(), c.homeView(homeDir{user: "alice", rel: "home/alice", abs: "/home/alice"}))
 	found := false
 	for _, p := range c.probs.List() {
 		found = found || (p.Path == "/home/alice/Downloads" && strings.Contains(p.Message, "more than 20 entries"))

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"io/fs"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
@@ -43,29 +45,55 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 		return debFacts{err: errDebNotRead}
 	}
 	c := &collector{idx: newCatalogIndex(cat), fsys: h.Root, maxEntries: maxDirEntries, probs: platform.Problems{Max: maxProblemsPerProbe}}
-	hs := c.homeViews(c.homes(users))
-	// The package databases (one big sequential read) and the per-user file
-	// probes (many small reads) are independent: on two cores running them
-	// side by side takes the wall time of the longer. Each half has its own
-	// collector; the catalog index and the root filesystem are only read.
+	// The package databases (one big sequential read), the system-wide
+	// application directories and each home (many small reads) are
+	// independent tasks, run side by side on as many goroutines as the
+	// machine has cores (runtime.GOMAXPROCS): more would only queue for
+	// the same cores and the disk. Each task has its own collector; the
+	// catalog index and the root filesystem are only read. The package
+	// task goes first, as the longest.
 	pkgs := c.fork()
 	debs := debFacts{err: errDebNotRead}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		pkgs.run(ctx, func() { debs = pkgs.scanDpkg() }, func() { pkgs.scanRPM(ctx, h) }, pkgs.scanSnaps)
-	})
-	c.run(ctx,
-		func() { c.scanFlatpaks(ctx, hs) },
-		func() { c.scanDesktopFiles(ctx, hs) },
-		func() { c.scanAppImages(ctx, hs) },
-		func() { c.scanDataDirs(ctx, hs) },
-		func() { c.scanServiceDirs(ctx, hs) },
-	)
-	wg.Wait()
+	sys := c.forkLogged()
+	homes := homeCandidates(users)
+	perHome := make([]*collector, len(homes))
+	tasks := []func(){
+		func() {
+			pkgs.run(ctx, func() { debs = pkgs.scanDpkg() }, func() { pkgs.scanRPM(ctx, h) }, pkgs.scanSnaps)
+		},
+		func() {
+			sys.stage = stageFlatpak
+			sys.scanFlatpakDir(flatpakSystemApps, homeDir{})
+			sys.stage = stageDesktop
+			sys.scanSystemDesktopFiles(ctx)
+		},
+	}
+	for i, home := range homes {
+		hc := c.forkLogged()
+		perHome[i] = hc
+		tasks = append(tasks, func() { hc.scanHome(ctx, home) })
+	}
+	runTasks(tasks, runtime.GOMAXPROCS(0))
 	if h.Live {
 		c.run(ctx, func() { c.scanProcesses(ctx, h, users) })
 	}
+	// The problems in the order a one-by-one scan adds them: by stage,
+	// system-wide before the homes, homes in passwd order; so the list and
+	// its per-probe bound do not depend on which task finished first.
+	logged := append([]*collector{sys}, perHome...)
+	for stage := range numStages {
+		for _, lc := range logged {
+			for _, p := range lc.logged {
+				if p.stage == stage {
+					c.probs.Add(p.probe, p.path, p.msg)
+				}
+			}
+		}
+	}
 	items := append(inv.Messengers, pkgs.items...)
+	for _, lc := range logged {
+		items = append(items, lc.items...)
+	}
 	inv.Messengers = dedupMessengers(append(items, c.items...))
 	inv.Problems = append(inv.Problems, pkgs.probs.List()...)
 	if ctx.Err() == nil && !packagesRead(debs, pkgs.rpmRead) {
@@ -79,6 +107,64 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 		inv.Problems = append(inv.Problems, policy.Problem{Probe: "messengers", Message: "scan cancelled, the inventory is incomplete: " + ctx.Err().Error()})
 	}
 	return debs
+}
+
+// Stages of the per-user scan, in the order a one-by-one scan runs them
+// (scanHome); problems are listed in this order.
+const (
+	stageHomeStat = iota
+	stageHomeList
+	stageFlatpak
+	stageDesktop
+	stageAppImage
+	stageDataDir
+	stageServiceDir
+	numStages
+)
+
+// scanHome runs every per-user probe on one home. Its collector must come
+// from forkLogged.
+func (c *collector) scanHome(ctx context.Context, home homeDir) {
+	c.stage = stageHomeStat
+	if ctx.Err() != nil || !c.homeExists(home) {
+		return
+	}
+	c.stage = stageHomeList
+	v := c.homeView(home)
+	if v == nil {
+		return
+	}
+	c.stage = stageFlatpak
+	c.scanUserFlatpaks(v)
+	c.stage = stageDesktop
+	c.scanUserDesktopFiles(ctx, v)
+	c.stage = stageAppImage
+	c.scanUserAppImages(ctx, v)
+	c.stage = stageDataDir
+	if ctx.Err() == nil {
+		c.scanUserDataDirs(v)
+	}
+	c.stage = stageServiceDir
+	c.scanUserServiceDirs(ctx, v)
+}
+
+// runTasks runs tasks on at most workers goroutines, taking them in order.
+func runTasks(tasks []func(), workers int) {
+	workers = max(1, min(workers, len(tasks)))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(tasks) {
+					return
+				}
+				tasks[i]()
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // packagesRead reports whether a package database was read: the dpkg
@@ -104,6 +190,20 @@ func (c *collector) fork() *collector {
 	return &collector{idx: c.idx, fsys: c.fsys, maxEntries: c.maxEntries, probs: platform.Problems{Max: c.probs.Max}}
 }
 
+// forkLogged is fork for a task whose problems are replayed into c's list
+// afterwards, in stage order (see scanMessengers).
+func (c *collector) forkLogged() *collector {
+	f := c.fork()
+	f.logging = true
+	return f
+}
+
+// stagedProblem is a problem recorded by a logging collector.
+type stagedProblem struct {
+	stage            int
+	probe, path, msg string
+}
+
 // collector gathers evidence and problems of one scan.
 type collector struct {
 	idx   *catalogIndex
@@ -116,6 +216,11 @@ type collector struct {
 	maxEntries int
 	// buf is reused for reading .desktop files.
 	buf []byte
+	// logging collectors record problems in logged, with the stage that
+	// found them, instead of in probs.
+	logging bool
+	stage   int
+	logged  []stagedProblem
 	// rpmRead is set when the RPM database was queried.
 	rpmRead bool
 }
@@ -140,6 +245,10 @@ func (c *collector) problem(probe, rel, msg string) {
 	if rel != "" {
 		rel = "/" + rel
 	}
+	if c.logging {
+		c.logged = append(c.logged, stagedProblem{c.stage, probe, rel, msg})
+		return
+	}
 	c.probs.Add(probe, rel, msg)
 }
 
@@ -158,20 +267,16 @@ func dedupMessengers(items []policy.Messenger) []policy.Messenger {
 	})
 }
 
-// homeViews wraps each home for the per-user probes. A home that cannot be
+// homeView wraps one home for the per-user probes. A home that cannot be
 // listed (root on a mode-0700 NFS home exported with root_squash gets
-// "permission denied") is one Problem, and its per-user sources are
+// "permission denied") is one Problem, and nil: its per-user sources are
 // skipped, instead of every directory in it reading as absent. The
 // listing is kept: the AppImage and data-directory probes use it.
-func (c *collector) homeViews(hs []homeDir) []*homeView {
-	out := make([]*homeView, 0, len(hs))
-	for _, h := range hs {
-		v := newHomeView(c.fsys, h, c.maxEntries)
-		if _, _, err := v.list(v.rel); unreadable(err) {
-			c.problem("home", v.rel, "home not read, the messengers in it are unknown: "+describeErr(err))
-			continue
-		}
-		out = append(out, v)
+func (c *collector) homeView(h homeDir) *homeView {
+	v := newHomeView(c.fsys, h, c.maxEntries)
+	if _, _, err := v.list(v.rel); unreadable(err) {
+		c.problem("home", v.rel, "home not read, the messengers in it are unknown: "+describeErr(err))
+		return nil
 	}
-	return out
+	return v
 }

@@ -172,11 +172,10 @@ type homeDir struct {
 	abs  string // "/home/alice"
 }
 
-// homes returns the homes worth scanning: absolute, not "/", existing
-// directories. Two accounts sharing a home are scanned once, for the first.
-// A missing home (a service account's /nonexistent) is skipped silently; one
-// that cannot be looked at is a Problem, since its messengers are unknown.
-func (c *collector) homes(users []policy.User) []homeDir {
+// homeCandidates returns the homes worth scanning: absolute, not "/". Two
+// accounts sharing a home are scanned once, for the first. It does not look
+// at the file system; homeExists does.
+func homeCandidates(users []policy.User) []homeDir {
 	var out []homeDir
 	seen := map[string]bool{}
 	for _, u := range users {
@@ -188,14 +187,18 @@ func (c *collector) homes(users []policy.User) []homeDir {
 			continue
 		}
 		seen[rel] = true
-		st, err := fs.Stat(c.fsys, rel)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-			c.problem("home", rel, "home not read, the messengers in it are unknown: "+describeErr(err))
-		}
-		if err != nil || !st.IsDir() {
-			continue
-		}
 		out = append(out, homeDir{user: u.Name, rel: rel, abs: "/" + rel})
 	}
 	return out
+}
+
+// homeExists reports whether h is an existing directory. A missing home (a
+// service account's /nonexistent) is skipped silently; one that cannot be
+// looked at is a Problem, since its messengers are unknown.
+func (c *collector) homeExists(h homeDir) bool {
+	st, err := fs.Stat(c.fsys, h.rel)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		c.problem("home", h.rel, "home not read, the messengers in it are unknown: "+describeErr(err))
+	}
+	return err == nil && st.IsDir()
 }

@@ -31,6 +31,10 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if sock := os.Getenv("MSGGUARD_GET_SOCKET"); sock != "" {
+		getAll(sock)
+		return
+	}
 	if sock := os.Getenv("MSGGUARD_FLOOD_SOCKET"); sock != "" {
 		n, _ := strconv.Atoi(os.Getenv("MSGGUARD_FLOOD_CONNS"))
 		flood(sock, n)
