@@ -2700,6 +2700,9 @@ func genDefaultCatalog() *Catalog {
 					DataDirs: []string{
 						"AppData/Roaming/Ferdium",
 					},
+					ServiceDirs: []string{
+						"AppData/Roaming/Ferdium/recipes",
+					},
 					Processes: []string{
 						"Ferdium.exe",
 					},
@@ -2781,6 +2784,9 @@ func genDefaultCatalog() *Catalog {
 					},
 					DataDirs: []string{
 						"AppData/Roaming/Franz",
+					},
+					ServiceDirs: []string{
+						"AppData/Roaming/Franz/recipes",
 					},
 					Processes: []string{
 						"Franz.exe",
@@ -3408,8 +3414,8 @@ func genDefaultPolicy() *Policy {
 			Decision: "conditional",
 			Severity: "medium",
 			Condition: Text{
-				EN: "It wraps other messengers in one window. Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
-				DE: "Es bündelt andere Messenger in einem Fenster. Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
+				EN: "Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
+				DE: "Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
 			},
 			Rationale: Text{
 				EN: "An aggregator wraps other messengers in one window, so a denied messenger such as consumer WhatsApp can run inside it unseen by the checks for installed apps.",
@@ -3745,7 +3751,7 @@ func genDefaultPolicy() *Policy {
 		},
 		MaxExemption: 31536000000000000,
 		File:         "default.yaml",
-		SHA256:       "eb8082cae8e982401ecb868190cd010b73258e0203e11a2fa0f4160a10c77b49",
+		SHA256:       "2770e722a3dadba07ff3d79431455471219dac6a390536a91fb7dbb00c56a7bf",
 	}
 	p.catalog = genDefaultCatalog().merge(&p.Additions)
 	return p
