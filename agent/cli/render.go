@@ -130,7 +130,7 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 		host = r.Device.ID
 	}
 	fmt.Fprint(w, label(t.device)+wrapRest(fmt.Sprintf("%s (%s)", host, strings.TrimSpace(r.Device.Platform+" "+r.Device.OSVersion)), 12, o.width)+"\n")
-	if host != r.Device.ID && r.Device.Kind == "phone" {
+	if host != r.Device.ID && r.Device.Kind == policy.DevicePhone {
 		// A phone's id is what 'agent attest --device' takes.
 		fmt.Fprintf(w, "%s%s\n", label(t.id), r.Device.ID)
 	}

@@ -479,11 +479,13 @@ func corpus(healthy []byte, rng *rand.Rand) []damaged {
 	// Element sizes, positions, counts, child page ids and overflow of the
 	// branch and leaf pages (the crash: a leaf key size of
 	// 0x10000000). The first six pages of each kind bound the suite's time.
+	// Only pages in use: damage to a free page harms nothing.
+	inUse := reachable(healthy, ps)
 	perKind := map[uint16]int{}
 	for pg := 2; pg < pages; pg++ {
 		off := pg * ps
 		flags, count := ne.Uint16(healthy[off+8:]), int(ne.Uint16(healthy[off+10:]))
-		if ne.Uint64(healthy[off:]) != uint64(pg) || (flags != flagBr && flags != flagLeaf) || count == 0 || perKind[flags] >= 6 {
+		if !inUse[pg] || (flags != flagBr && flags != flagLeaf) || count == 0 || perKind[flags] >= 6 {
 			continue
 		}
 		perKind[flags]++
@@ -514,5 +516,47 @@ func corpus(healthy []byte, rng *rand.Rand) []damaged {
 		out = append(out, damaged{name: fmt.Sprintf("%s page %d count 0xFFFF", kind, pg), data: b, beyond: true})
 		set32("overflow", off+12, 0xFFFFFFFF)
 	}
+	return out
+}
+
+// reachable returns the pages of the (healthy) file's tree: from the root
+// bucket of the newer meta page through branch pages and every bucket.
+func reachable(b []byte, ps int) map[int]bool {
+	out := map[int]bool{}
+	root := ne.Uint64(b[rootOff:])
+	if ne.Uint64(b[ps+metaOff+48:]) > ne.Uint64(b[metaOff+48:]) { // txid
+		root = ne.Uint64(b[ps+rootOff:])
+	}
+	var page func(id uint64)
+	var node func(p []byte)
+	node = func(p []byte) {
+		flags, count := ne.Uint16(p[8:]), int(ne.Uint16(p[10:]))
+		for i := 0; i < count; i++ {
+			e := hdr + 16*i
+			if flags == flagBr {
+				page(ne.Uint64(p[e+8:]))
+				continue
+			}
+			if ne.Uint32(p[e:])&1 == 0 {
+				continue
+			}
+			pos, ks, vs := int(ne.Uint32(p[e+4:])), int(ne.Uint32(p[e+8:])), int(ne.Uint32(p[e+12:]))
+			v := p[e+pos+ks : e+pos+ks+vs]
+			if r := ne.Uint64(v); r != 0 {
+				page(r)
+			} else {
+				node(v[16:])
+			}
+		}
+	}
+	page = func(id uint64) {
+		if out[int(id)] {
+			return
+		}
+		out[int(id)] = true
+		off := int(id) * ps
+		node(b[off : off+(int(ne.Uint32(b[off+12:]))+1)*ps])
+	}
+	page(root)
 	return out
 }
