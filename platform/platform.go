@@ -37,6 +37,9 @@ type Host struct {
 	// messenger web sessions (platform/browser). The agent sets it from
 	// its configuration (browsers.enabled, on by default).
 	Browsers bool
+	// Memo carries directory-listing results from one scan to the next
+	// (see DirMemo); nil lists everything every time.
+	Memo *DirMemo
 }
 
 // ErrNoRunner is returned by Host.Output when the host has no runner.

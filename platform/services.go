@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"regexp"
 	"slices"
+	"sync"
 )
 
 // MaxServices caps how many service names one aggregator reports.
@@ -12,7 +13,7 @@ const MaxServices = 32
 // serviceIDRe is the shape of a service id as Ferdium and Franz name their
 // recipe directories ("whatsapp", "msteams", "google-chat"). Other names (a
 // user's own folders, names with spaces or capitals) are never reported.
-var serviceIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,39}$`)
+var serviceIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,39}$`) })
 
 // notServices are directories an aggregator keeps beside its recipes:
 // Franz and Ferdium download into recipes/temp and load the user's own
@@ -26,7 +27,7 @@ var notServices = map[string]bool{"temp": true, "dev": true}
 // entries' names and types are used: nothing inside is opened.
 func ServiceNames(entries []fs.DirEntry) (names []string, more bool) {
 	for _, de := range entries {
-		if de.IsDir() && serviceIDRe.MatchString(de.Name()) && !notServices[de.Name()] {
+		if de.IsDir() && serviceIDRe().MatchString(de.Name()) && !notServices[de.Name()] {
 			names = append(names, de.Name())
 		}
 	}

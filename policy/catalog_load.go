@@ -224,17 +224,19 @@ func validateEntry(d *decoder, e *CatalogEntry, p string) {
 
 // originRe is a lower-case DNS host name: the form browsers use in the
 // names of their per-origin storage folders.
-var originRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+var originRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+})
 
 // appIDRe is a Chromium app id: 32 letters a-p.
-var appIDRe = regexp.MustCompile(`^[a-p]{32}$`)
+var appIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-p]{32}$`) })
 
 // checkWeb checks the shape of web identifiers: an origin with a scheme
 // or path, or an upper-case letter, would never match a storage folder.
 func checkWeb(d *decoder, p string, w *WebIDs) {
 	for i, o := range w.Origins {
 		fp := fmt.Sprintf("%s.web.origins[%d]", p, i)
-		if o != "" && (len(o) > 253 || !originRe.MatchString(o)) {
+		if o != "" && (len(o) > 253 || !originRe().MatchString(o)) {
 			d.add(d.at(fp), fp, fmt.Sprintf("origin %q must be a lower-case host name without scheme, port or path (e.g. web.whatsapp.com)", truncate(o, 40)))
 		}
 	}
@@ -246,7 +248,7 @@ func checkWeb(d *decoder, p string, w *WebIDs) {
 	}
 	for i, id := range w.AppIDs {
 		fp := fmt.Sprintf("%s.web.app_ids[%d]", p, i)
-		if id != "" && !appIDRe.MatchString(id) {
+		if id != "" && !appIDRe().MatchString(id) {
 			d.add(d.at(fp), fp, fmt.Sprintf("app id %q must be 32 letters a-p", truncate(id, 40)))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"sync"
 )
 
 // Severity defaults where a policy leaves them out. They follow how an IT
@@ -34,6 +35,9 @@ func defaultAggregatorRule() MessengerRule {
 	return MessengerRule{Decision: DecisionConditional, Severity: SeverityMedium, Condition: Text{
 		EN: "Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
 		DE: "Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
+	}, Rationale: Text{
+		EN: "It wraps other messengers in one window, so a denied messenger can run inside it unseen by the checks for installed apps.",
+		DE: "Es bündelt andere Messenger in einem Fenster; ein verbotener Messenger kann darin laufen, ohne als installierte App aufzufallen.",
 	}}
 }
 
@@ -41,7 +45,7 @@ func defaultAggregatorRule() MessengerRule {
 // (freedesktop.org Desktop Entry Specification, "Desktop File ID": letters,
 // digits, "_", "-", "." and, for snaps, "+") or a bundle identifier
 // (letters, digits, "-" and ".").
-var unlistedAppRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}$`)
+var unlistedAppRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}$`) })
 
 // validatePolicy checks the decoded policy against the merged catalog and
 // fills defaults. Errors are recorded on d.
@@ -137,7 +141,7 @@ func validateUnlisted(d *decoder, p *Policy) {
 	}
 	for _, app := range keysInFileOrder(d, "unlisted.apps", p.Unlisted.Apps) {
 		path := "unlisted.apps." + app
-		if !unlistedAppRe.MatchString(app) {
+		if !unlistedAppRe().MatchString(app) {
 			d.add(d.atKey(path), path, fmt.Sprintf("%q is not a desktop file id or bundle id (letters, digits, '.', '_', '-', '+')", truncate(app, 40)))
 			continue
 		}

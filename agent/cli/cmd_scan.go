@@ -151,7 +151,7 @@ func probeFor(plat, root, commands, registry string, browsers bool) (scan.Probe,
 		return nil, fmt.Errorf("root %s is not a directory", root)
 	}
 	live := (abs == "/" || plat == "windows") && plat == runtime.GOOS && commands == "" && registry == ""
-	h := &platform.Host{GOOS: plat, Root: platform.NewDirFS(abs), RootDir: abs, Live: live, Browsers: browsers}
+	h := &platform.Host{GOOS: plat, Root: platform.NewDirFS(abs), RootDir: abs, Live: live, Browsers: browsers, Memo: &platform.DirMemo{}}
 	runner := func(table map[string][]string) platform.Runner {
 		if commands != "" {
 			return platform.ReplayRunner{Dir: commands}

@@ -2,42 +2,22 @@ package daemon
 
 import (
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/msgguard/msgguard/agent/config"
+	"github.com/msgguard/msgguard/platform/procs"
 )
 
 // Usage is one sample of the agent's own resource use.
-type Usage struct {
-	RSS uint64
-	// CPU is user+system CPU time consumed since the process started.
-	CPU time.Duration
-}
+type Usage = procs.Usage
 
-// SelfSampler samples this process with gopsutil (on Linux it reads
-// /proc/self/stat and statm).
+// SelfSampler samples this process (on Linux from /proc/self/stat and
+// statm, see platform/procs).
 func SelfSampler() (func() (Usage, error), error) {
-	p, err := process.NewProcess(int32(os.Getpid()))
-	if err != nil {
-		return nil, err
-	}
-	return func() (Usage, error) {
-		mem, err := p.MemoryInfo()
-		if err != nil {
-			return Usage{}, err
-		}
-		t, err := p.Times()
-		if err != nil {
-			return Usage{}, err
-		}
-		cpu := time.Duration((t.User + t.System) * float64(time.Second))
-		return Usage{RSS: mem.RSS, CPU: cpu}, nil
-	}, nil
+	return procs.SelfSampler()
 }
 
 // resources compares samples with the budget. It only observes: systemd's

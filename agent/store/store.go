@@ -26,6 +26,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/policy"
 )
 
 // SchemaVersion is the on-disk layout version kept in the meta bucket.
@@ -666,7 +667,7 @@ func (s *Store) RecordTx(tx *bolt.Tx, r *status.Report) (prev *status.Report, er
 			return nil, err
 		}
 	}
-	if r.Device.Kind == "computer" {
+	if r.Device.Kind == policy.DeviceComputer {
 		m := tx.Bucket(bucketMeta)
 		if !bytes.Equal(m.Get(keyPrimary), []byte(r.Device.ID)) {
 			if err := m.Put(keyPrimary, []byte(r.Device.ID)); err != nil {

@@ -187,6 +187,46 @@ type Inspector struct {
 	Abs func(p string) (rel string, ok bool)
 	// MaxEntries bounds each directory listing; 0 means MaxEntries.
 	MaxEntries int
+	// Memo, when set, remembers across scans which catalog origins each
+	// unchanged site-storage folder holds, and which browser and profile
+	// folders each unchanged parent folder holds (platform.DirMemo).
+	Memo *platform.DirMemo
+
+	shared []sharedParent
+}
+
+// sharedParent is a folder (relative to a home) that holds the folders of
+// several browsers; names are their names in it.
+type sharedParent struct {
+	dir   string
+	names map[string]bool
+}
+
+// sharedParents lists the folders that are the parent of two or more
+// distinct install-path components.
+func sharedParents(installs []Install) []sharedParent {
+	kids := map[string]map[string]bool{}
+	var order []string
+	for _, inst := range installs {
+		parent := ""
+		for part := range strings.SplitSeq(inst.Dir, "/") {
+			if parent != "" { // the home itself is never listed
+				if kids[parent] == nil {
+					kids[parent] = map[string]bool{}
+					order = append(order, parent)
+				}
+				kids[parent][part] = true
+			}
+			parent = path.Join(parent, part)
+		}
+	}
+	out := []sharedParent{}
+	for _, p := range order {
+		if len(kids[p]) >= 2 {
+			out = append(out, sharedParent{dir: p, names: kids[p]})
+		}
+	}
+	return out
 }
 
 // Home returns the evidence found in one user's browsers. home is the
@@ -195,7 +235,23 @@ func (in *Inspector) Home(ctx context.Context, user, home string) []policy.Messe
 	if in.Index == nil || in.Index.Empty() || home == "" || home == "." {
 		return nil
 	}
-	w := &walk{in: in, user: user, home: home, kinds: map[string]fs.FileMode{}}
+	w := &walk{in: in, user: user, home: home, kinds: map[string]fs.FileMode{}, infos: map[string]fs.FileInfo{},
+		complete: map[string]map[string]bool{}}
+	if in.shared == nil {
+		in.shared = sharedParents(in.Installs)
+	}
+	// One look at a folder that holds several browsers' folders (~/.config,
+	// ~/Library/Application Support, %LOCALAPPDATA%) answers for all of
+	// them: on most homes most browsers are absent.
+	for _, sp := range in.shared {
+		dir := path.Join(home, sp.dir)
+		if !w.plainDir(dir, "browser folder") {
+			continue
+		}
+		if _, complete := w.children(dir, "browser folder", func(n string) bool { return sp.names[n] }); complete {
+			w.complete[dir] = sp.names
+		}
+	}
 	for _, inst := range in.Installs {
 		if ctx.Err() != nil {
 			break
@@ -221,7 +277,81 @@ type walk struct {
 	// kinds caches the type of each path component looked at, so that
 	// ~/.config or ~/AppData/Local is checked once for all browsers.
 	kinds map[string]fs.FileMode
-	found []policy.Messenger
+	// infos holds the Lstat result of each path lstat looked at.
+	infos map[string]fs.FileInfo
+	// complete holds folders whose children named in the value are all in
+	// kinds: a name missing there is absent without an lstat.
+	complete map[string]map[string]bool
+	found    []policy.Messenger
+}
+
+// child is a folder entry's name and type.
+type child struct {
+	name string
+	mode fs.FileMode
+}
+
+// children returns dir's entries whose names relevant accepts, with their
+// types, and records the types in kinds. An unchanged dir is answered from
+// the memo; otherwise it is listed (at most max entries) and the relevant
+// names, never the others, are remembered. complete reports whether every
+// entry was seen.
+func (w *walk) children(dir, what string, relevant func(string) bool) (kids []child, complete bool) {
+	fi := w.infos[dir]
+	if fi == nil {
+		if st, err := platform.Lstat(w.in.FS, dir); err == nil {
+			fi = st
+		}
+	}
+	if memo, ok := w.in.Memo.Get(dir, fi); ok {
+		for _, m := range memo {
+			c := child{name: m[1:], mode: modeOf(m[0])}
+			w.kinds[dir+"/"+c.name] = c.mode
+			kids = append(kids, c)
+		}
+		return kids, true
+	}
+	began := w.in.Memo.Begin()
+	entries, truncated := w.listOnly(dir, what)
+	var memo []string
+	for _, e := range entries {
+		if !relevant(e.Name()) {
+			continue
+		}
+		c := child{name: e.Name(), mode: e.Type()}
+		w.kinds[dir+"/"+c.name] = c.mode
+		kids = append(kids, c)
+		memo = append(memo, string(tagOf(c.mode))+c.name)
+	}
+	if !truncated {
+		w.in.Memo.Put(dir, fi, began, memo)
+	}
+	return kids, !truncated
+}
+
+// tagOf and modeOf code an entry's type in one byte for the memo.
+func tagOf(m fs.FileMode) byte {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return 'l'
+	case m&fs.ModeIrregular != 0:
+		return 'i'
+	case m.IsDir():
+		return 'd'
+	}
+	return 'f'
+}
+
+func modeOf(tag byte) fs.FileMode {
+	switch tag {
+	case 'l':
+		return fs.ModeSymlink
+	case 'i':
+		return fs.ModeIrregular
+	case 'd':
+		return fs.ModeDir
+	}
+	return 0
 }
 
 func (w *walk) max() int {
@@ -248,6 +378,9 @@ func (w *walk) lstat(p string) (fs.FileMode, error) {
 		}
 		return m, nil
 	}
+	if names, ok := w.complete[path.Dir(p)]; ok && names[path.Base(p)] {
+		return 0, errAbsent
+	}
 	st, err := platform.Lstat(w.in.FS, p)
 	if errors.Is(err, fs.ErrNotExist) {
 		w.kinds[p] = fs.ModeIrregular | fs.ModeTemporary
@@ -257,6 +390,7 @@ func (w *walk) lstat(p string) (fs.FileMode, error) {
 		return 0, err
 	}
 	w.kinds[p] = st.Mode().Type()
+	w.infos[p] = st
 	return st.Mode().Type(), nil
 }
 
@@ -265,13 +399,16 @@ func (w *walk) lstat(p string) (fs.FileMode, error) {
 // way is a problem, since it could lead into /etc or another user's home;
 // an absent path is silently false. what names the folder in problems.
 func (w *walk) plainDir(dir, what string) bool {
-	rel, ok := strings.CutPrefix(dir, w.home+"/")
-	if !ok {
+	if len(dir) <= len(w.home) || dir[:len(w.home)] != w.home || dir[len(w.home)] != '/' {
 		return false
 	}
-	cur := w.home
-	for part := range strings.SplitSeq(rel, "/") {
-		cur += "/" + part
+	// Each prefix of dir is a substring of it: no allocation per
+	// component on paths already looked at.
+	for i := len(w.home) + 1; i <= len(dir); i++ {
+		if i < len(dir) && dir[i] != '/' {
+			continue
+		}
+		cur := dir[:i]
 		m, err := w.lstat(cur)
 		switch {
 		case errors.Is(err, errAbsent):
@@ -317,22 +454,19 @@ func (w *walk) chromium(inst Install, dir string) {
 	if inst.RootProfile {
 		w.chromiumProfile(inst, dir, "Default")
 	}
-	entries, truncated := w.list(dir, inst.Name+" data folder")
-	if truncated {
+	kids, complete := w.children(dir, inst.Name+" data folder", chromiumProfileName)
+	if !complete {
 		w.problem(dir, fmt.Sprintf("%s data folder has more than %d entries; only the first were looked at", inst.Name, w.max()))
 	}
 	n := 0
-	for _, e := range entries {
-		name := e.Name()
-		if !chromiumProfileName(name) {
-			continue
-		}
+	for _, e := range kids {
+		name := e.name
 		p := dir + "/" + name
-		if e.Type()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
+		if e.mode&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
 			w.problem(p, inst.Name+" profile not inspected: it is a symbolic link or reparse point, which is not followed")
 			continue
 		}
-		if !e.IsDir() {
+		if !e.mode.IsDir() {
 			continue
 		}
 		if n++; n > maxProfiles {
@@ -379,32 +513,44 @@ func (w *walk) chromiumProfile(inst Install, profile, label string) {
 // read, each catalog origin's folder is looked up by name instead, so that
 // a folder with a hundred thousand entries costs one capped listing and a
 // few dozen lookups, and misses nothing.
-func (w *walk) match(inst Install, dir, label string, byName map[string]*policy.CatalogEntry, names []string, key func(string) string) {
-	entries, truncated := w.listOnly(dir, "site storage folder")
+func (w *walk) match(inst Install, dir, label string, byName map[string]*policy.CatalogEntry, catalogNames []string, key func(string) string) {
 	var seen []*policy.CatalogEntry // a few at most
-	hit := func(e *policy.CatalogEntry) {
+	var names []string              // their folder names, for the memo
+	hit := func(e *policy.CatalogEntry, name string) {
 		if e == nil || slices.Contains(seen, e) {
 			return
 		}
 		seen = append(seen, e)
+		names = append(names, name)
 		w.found = append(w.found, policy.Messenger{
 			ID: e.ID, Name: e.Name, Variant: e.Variant, Source: SourceBrowser, User: w.user,
 			Location: inst.Name + ", profile " + strconv.Quote(label),
 		})
 	}
+	fi := w.infos[dir]
+	if memo, ok := w.in.Memo.Get(dir, fi); ok {
+		for _, n := range memo {
+			hit(byName[n], n)
+		}
+		return
+	}
+	began := w.in.Memo.Begin()
+	entries, truncated := w.listOnly(dir, "site storage folder")
 	for _, de := range entries {
 		if de.IsDir() {
-			hit(byName[key(de.Name())])
+			k := key(de.Name())
+			hit(byName[k], k)
 		}
 	}
 	if !truncated {
+		w.in.Memo.Put(dir, fi, began, names)
 		return
 	}
 	w.problem(dir, fmt.Sprintf("site storage folder has more than %d entries; the catalog's origins were looked up one by one", w.max()))
-	for _, n := range names {
+	for _, n := range catalogNames {
 		if _, err := w.lstat(dir + "/" + n); err == nil {
 			if m := w.kinds[dir+"/"+n]; m.IsDir() {
-				hit(byName[n])
+				hit(byName[n], n)
 			}
 		}
 	}

@@ -21,7 +21,7 @@ func scanBrowsers(s *scan, users []policy.User) {
 		return
 	}
 	in := &browser.Inspector{
-		FS: s.h.Root, Index: idx, Installs: browser.Installs("darwin"),
+		FS: s.h.Root, Index: idx, Installs: browser.Installs("darwin"), Memo: s.h.Memo,
 		Problem: func(p, msg string) { s.problem("browsers", "/"+p, msg) },
 		Abs: func(p string) (string, bool) {
 			if !strings.HasPrefix(p, "/") {

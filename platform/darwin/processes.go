@@ -3,8 +3,7 @@ package darwin
 import (
 	"strings"
 
-	"github.com/shirou/gopsutil/v4/process"
-
+	"github.com/msgguard/msgguard/platform/procs"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -16,26 +15,26 @@ const maxProcesses = 20000
 // at most MAXCOMLEN (16) bytes of a command name (p_comm in <sys/proc.h>),
 // so a longer catalog name also matches its 15/16-byte prefix.
 func scanProcesses(s *scan) {
-	procs, err := process.ProcessesWithContext(s.ctx)
+	ps, err := procs.List(s.ctx)
 	if err != nil {
 		s.problem("processes", "", "cannot list processes: "+err.Error())
 		return
 	}
-	if len(procs) > maxProcesses {
-		procs = procs[:maxProcesses]
+	if len(ps) > maxProcesses {
+		ps = ps[:maxProcesses]
 	}
 	type key struct{ id, user string }
 	seen := map[key]bool{}
-	for _, p := range procs {
-		name, err := p.NameWithContext(s.ctx)
-		if err != nil || name == "" {
+	for _, p := range ps {
+		name := p.Name
+		if name == "" {
 			continue
 		}
 		e := matchProcess(s.cat, name)
 		if e == nil {
 			continue
 		}
-		user, _ := p.UsernameWithContext(s.ctx)
+		user, _ := p.Username(s.ctx)
 		if k := (key{e.ID, user}); !seen[k] {
 			seen[k] = true
 			s.inv.Messengers = append(s.inv.Messengers, policy.Messenger{

@@ -2,6 +2,7 @@ package linux
 
 import (
 	"context"
+	"runtime"
 
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/platform/browser"
@@ -19,23 +20,17 @@ func scanBrowsers(ctx context.Context, h *platform.Host, cat *policy.Catalog, us
 	if idx.Empty() {
 		return
 	}
-	probs := platform.Problems{Max: maxProblemsPerProbe}
-	in := &browser.Inspector{
-		FS: h.Root, Index: idx, Installs: browser.Installs("linux"),
-		Problem: func(p, msg string) { probs.Add("browsers", "/"+p, msg) },
-		Abs: func(p string) (string, bool) {
-			if len(p) == 0 || p[0] != '/' {
-				return "", false
-			}
-			return platform.RelPath(p), true
-		},
+	// One task per home on the scan's workers (runTasks), each with its
+	// own Inspector and problem list; the lists are replayed in passwd
+	// order, so the result does not depend on scheduling.
+	type homeResult struct {
+		found    []policy.Messenger
+		problems [][2]string
 	}
-	var found []policy.Messenger
+	var tasks []func()
+	var results []*homeResult
 	seen := map[string]bool{}
 	for _, u := range users {
-		if ctx.Err() != nil {
-			break
-		}
 		if len(u.Home) < 2 || u.Home[0] != '/' {
 			continue
 		}
@@ -44,7 +39,33 @@ func scanBrowsers(ctx context.Context, h *platform.Host, cat *policy.Catalog, us
 			continue // two accounts sharing one home: inspected once
 		}
 		seen[home] = true
-		found = append(found, in.Home(ctx, u.Name, home)...)
+		r := &homeResult{}
+		results = append(results, r)
+		in := &browser.Inspector{
+			FS: h.Root, Index: idx, Installs: browser.Installs("linux"), Memo: h.Memo,
+			Problem: func(p, msg string) { r.problems = append(r.problems, [2]string{"/" + p, msg}) },
+			Abs: func(p string) (string, bool) {
+				if len(p) == 0 || p[0] != '/' {
+					return "", false
+				}
+				return platform.RelPath(p), true
+			},
+		}
+		name := u.Name
+		tasks = append(tasks, func() {
+			if ctx.Err() == nil {
+				r.found = in.Home(ctx, name, home)
+			}
+		})
+	}
+	runTasks(tasks, runtime.GOMAXPROCS(0))
+	probs := platform.Problems{Max: maxProblemsPerProbe}
+	var found []policy.Messenger
+	for _, r := range results {
+		found = append(found, r.found...)
+		for _, p := range r.problems {
+			probs.Add("browsers", p[0], p[1])
+		}
 	}
 	inv.Messengers = dedupMessengers(append(inv.Messengers, found...))
 	inv.Problems = append(inv.Problems, probs.List()...)

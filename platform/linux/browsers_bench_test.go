@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -74,9 +76,22 @@ func BenchmarkScanBrowsers(b *testing.B) {
 	if n != wantBrowser || len(inv.Messengers) != want+wantBrowser {
 		b.Fatalf("%d browser items of %d; want %d of %d", n, len(inv.Messengers), wantBrowser, want+wantBrowser)
 	}
-	for _, on := range []bool{false, true} {
-		b.Run(map[bool]string{false: "off", true: "on"}[on], func(b *testing.B) {
-			h.Browsers = on
+	// "on" is a one-shot scan (agent scan: every folder listed); "service"
+	// is a scheduled scan of the service, which remembers the listings of
+	// unchanged site-storage folders (platform.DirMemo). The tree was made
+	// a moment ago, so the memo's clock runs a minute ahead, as if the
+	// scan came later.
+	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
+	for _, mode := range []string{"off", "on", "service"} {
+		b.Run(mode, func(b *testing.B) {
+			h.Browsers = mode != "off"
+			h.Memo = nil
+			if mode == "service" {
+				h.Memo = memo
+				if _, err := Scan(context.Background(), h, cat); err != nil {
+					b.Fatal(err)
+				}
+			}
 			b.ReportAllocs()
 			cpu := cpuTime(b)
 			for b.Loop() {
@@ -87,13 +102,17 @@ func BenchmarkScanBrowsers(b *testing.B) {
 			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
-	b.Run("inspection", func(b *testing.B) {
-		users := inv.Users
-		b.ReportAllocs()
-		cpu := cpuTime(b)
-		for b.Loop() {
-			scanBrowsers(context.Background(), h, cat, users, &policy.Inventory{})
-		}
-		b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
-	})
+	for _, m := range []*platform.DirMemo{nil, memo} {
+		name := map[bool]string{true: "inspection", false: "inspection-service"}[m == nil]
+		b.Run(name, func(b *testing.B) {
+			h.Memo = m
+			users := inv.Users
+			b.ReportAllocs()
+			cpu := cpuTime(b)
+			for b.Loop() {
+				scanBrowsers(context.Background(), h, cat, users, &policy.Inventory{})
+			}
+			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
 }

@@ -6,15 +6,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/shirou/gopsutil/v4/process"
-
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/procs"
 	"github.com/msgguard/msgguard/policy"
 )
 
 // procInfo is what the inventory needs of a running process.
 type procInfo struct {
-	Name string // comm, extended by gopsutil past the kernel's 15 bytes
+	Name string // comm, extended past the kernel's 15 bytes (procs.Process)
 	Exe  string // /proc/<pid>/exe target, "" when unreadable
 	UID  int64  // real uid, -1 when unknown
 }
@@ -30,30 +29,15 @@ func (c *collector) scanProcesses(ctx context.Context, h *platform.Host, users [
 	c.matchProcesses(procs, uidNames(h, users))
 }
 
-// listProcesses reads the process table through gopsutil. Processes that
-// exit while being read are skipped.
+// listProcesses reads the process table (platform/procs reads /proc).
+// Processes that exit while being read are skipped.
 func listProcesses(ctx context.Context) ([]procInfo, error) {
-	ps, err := process.ProcessesWithContext(ctx)
-	if err != nil {
-		return nil, err
-	}
+	ps, err := procs.List(ctx)
 	out := make([]procInfo, 0, len(ps))
 	for _, p := range ps {
-		if ctx.Err() != nil {
-			return out, ctx.Err()
-		}
-		name, err := p.NameWithContext(ctx)
-		if err != nil {
-			continue
-		}
-		exe, _ := p.ExeWithContext(ctx)
-		info := procInfo{Name: name, Exe: exe, UID: -1}
-		if uids, err := p.UidsWithContext(ctx); err == nil && len(uids) > 0 {
-			info.UID = int64(uids[0])
-		}
-		out = append(out, info)
+		out = append(out, procInfo{Name: p.Name, Exe: p.Exe, UID: p.UID})
 	}
-	return out, nil
+	return out, err
 }
 
 // matchProcesses adds one item per matching process (the collector later

@@ -52,8 +52,8 @@ func TestProcessesOnlyWhenLive(t *testing.T) {
 }
 
 // TestLiveProcess starts a real process named like a messenger (a copy of
-// sleep called signal-desktop) and scans with Live set: gopsutil must see
-// it and map it to the current user.
+// sleep called signal-desktop) and scans with Live set: the scan must see
+// it (platform/procs reads /proc) and map it to the current user.
 func TestLiveProcess(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {

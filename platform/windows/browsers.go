@@ -31,7 +31,7 @@ func (s *scanner) scanBrowsers(ctx context.Context, profiles []profile) {
 		return
 	}
 	in := &browser.Inspector{
-		FS: s.h.Root, Index: idx, Installs: browser.Installs("windows"),
+		FS: s.h.Root, Index: idx, Installs: browser.Installs("windows"), Memo: s.h.Memo,
 		Problem: func(p, msg string) { s.probs.Add("browsers", s.winPath(p), msg) },
 		Abs:     s.onDrive,
 	}

@@ -4,8 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/shirou/gopsutil/v4/process"
-
+	"github.com/msgguard/msgguard/platform/procs"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -20,24 +19,21 @@ func (s *scanner) scanProcesses(ctx context.Context, profiles []profile) {
 	if !s.h.Live || len(s.m.procs) == 0 {
 		return
 	}
-	procs, err := process.ProcessesWithContext(ctx)
+	ps, err := procs.List(ctx)
 	if err != nil {
 		s.probs.add(policy.SourceProcess, "", err)
 		return
 	}
-	if len(procs) > maxProcesses {
-		s.probs.addf(policy.SourceProcess, "", "%d processes, only the first %d inspected", len(procs), maxProcesses)
-		procs = procs[:maxProcesses]
+	if len(ps) > maxProcesses {
+		s.probs.addf(policy.SourceProcess, "", "%d processes, only the first %d inspected", len(ps), maxProcesses)
+		ps = ps[:maxProcesses]
 	}
 	names := make(map[string]string, len(profiles))
 	for _, p := range profiles {
 		names[strings.ToLower(p.user.Name)] = p.user.Name
 	}
-	for _, p := range procs {
-		name, err := p.NameWithContext(ctx)
-		if err != nil {
-			continue // exited, or a protected process
-		}
+	for _, p := range ps {
+		name := p.Name
 		e := s.m.procs[procKey(name)]
 		if e == nil {
 			continue
@@ -46,8 +42,8 @@ func (s *scanner) scanProcesses(ctx context.Context, profiles []profile) {
 	}
 }
 
-func processUser(ctx context.Context, p *process.Process, names map[string]string) string {
-	u, err := p.UsernameWithContext(ctx)
+func processUser(ctx context.Context, p procs.Process, names map[string]string) string {
+	u, err := p.Username(ctx)
 	if err != nil {
 		return ""
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // TestScanProcessesLive runs the live process walk on the test machine's
-// own process table (gopsutil's Linux or Windows backend): a child process
+// own process table (platform/procs: /proc on Linux, gopsutil on Windows): a child process
 // named in a test catalog entry must be found, once, with its user.
 func TestScanProcessesLive(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")

@@ -1,0 +1,90 @@
+package platform
+
+import (
+	"io/fs"
+	"sync"
+	"time"
+)
+
+// DirMemo remembers, from one scan to the next, a small result computed
+// from a directory's listing (e.g. which catalog origins a browser
+// profile's site-storage folder holds), keyed by the directory's path and
+// identity: device, inode, size, modification and change time. Adding,
+// removing or renaming an entry changes the directory's times, and the
+// change time cannot be set by the directory's owner (touch sets only the
+// modification time), so an unchanged identity means an unchanged listing.
+// A directory changed less than memoSlack before it was listed is not
+// remembered: a change in the same clock tick as the listing would not
+// show in its times. Platforms whose file info has no change time
+// (Windows) remember nothing.
+//
+// The agent's service keeps one DirMemo for its lifetime, so that scheduled
+// scans list only what changed; a zero Host.Memo (the CLI's one-shot scan)
+// lists everything. Only results are kept, never the listing itself.
+type DirMemo struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	mu  sync.Mutex
+	m   map[string]memoEntry
+}
+
+type memoEntry struct {
+	id  fileID
+	val []string
+}
+
+// memoSlack is how long before a listing a directory must have last
+// changed for the listing to be remembered (coarse file-system clocks).
+const memoSlack = 2 * time.Second
+
+// maxMemoEntries bounds the directories remembered; the memo starts over
+// when it is full.
+const maxMemoEntries = 100_000
+
+// Begin returns the time to pass to Put for a listing about to start.
+func (d *DirMemo) Begin() time.Time {
+	if d == nil {
+		return time.Time{}
+	}
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// Get returns the result remembered for dir, when dir (described by fi,
+// from Lstat) has not changed since.
+func (d *DirMemo) Get(dir string, fi fs.FileInfo) ([]string, bool) {
+	if d == nil || fi == nil {
+		return nil, false
+	}
+	id, ok := identity(fi)
+	if !ok {
+		return nil, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.m[dir]
+	if !ok || e.id != id {
+		return nil, false
+	}
+	return e.val, true
+}
+
+// Put remembers val for dir (fi from the Lstat before the listing, began
+// from Begin before the listing).
+func (d *DirMemo) Put(dir string, fi fs.FileInfo, began time.Time, val []string) {
+	if d == nil || fi == nil {
+		return
+	}
+	id, ok := identity(fi)
+	if !ok || !id.changedBefore(began.Add(-memoSlack)) {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil || len(d.m) >= maxMemoEntries {
+		d.m = map[string]memoEntry{}
+	}
+	d.m[dir] = memoEntry{id: id, val: val}
+}
