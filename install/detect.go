@@ -122,7 +122,7 @@ func CheckLocation(exe string, tempDirs, cacheDirs []string) error {
 	if err != nil {
 		real = exe
 	}
-	const howto = `install a built binary instead: the msgguard package (apt install ./msgguard_VERSION_ARCH.deb, dnf install ./msgguard-VERSION.rpm; see docs/deploy.md), or
+	howto := `install a built binary instead: the msgguard package (apt install ./msgguard_VERSION_ARCH.deb, dnf install ./msgguard-VERSION.rpm; see docs/deploy.md), or
     go build -trimpath -o agent ./agent
     sudo install -o root -g root -m 0755 agent /usr/local/sbin/agent
     sudo /usr/local/sbin/agent install`

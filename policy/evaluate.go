@@ -196,7 +196,7 @@ func newEvaluation(p *Policy, inv *Inventory, opts EvalOptions) *evaluation {
 	return e
 }
 
-func (e *evaluation) phone() bool { return e.inv.Device.Kind == "phone" }
+func (e *evaluation) phone() bool { return e.inv.Device.Kind == DevicePhone }
 
 // tr picks the English or German format and applies args.
 func (e *evaluation) tr(en, de string, args ...any) string {

@@ -81,7 +81,7 @@ type Device struct {
 	// ID is stable across scans of the same device (machine-id hash for a
 	// computer, hashed serial for a phone).
 	ID        string `json:"id"`
-	Kind      string `json:"kind"` // "computer" or "phone"
+	Kind      string `json:"kind"` // DeviceComputer or DevicePhone
 	Platform  string `json:"platform"`
 	Hostname  string `json:"hostname,omitempty"`
 	OSVersion string `json:"os_version,omitempty"`
@@ -232,3 +232,9 @@ func (inv *Inventory) Clone() *Inventory {
 	_ = json.Unmarshal(b, &out)
 	return &out
 }
+
+// Device kinds (Device.Kind, AppliesWhen.DeviceKind).
+const (
+	DeviceComputer = "computer"
+	DevicePhone    = "phone"
+)

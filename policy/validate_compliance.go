@@ -100,7 +100,7 @@ func validateAttestations(d *decoder, p *Policy) {
 				d.add(d.at(fp), fp, msg)
 			}
 		}
-		if k := a.AppliesWhen.DeviceKind; k != "" && k != "computer" && k != "phone" {
+		if k := a.AppliesWhen.DeviceKind; k != "" && k != DeviceComputer && k != DevicePhone {
 			fp := path + ".applies_when.device_kind"
 			d.add(d.at(fp), fp, fmt.Sprintf("unknown device kind %q (want computer or phone)", truncate(k, 20)))
 		}

@@ -65,9 +65,11 @@ func NewEnv(stdout, stderr io.Writer) *Env {
 		getenv: os.Getenv,
 		euid:   os.Geteuid(),
 		goos:   runtime.GOOS,
-		// Diagnostics go to stderr as structured JSON; the human report is
-		// on stdout.
-		log: zerolog.New(stderr).Level(zerolog.WarnLevel).With().Timestamp().Logger(),
+		// Diagnostics go to stderr as readable lines (level, message,
+		// fields) above the human messages; the report is on stdout. The
+		// service (agent run) logs JSON.
+		log: zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true, PartsExclude: []string{zerolog.TimestampFieldName}}).
+			Level(zerolog.WarnLevel),
 	}
 }
 

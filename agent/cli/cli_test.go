@@ -237,7 +237,7 @@ func TestPhonesListAndScan(t *testing.T) {
 	}
 
 	// The computer's status lists the phone as a device of its own.
-	e, out, _ = testEnv(t)
+	e, _, _ = testEnv(t)
 	if code := runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db); code != exitNotCompliant {
 		t.Fatalf("computer scan exit %d", code)
 	}

@@ -169,7 +169,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 				compliance.FormatDay(f.Exemption.Until, lang), f.Exemption.Approver, f.Exemption.Reason, statusLabel(f.Underlying, lang)))
 		}
 		if !f.Deadline.IsZero() && f.Status == policy.StatusFail {
-			when := fmt.Sprintf(msg.T(lang, "deadline %s"), compliance.FormatDay(f.Deadline.Add(time.Nanosecond), lang))
+			when := compliance.FormatDay(f.Deadline.Add(time.Nanosecond), lang)
 			if f.DueAt(now) {
 				when += " (" + policy.InDays(f.Deadline.Sub(now), lang) + ")"
 			}

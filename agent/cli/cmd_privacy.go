@@ -203,7 +203,7 @@ func buildPrivacy(cfg config.Config, source, lang string) privacyView {
 			Fields:    typeFields(reflect.TypeFor[daemon.SavedPolicy]())},
 	}
 	for _, s := range cfg.Sinks {
-		if s.Err != nil || !isEventSink(s.Type) {
+		if s.Err != nil || !config.IsEventSink(s.Type) {
 			continue
 		}
 		q := s.MaxQueue
@@ -240,10 +240,6 @@ func buildPrivacy(cfg config.Config, source, lang string) privacyView {
 	return v
 }
 
-func isEventSink(t string) bool {
-	return t == config.SinkJSONL || t == config.SinkSyslog || t == config.SinkWebhook
-}
-
 // sentFor describes one sink: where it sends, when, and what.
 func sentFor(s config.Sink, lang string) sentData {
 	d := sentData{Sink: s.Name, Type: s.Type}
@@ -268,7 +264,7 @@ func sentFor(s config.Sink, lang string) sentData {
 	case config.SinkCheckmk:
 		d.Destination = msg.T(lang, "file ") + s.Path + msg.T(lang, " (Checkmk agent spool)")
 	}
-	if isEventSink(s.Type) {
+	if config.IsEventSink(s.Type) {
 		d.When = msg.T(lang, "as events happen (after each scan; retried until delivered)")
 		d.Filter = filter
 		d.Fields = typeFields(reflect.TypeFor[drift.Event]())
@@ -294,7 +290,7 @@ func redactURL(raw string) string {
 // renderer.
 func sampleState(typ string) []string {
 	r := &status.Report{Compliant: false, ScannedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		Device: policy.Device{ID: "DEVICE-ID", Kind: "computer", Platform: "PLATFORM", Hostname: "HOSTNAME"},
+		Device: policy.Device{ID: "DEVICE-ID", Kind: policy.DeviceComputer, Platform: "PLATFORM", Hostname: "HOSTNAME"},
 		Policy: status.PolicyRef{Name: "POLICY", SHA256: "POLICY-SHA256"},
 		Findings: []status.Finding{{Finding: policy.Finding{Rule: "RULE", Subject: "SUBJECT", User: "USER",
 			Status: policy.StatusFail, Severity: policy.SeverityHigh}}}}

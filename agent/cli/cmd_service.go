@@ -146,6 +146,11 @@ func writeService(w io.Writer, s *status.Service, now time.Time, lang string) {
 	for _, p := range h.Problems {
 		fmt.Fprintf(w, "          - %s\n", p)
 	}
+	if h.Redacted && len(h.Problems) == 0 && h.ProblemCount > 0 {
+		// A non-administrator's health carries the count, not the texts
+		// (they name files, collectors and errors).
+		fmt.Fprintf(w, msg.T(lang, "          %d problems, shown to administrators (sudo agent status)\n"), h.ProblemCount)
+	}
 	writeSinks(w, h.Sinks, lang)
 }
 
@@ -158,6 +163,8 @@ func writeSinks(w io.Writer, sinks []status.SinkHealth, lang string) {
 		}
 		if sk.LastError != "" {
 			line += fmt.Sprintf(msg.T(lang, ", last error: %s"), sk.LastError)
+		} else if sk.Failing {
+			line += msg.T(lang, ", delivery failing")
 		}
 		fmt.Fprintf(w, "          %s\n", line)
 	}

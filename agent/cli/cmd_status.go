@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/msgguard/msgguard/agent/msg"
+	"github.com/msgguard/msgguard/policy"
 
 	"github.com/msgguard/msgguard/agent/report"
 	"github.com/msgguard/msgguard/agent/status"
@@ -75,7 +76,7 @@ func readLatest(st *store.Store) (*status.Report, error) {
 		if id == r.Device.ID {
 			continue
 		}
-		if p, err := st.Latest(id); err == nil && p.Device.Kind == "phone" {
+		if p, err := st.Latest(id); err == nil && p.Device.Kind == policy.DevicePhone {
 			r.Phones = append(r.Phones, *p)
 		}
 	}

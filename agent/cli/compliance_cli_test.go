@@ -321,7 +321,7 @@ func TestStatusHumanOutput(t *testing.T) {
 	}
 	de := show(1000, map[string]string{"LANG": "de_DE.UTF-8"})
 	for _, want := range []string{"NICHT KONFORM: ", "NICHT ERFÜLLT\n", "Abhilfe: WhatsApp (auch eine WhatsApp-Web-App) von diesem Gerät", "Noch nicht bestätigt (zuständig: Teamleitung)",
-		"weitere Ergebnisse sind nur für die IT bestimmt"} {
+		"weiteres Ergebnis ist nur für die IT bestimmt"} {
 		if !strings.Contains(de, want) {
 			t.Errorf("German status lacks %q:\n%s", want, de)
 		}
@@ -352,7 +352,7 @@ func TestStatusHumanOutput(t *testing.T) {
 		}
 	}
 	// A non-administrator's summary still counts what is hidden from the list.
-	if !strings.Contains(en, "1 more findings are for IT only") {
+	if !strings.Contains(en, "1 more finding is for IT only") {
 		t.Errorf("hidden findings not mentioned:\n%s", en)
 	}
 }

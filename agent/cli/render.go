@@ -121,7 +121,7 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 	}
 	fmt.Fprint(w, o.style(ansiBold+code, strings.ToUpper(head)))
 	if rest != "" {
-		fmt.Fprint(w, wrapRest(":"+rest, len(head), o.width))
+		fmt.Fprint(w, wrapPhrases(":"+rest, len(head), o.width))
 	}
 	fmt.Fprintln(w)
 	host := orString(r.Device.Hostname, orString(r.Device.Label, r.Device.Model))
@@ -130,7 +130,7 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 		host = r.Device.ID
 	}
 	fmt.Fprint(w, label(t.device)+wrapRest(fmt.Sprintf("%s (%s)", host, strings.TrimSpace(r.Device.Platform+" "+r.Device.OSVersion)), 12, o.width)+"\n")
-	if host != r.Device.ID && r.Device.Kind == "phone" {
+	if host != r.Device.ID && r.Device.Kind == policy.DevicePhone {
 		// A phone's id is what 'agent attest --device' takes.
 		fmt.Fprintf(w, "%s%s\n", label(t.id), r.Device.ID)
 	}
@@ -140,7 +140,7 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 	}
 	fmt.Fprintf(w, "%s%s\n", label(t.scanned), r.ScannedAt.Local().Format("2006-01-02 15:04:05 MST"))
 
-	var failing, due, unknown, exempt, attested []policy.Finding
+	var failing, due, unknown, exempt, attested, passed []policy.Finding
 	hidden := 0
 	for _, f := range fs {
 		if f.Stage == policy.StageReport && !o.forIT && f.Status != policy.StatusPass {
@@ -158,6 +158,8 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 			exempt = append(exempt, f)
 		case f.Status == policy.StatusAttested:
 			attested = append(attested, f)
+		case f.Status == policy.StatusPass, f.Status == policy.StatusNotApplicable:
+			passed = append(passed, f)
 		}
 	}
 	writeSection(w, t.failingHeader, ansiRed, failing, o, t)
@@ -166,10 +168,15 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 	writeSection(w, t.exemptHeader, "", exempt, o, t)
 	if o.verbose {
 		writeSection(w, t.attestedHeader, ansiGreen, attested, o, t)
+		writeBrief(w, t.passHeader, passed, o)
 	}
 	if hidden > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprint(w, wrap(fmt.Sprintf(t.hiddenForIT, hidden), 0, o.width))
+		hiddenText := t.hiddenForIT
+		if hidden == 1 {
+			hiddenText = t.hiddenOneForIT
+		}
+		fmt.Fprint(w, wrap(fmt.Sprintf(hiddenText, hidden), 0, o.width))
 	}
 	for _, p := range r.Phones {
 		fmt.Fprintln(w)
@@ -224,6 +231,20 @@ func sortBySeverity(fs []policy.Finding) {
 	})
 }
 
+// writeBrief lists findings one line each, with their first sentence
+// (--verbose's passed and not applicable findings).
+func writeBrief(w io.Writer, header string, fs []policy.Finding, o renderOptions) {
+	if len(fs) == 0 {
+		return
+	}
+	sortBySeverity(fs)
+	fmt.Fprintf(w, "\n%s\n", o.style(ansiBold+ansiGreen, header))
+	for _, f := range fs {
+		prefix := fmt.Sprintf("  %-9s ", strings.ToUpper(statusLabel(f.Status, o.lang)))
+		fmt.Fprint(w, prefix+wrapRest(f.Rule+scope(f)+": "+firstSentence(f.Message), visibleLen(prefix), o.width)+"\n")
+	}
+}
+
 // writeSection prints one group of findings. Failing and due findings get
 // their first sentence and a one-line fix; unknown and exempt ones a single
 // line; --verbose adds the full message, remediation and evidence.
@@ -268,6 +289,10 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 		}
 		if o.verbose && f.Attestation != nil && f.Attestation.Note != "" {
 			fmt.Fprint(w, wrap(t.note+" "+f.Attestation.Note, ind, o.width))
+		}
+		if strings.HasPrefix(f.Rule, policy.RuleAttestationPrefix) && f.Status == policy.StatusFail && o.forIT {
+			// Who records the confirmation, and how.
+			fmt.Fprint(w, wrap(fmt.Sprintf(msg.T(o.lang, "IT records it: agent attest %s --by NAME"), f.Rule), ind, o.width))
 		}
 		if f.Remediation != "" && (f.Status == policy.StatusFail || o.verbose) {
 			fix := firstSentence(f.Remediation)
@@ -360,6 +385,17 @@ func abbreviation(before string) bool {
 func wrap(s string, ind, width int) string {
 	pad := strings.Repeat(" ", ind)
 	return pad + wrapRest(s, ind, width) + "\n"
+}
+
+// wrapPhrases wraps s like wrapRest but breaks lines only between its
+// comma-separated phrases ("2 failed, 11 passed"), never inside one.
+func wrapPhrases(s string, col, width int) string {
+	const glue = "\ue000" // a private-use rune: not a space to strings.Fields
+	parts := strings.Split(s, ", ")
+	for i, p := range parts {
+		parts[i] = strings.ReplaceAll(p, " ", glue)
+	}
+	return strings.ReplaceAll(wrapRest(strings.Join(parts, ", "), col, width), glue, " ")
 }
 
 // wrapRest wraps s as if it started at column col; continuation lines are
@@ -458,7 +494,7 @@ func stageLabel(s policy.Stage, lang string) string {
 type text struct {
 	device, id, policy, scanned, policyRejected, phone, fix, note, evidence, stage    string
 	failingHeader, dueHeader, unknownHeader, exemptHeader, attestedHeader, passHeader string
-	dueIn, overdue, escalated, exemptLine, hiddenForIT                                string
+	dueIn, overdue, escalated, exemptLine, hiddenForIT, hiddenOneForIT                string
 	exemptLineRedacted, attestedBy                                                    string
 }
 
@@ -473,5 +509,6 @@ func texts(lang string) text {
 		exemptLineRedacted: msg.T(lang, "Exempt until %s (real result: %s)"),
 		attestedBy:         msg.T(lang, "Attested by %s."),
 		hiddenForIT:        msg.T(lang, "%d more findings are for IT only (show them with --verbose or as root)."),
+		hiddenOneForIT:     msg.T(lang, "%d more finding is for IT only (show it with --verbose or as root)."),
 	}
 }

@@ -112,13 +112,53 @@ var sinkName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(
 
 var severities = []string{"info", "low", "medium", "high", "critical"}
 
-// sinkKeys lists the settings each type accepts besides name and type.
-var sinkKeys = map[string][]string{
-	SinkJSONL:      {"path", "max_size_mb", "max_files", "min_severity", "max_queue"},
-	SinkSyslog:     {"network", "address", "facility", "app_name", "timeout", "ca_file", "cert_file", "key_file", "server_name", "min_severity", "max_queue"},
-	SinkWebhook:    {"url", "token_file", "batch_size", "timeout", "ca_file", "cert_file", "key_file", "server_name", "min_severity", "max_queue"},
-	SinkPrometheus: {"path"},
-	SinkCheckmk:    {"path"},
+// SinkType describes one type of sink: the one place that says which types
+// exist, which settings each takes, and whether it carries drift events.
+// agent/report builds each type's sink from it, `agent privacy` describes
+// what each stores and sends.
+type SinkType struct {
+	Name string
+	// Events is true for sinks that deliver drift events through an outbox
+	// in the database (retried until delivered); false for sinks that
+	// rewrite a state file after each scan.
+	Events bool
+	// Keys are the settings the type accepts besides name and type.
+	Keys []string
+}
+
+// SinkTypes lists every sink type, in the order messages name them.
+var SinkTypes = []SinkType{
+	{SinkJSONL, true, []string{"path", "max_size_mb", "max_files", "min_severity", "max_queue"}},
+	{SinkSyslog, true, []string{"network", "address", "facility", "app_name", "timeout", "ca_file", "cert_file", "key_file", "server_name", "min_severity", "max_queue"}},
+	{SinkWebhook, true, []string{"url", "token_file", "batch_size", "timeout", "ca_file", "cert_file", "key_file", "server_name", "min_severity", "max_queue"}},
+	{SinkPrometheus, false, []string{"path"}},
+	{SinkCheckmk, false, []string{"path"}},
+}
+
+// LookupSinkType returns the type named t.
+func LookupSinkType(t string) (SinkType, bool) {
+	for _, st := range SinkTypes {
+		if st.Name == t {
+			return st, true
+		}
+	}
+	return SinkType{}, false
+}
+
+// IsEventSink reports whether sinks of type t carry drift events (and so
+// have an outbox).
+func IsEventSink(t string) bool {
+	st, ok := LookupSinkType(t)
+	return ok && st.Events
+}
+
+// sinkTypeList is "jsonl, syslog, webhook, prometheus, checkmk".
+func sinkTypeList() string {
+	names := make([]string, len(SinkTypes))
+	for i, st := range SinkTypes {
+		names[i] = st.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // syslogFacilities are RFC 5424 §6.2.1's facility keywords we accept.
@@ -177,15 +217,14 @@ func (d *decoder) sink(el *yaml, f string) Sink {
 		if el.Content[i].Value == "type" {
 			v := el.Content[i+1]
 			s.Type = d.str(v, f+".type")
-			if _, ok := sinkKeys[s.Type]; !ok && s.Type != "" {
-				d.errorf(v, f+".type", "unsupported sink type %q (want one of %s, %s, %s, %s, %s)", s.Type,
-					SinkJSONL, SinkSyslog, SinkWebhook, SinkPrometheus, SinkCheckmk)
+			if _, ok := LookupSinkType(s.Type); !ok && s.Type != "" {
+				d.errorf(v, f+".type", "unsupported sink type %q (want one of %s)", s.Type, sinkTypeList())
 				return s
 			}
 		}
 	}
 	if s.Type == "" {
-		d.errorf(el, f+".type", "missing (want one of %s, %s, %s, %s, %s)", SinkJSONL, SinkSyslog, SinkWebhook, SinkPrometheus, SinkCheckmk)
+		d.errorf(el, f+".type", "missing (want one of %s)", sinkTypeList())
 		return s
 	}
 	if s.Type == SinkSyslog {
@@ -201,7 +240,8 @@ func (d *decoder) sink(el *yaml, f string) Sink {
 		},
 	}
 	all := d.sinkFields(&s)
-	for _, k := range sinkKeys[s.Type] {
+	st, _ := LookupSinkType(s.Type)
+	for _, k := range st.Keys {
 		known[k] = all[k]
 	}
 	d.mapping(el, f, known)

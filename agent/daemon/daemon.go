@@ -129,16 +129,19 @@ type Daemon struct {
 	// tick drops the pages they touched.
 	served atomic.Bool
 
-	// health is the last reading for Snapshot, taken at healthAt.
-	healthMu  sync.Mutex
-	health    status.Health
-	healthAt  time.Time
-	healthOf  *status.Report
-	lastScan  time.Time
-	lastDur   time.Duration
-	lastErr   error
-	nextScan  time.Time
-	scanCount int
+	// health is the last reading for Snapshot, taken at healthAt while
+	// healthOf was the latest report.
+	healthMu sync.Mutex
+	health   status.Health
+	healthAt time.Time
+	healthOf *status.Report
+	// healthBusy is set while a request reads health afresh.
+	healthBusy bool
+	lastScan   time.Time
+	lastDur    time.Duration
+	lastErr    error
+	nextScan   time.Time
+	scanCount  int
 }
 
 // flight is one scan that any number of requests wait for.
@@ -458,10 +461,7 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 // API encodes each report once.
 func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service, error) {
 	d.served.Store(true)
-	d.mu.Lock()
-	latest := d.latest
-	d.mu.Unlock()
-	h := d.recentHealth(ctx, latest)
+	h := d.recentHealth(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.latest == nil {
@@ -483,17 +483,32 @@ const trimEvery = 10 * time.Second
 // status requests costs one read of the sinks' queues, not one each.
 const healthTTL = time.Second
 
-// recentHealth is Health, computed at most once per healthTTL for the
-// same latest report: a new report (a scan, which also follows a policy
-// change) is always shown with a fresh reading.
-func (d *Daemon) recentHealth(ctx context.Context, latest *status.Report) status.Health {
+// recentHealth is Health, computed at most once per healthTTL and again
+// whenever a new report is in place: a scan that follows a rejected policy
+// or a failed delivery must not be shown beside the health from before it.
+// While one request reads health afresh, the others answer with the
+// previous reading instead of queueing behind it: the read of the sinks'
+// queues is a database read, which can wait for a scan's commit, and a
+// burst of status requests during a scan must not wait with it.
+func (d *Daemon) recentHealth(ctx context.Context) status.Health {
+	d.mu.Lock()
+	latest := d.latest
+	d.mu.Unlock()
 	d.healthMu.Lock()
-	defer d.healthMu.Unlock()
 	now := time.Now()
-	if d.healthOf != latest || d.healthAt.IsZero() || now.Sub(d.healthAt) >= healthTTL || now.Before(d.healthAt) {
-		d.health, d.healthAt, d.healthOf = d.Health(ctx), now, latest
+	fresh := !d.healthAt.IsZero() && now.Sub(d.healthAt) < healthTTL && !now.Before(d.healthAt) && d.healthOf == latest
+	if fresh || (d.healthBusy && !d.healthAt.IsZero()) {
+		h := d.health
+		d.healthMu.Unlock()
+		return h
 	}
-	return d.health
+	d.healthBusy = true
+	d.healthMu.Unlock()
+	h := d.Health(ctx)
+	d.healthMu.Lock()
+	d.health, d.healthAt, d.healthOf, d.healthBusy = h, time.Now(), latest, false
+	d.healthMu.Unlock()
+	return h
 }
 
 // service is the running daemon's state; d.mu is held.

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
@@ -333,7 +334,7 @@ func applyDiff(dev *bolt.Bucket, snap snapshot, debounce int, m eventMeta) ([]Ev
 // candidates.
 func rebaseline(dev *bolt.Bucket, snap snapshot, meta *devMeta, cur *status.Report, reason string) error {
 	for _, n := range [][]byte{bucketState, bucketPending, bucketBaseline} {
-		if err := dev.DeleteBucket(n); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		if err := dev.DeleteBucket(n); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return err
 		}
 		if _, err := dev.CreateBucket(n); err != nil {

@@ -462,9 +462,7 @@ func TestSummaryDailyWithChecksum(t *testing.T) {
 		t.Fatalf("got %d summaries in 48 h; want 3 (start, +24 h, +48 h)", len(sums))
 	}
 	var fs []policy.Finding
-	for _, f := range h.dev.findings {
-		fs = append(fs, f)
-	}
+	fs = append(fs, h.dev.findings...)
 	if want := Checksum(fs); sums[2].Checksum != want {
 		t.Errorf("summary checksum = %s; want %s (what a collector computes from the findings)", sums[2].Checksum, want)
 	}

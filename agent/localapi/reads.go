@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/msgguard/msgguard/agent/apitype"
+	"github.com/msgguard/msgguard/agent/drift"
 )
 
 // Paths of the read endpoints. While the daemon runs it holds the
@@ -95,6 +96,9 @@ func (s *Server) serveRead(w http.ResponseWriter, r *http.Request, peer Peer) in
 		if l, err = rd.Baselines(ctx, device); err == nil && !peer.Admin {
 			l = l.Redact(peer.User)
 		}
+		if err == nil {
+			l = baselinesWithLists(l)
+		}
 		out = l
 	default:
 		var h *apitype.RuleHistory
@@ -177,4 +181,19 @@ func (c *Client) Baselines(ctx context.Context, device string) (*apitype.Baselin
 func (c *Client) Explain(ctx context.Context, rule, device string) (*apitype.RuleHistory, error) {
 	var h apitype.RuleHistory
 	return &h, c.do(ctx, http.MethodGet, readPath(PathExplain, "rule", rule, "device", device), &h)
+}
+
+// baselinesWithLists returns l with every baseline's differences non-nil
+// (a baseline without differences answers [], never null); l is not
+// modified.
+func baselinesWithLists(l *apitype.BaselineList) *apitype.BaselineList {
+	out := *l
+	out.Baselines = make([]drift.Baseline, len(l.Baselines))
+	for i, b := range l.Baselines {
+		if b.Differences == nil {
+			b.Differences = []drift.Event{}
+		}
+		out.Baselines[i] = b
+	}
+	return &out
 }

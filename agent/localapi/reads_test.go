@@ -181,7 +181,8 @@ func TestReadAdministrator(t *testing.T) {
 			c := NewClient(sock)
 			defer c.Close()
 			want := map[string]any{PathAttestations: fullAttestations(), PathExemptions: fullExemptions(),
-				PathBaselines: fullBaselines(), PathExplain: fullHistory()}
+				// A baseline without differences answers [] (decoded: empty, not nil).
+				PathBaselines: baselinesWithLists(fullBaselines()), PathExplain: fullHistory()}
 			if diff := cmp.Diff(want, readAll(t, c)); diff != "" {
 				t.Errorf("administrator's views (-want +got):\n%s", diff)
 			}
@@ -207,7 +208,7 @@ func TestReadRedacted(t *testing.T) {
 				Differences: []drift.Event{events()[0], events()[1], {Device: "dev1", Kind: drift.KindMessengerChanged, Attribute: "user",
 					Subject: "signal", User: "alice", Before: "(another user)", After: "alice",
 					Message: "messenger signal (consumer) moved from another user to user alice"}}},
-			{Device: "phone1", Info: drift.BaselineInfo{SetAt: at(t0), Reason: "first_scan"}, LastScanAt: at(t0)},
+			{Device: "phone1", Info: drift.BaselineInfo{SetAt: at(t0), Reason: "first_scan"}, LastScanAt: at(t0), Differences: []drift.Event{}},
 		}},
 	}
 	h := fullHistory()

@@ -4,9 +4,11 @@ package msg
 // verbs in the same order; TestCatalog checks them, and that every message
 // the CLI passes to T is here.
 var de = map[string]string{
-	"READ IN BROWSER PROFILES": "IN BROWSER-PROFILEN GELESEN",
-	"read: ":                   "gelesen: ",
-	"stored: ":                 "gespeichert: ",
+	"%d more finding is for IT only (show it with --verbose or as root).": "%d weiteres Ergebnis ist nur für die IT bestimmt (mit --verbose oder als root anzeigen).",
+	"IT records it: agent attest %s --by NAME":                            "Die IT erfasst es: agent attest %s --by NAME",
+	"READ IN BROWSER PROFILES":                                            "IN BROWSER-PROFILEN GELESEN",
+	"read: ":                                                              "gelesen: ",
+	"stored: ":                                                            "gespeichert: ",
 	"\nservice:  not running; events wait in the sinks' queues":  "\nDienst:   läuft nicht; Ereignisse warten in den Warteschlangen der Empfänger",
 	"\nservice:  running for %s (since %s)\n":                    "\nDienst:   läuft seit %s (seit %s)\n",
 	"          last scan %s, took %s\n":                          "          letzte Prüfung %s, Dauer %s\n",
@@ -68,7 +70,6 @@ var de = map[string]string{
 	"could not tell":             "nicht feststellbar",
 	"COULD NOT TELL":             "NICHT FESTSTELLBAR",
 	"critical":                   "kritisch",
-	"deadline %s":                "Frist bis %s",
 	"deadline passed on %s":      "Frist seit %s abgelaufen",
 	"Deadline:":                  "Frist:",
 	"Decision:":                  "Entscheidung:",
@@ -194,4 +195,8 @@ var de = map[string]string{
 	"Why:":    "Warum:",
 	"without the service, agent status reads the database, which only root can read": "ohne laufenden Dienst liest agent status die Datenbank, die nur root lesen kann",
 	"yes": "ja",
+
+	// The service's redacted health (agent status as a non-administrator).
+	", delivery failing": ", Zustellung schlägt fehl",
+	"          %d problems, shown to administrators (sudo agent status)\n": "          %d Probleme, für Administratoren sichtbar (sudo agent status)\n",
 }

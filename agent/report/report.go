@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"strings"
@@ -90,9 +89,36 @@ type SinkError struct {
 func (e *SinkError) Error() string { return e.Err.Error() }
 func (e *SinkError) Unwrap() error { return e.Err }
 
-// isEventType reports whether sinks of type t have an outbox.
-func isEventType(t string) bool {
-	return t == config.SinkJSONL || t == config.SinkSyslog || t == config.SinkWebhook
+// builders build each sink type of config.SinkTypes and add it to the
+// event or the state sinks; TestBuildersCoverSinkTypes keeps the two lists
+// in step.
+var builders = map[string]func(c config.Sink, o BuildOptions, out *Sinks) error{
+	config.SinkJSONL: func(c config.Sink, _ BuildOptions, out *Sinks) error {
+		out.Events = append(out.Events, NewJSONL(c.Name, c.Path, int64(c.MaxSizeMB)<<20, c.MaxFiles))
+		return nil
+	},
+	config.SinkSyslog: func(c config.Sink, o BuildOptions, out *Sinks) error {
+		s, err := NewSyslog(c, o)
+		if err == nil {
+			out.Events = append(out.Events, s)
+		}
+		return err
+	},
+	config.SinkWebhook: func(c config.Sink, o BuildOptions, out *Sinks) error {
+		w, err := NewWebhook(c, o)
+		if err == nil {
+			out.Events = append(out.Events, w)
+		}
+		return err
+	},
+	config.SinkPrometheus: func(c config.Sink, _ BuildOptions, out *Sinks) error {
+		out.States = append(out.States, NewTextfile(c.Name, c.Path))
+		return nil
+	},
+	config.SinkCheckmk: func(c config.Sink, _ BuildOptions, out *Sinks) error {
+		out.States = append(out.States, NewCheckmk(c.Name, c.Path))
+		return nil
+	},
 }
 
 // BuildOptions are the environment sinks are built with.
@@ -115,34 +141,18 @@ func Build(cfgs []config.Sink, o BuildOptions) Sinks {
 			out.fail(c, fmt.Errorf("sink not started: %w", c.Err))
 			continue
 		}
+		b, ok := builders[c.Type]
 		var err error
-		switch c.Type {
-		case config.SinkJSONL:
-			out.Events = append(out.Events, NewJSONL(c.Name, c.Path, int64(c.MaxSizeMB)<<20, c.MaxFiles))
-		case config.SinkSyslog:
-			var s *Syslog
-			s, err = NewSyslog(c, o)
-			if err == nil {
-				out.Events = append(out.Events, s)
-			}
-		case config.SinkWebhook:
-			var w *Webhook
-			w, err = NewWebhook(c, o)
-			if err == nil {
-				out.Events = append(out.Events, w)
-			}
-		case config.SinkPrometheus:
-			out.States = append(out.States, NewTextfile(c.Name, c.Path))
-		case config.SinkCheckmk:
-			out.States = append(out.States, NewCheckmk(c.Name, c.Path))
-		default:
+		if !ok {
 			err = fmt.Errorf("unsupported sink type %q", c.Type)
+		} else {
+			err = b(c, o, &out)
 		}
 		if err != nil {
 			out.fail(c, fmt.Errorf("%s:%d:%d: %s sink %q not started: %w", c.File, c.Line, c.Column, c.Type, c.Name, err))
 			continue
 		}
-		if isEventType(c.Type) {
+		if config.IsEventSink(c.Type) {
 			out.Specs[c.Name] = c
 		}
 	}
@@ -153,7 +163,7 @@ func Build(cfgs []config.Sink, o BuildOptions) Sinks {
 // name keeps its outbox registered.
 func (s *Sinks) fail(c config.Sink, err error) {
 	s.Errors = append(s.Errors, &SinkError{Name: c.Name, Type: c.Type, Err: err})
-	if c.Name != "" && isEventType(c.Type) {
+	if c.Name != "" && config.IsEventSink(c.Type) {
 		if _, dup := s.Specs[c.Name]; !dup {
 			s.Specs[c.Name] = c
 		}
@@ -245,9 +255,6 @@ func readToken(path string) (string, error) {
 	}
 	return tok, nil
 }
-
-// modeSecretOK reports whether perm leaves group and others out.
-func modeSecretOK(m fs.FileMode) bool { return m.Perm()&0o077 == 0 }
 
 // droppedMessage builds the `dropped` event for a sink's outbox.
 func droppedEvent(sink string, n int, first, last time.Time) drift.Event {

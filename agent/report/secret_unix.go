@@ -25,3 +25,6 @@ func checkSecretMode(fi fs.FileInfo) error {
 	}
 	return nil
 }
+
+// modeSecretOK reports whether perm leaves group and others out.
+func modeSecretOK(m fs.FileMode) bool { return m.Perm()&0o077 == 0 }

@@ -26,6 +26,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/policy"
 )
 
 // SchemaVersion is the on-disk layout version kept in the meta bucket.
@@ -245,6 +246,8 @@ func (s *Store) openChecked(full bool) (*bolt.DB, error) {
 	// pages, with faults caught): verifying a file that another process may
 	// be writing could see pages being reused and call a healthy file
 	// corrupt.
+	_, serr := os.Stat(path)
+	existed := serr == nil
 	var db *bolt.DB
 	err := guard(func() (err error) {
 		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: s.opts.Timeout, ReadOnly: s.opts.ReadOnly})
@@ -253,6 +256,13 @@ func (s *Store) openChecked(full bool) (*bolt.DB, error) {
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, &UnavailableError{Path: path, Err: ErrLocked}
+		}
+		if !existed {
+			// A database this call was creating (a full disk cut its first
+			// pages short): nothing to diagnose, and a partial file must not
+			// look like a damaged database to the next start.
+			os.Remove(path)
+			return nil, &UnavailableError{Path: path, Err: err}
 		}
 		return nil, s.diagnose(err)
 	}
@@ -319,7 +329,8 @@ func (s *Store) diagnose(cause error) error {
 	if errors.As(cause, &pe) {
 		s.suspect = true
 	}
-	if _, err := os.Stat(s.path); err == nil {
+	if st, err := os.Stat(s.path); err == nil && st.Size() > 0 {
+		// An empty file holds nothing to lose and proves nothing.
 		if verr := verifyFile(s.path); isCorrupt(verr) {
 			return verr
 		}
@@ -656,7 +667,7 @@ func (s *Store) RecordTx(tx *bolt.Tx, r *status.Report) (prev *status.Report, er
 			return nil, err
 		}
 	}
-	if r.Device.Kind == "computer" {
+	if r.Device.Kind == policy.DeviceComputer {
 		m := tx.Bucket(bucketMeta)
 		if !bytes.Equal(m.Get(keyPrimary), []byte(r.Device.ID)) {
 			if err := m.Put(keyPrimary, []byte(r.Device.ID)); err != nil {

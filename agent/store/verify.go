@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -288,6 +289,17 @@ func (v *verifier) nodePage(id uint64, p []byte, depth int) error {
 	if count*elementSize > uint64(len(p))-pageHeaderSize {
 		return corruptf("page %d: %d elements do not fit its %d bytes", id, count, len(p))
 	}
+	// Keys ascend strictly within a page (bbolt writes them sorted and
+	// finds them by binary search: out of order, a lookup misses a key and
+	// a write adds it twice).
+	var prev []byte
+	ordered := func(i uint64, key []byte) error {
+		if i > 0 && bytes.Compare(prev, key) >= 0 {
+			return corruptf("page %d element %d: key out of order", id, i)
+		}
+		prev = key
+		return nil
+	}
 	for i := uint64(0); i < count; i++ {
 		at := pageHeaderSize + i*elementSize
 		e := p[at : at+elementSize]
@@ -297,6 +309,9 @@ func (v *verifier) nodePage(id uint64, p []byte, depth int) error {
 			if at+pos+ksize > uint64(len(p)) {
 				return corruptf("page %d element %d: key of %d bytes at %d beyond the page", id, i, ksize, pos)
 			}
+			if err := ordered(i, p[at+pos:at+pos+ksize]); err != nil {
+				return err
+			}
 			if err := v.tree(child, depth+1); err != nil {
 				return err
 			}
@@ -304,6 +319,9 @@ func (v *verifier) nodePage(id uint64, p []byte, depth int) error {
 			eflags, pos, ksize, vsize := ne.Uint32(e[0:]), uint64(ne.Uint32(e[4:])), uint64(ne.Uint32(e[8:])), uint64(ne.Uint32(e[12:]))
 			if at+pos+ksize+vsize > uint64(len(p)) {
 				return corruptf("page %d element %d: key of %d and value of %d bytes at %d beyond the page", id, i, ksize, vsize, pos)
+			}
+			if err := ordered(i, p[at+pos:at+pos+ksize]); err != nil {
+				return err
 			}
 			if eflags&bucketLeafFlag == 0 {
 				continue

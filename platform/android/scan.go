@@ -43,7 +43,7 @@ func Scan(ctx context.Context, run platform.Runner, serial string, cat *policy.C
 	s := newSession(run, serial, opts.Timeout(DefaultCommandTimeout))
 	inv := &policy.Inventory{Device: policy.Device{
 		ID:       DeviceID(serial, opts.ClearSerial),
-		Kind:     "phone",
+		Kind:     policy.DevicePhone,
 		Platform: "android",
 		Label:    opts.Label,
 	}}

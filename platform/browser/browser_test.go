@@ -282,3 +282,33 @@ func TestPrivacyStatementNamesOrigins(t *testing.T) {
 		t.Errorf("switched off: %+v", off)
 	}
 }
+
+// TestInspectWindowsAbsoluteProfilePaths: on Windows, profiles.ini may name
+// a profile by drive path; one on another drive or in another user's
+// profile is refused, one inside the user's own profile is inspected.
+func TestInspectWindowsAbsoluteProfilePaths(t *testing.T) {
+	const ff = "Users/alice/AppData/Roaming/Mozilla/Firefox/"
+	root := tree(t,
+		ff+"profiles.ini=[Profile0]\r\nName=own\r\nIsRelative=0\r\nPath=C:\\Users\\alice\\ffprof\r\n\r\n"+
+			"[Profile1]\r\nName=other\r\nIsRelative=0\r\nPath=C:\\Users\\bob\\ffprof\r\n\r\n"+
+			"[Profile2]\r\nName=drive\r\nIsRelative=0\r\nPath=D:\\ffprof\r\n",
+		"Users/alice/ffprof/storage/default/https+++web.whatsapp.com/",
+		"Users/bob/ffprof/storage/default/https+++web.telegram.org/",
+	)
+	var probs platform.Problems
+	in := &Inspector{FS: platform.NewDirFS(root), Index: NewIndex(testCatalog(t)), Installs: Installs("windows"),
+		Problem: func(p, msg string) { probs.Add("browsers", p, msg) },
+		Abs: func(p string) (string, bool) { // the Windows scanner's onDrive for drive C:
+			if len(p) < 3 || !strings.EqualFold(p[:2], "C:") {
+				return "", false
+			}
+			return platform.RelPath(p[2:]), true
+		}}
+	found := in.Home(context.Background(), "alice", "Users/alice")
+	if len(found) != 1 || found[0].ID != "whatsapp" || found[0].Location != `Firefox, profile "own"` {
+		t.Errorf("found = %+v; want only whatsapp in the profile inside alice's home", found)
+	}
+	if ps := probs.List(); len(ps) != 1 || !strings.Contains(ps[0].Message, "outside the user's home") {
+		t.Errorf("problems = %+v; want one refusal (listed once)", ps)
+	}
+}

@@ -84,6 +84,14 @@ func parseProfilesINI(b []byte) ([]ffProfile, error) {
 // Profiles/ on macOS and Windows).
 func (w *walk) firefox(inst Install, dir string) {
 	ini := dir + "/profiles.ini"
+	// An unchanged profiles.ini (same inode, size and times) is not read
+	// again by the service: its profiles are remembered.
+	st, _ := platform.Lstat(w.in.FS, ini)
+	if v, ok := w.in.Memo.Get(ini, st); ok {
+		w.ffProfiles(inst, ini, dir, decodeProfiles(v))
+		return
+	}
+	began := w.in.Memo.Begin()
 	b, err := platform.ReadFile(w.in.FS, ini, maxINISize)
 	var profiles []ffProfile
 	switch {
@@ -97,8 +105,40 @@ func (w *walk) firefox(inst Install, dir string) {
 		if err != nil {
 			w.problem(ini, "profile list not understood, profile folders were searched instead: "+err.Error())
 			profiles = w.ffListed(dir)
+		} else if st != nil && st.Mode().IsRegular() {
+			w.in.Memo.Put(ini, st, began, encodeProfiles(profiles))
 		}
 	}
+	w.ffProfiles(inst, ini, dir, profiles)
+}
+
+// encodeProfiles and decodeProfiles keep parsed profiles in a DirMemo.
+func encodeProfiles(ps []ffProfile) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		rel := "0"
+		if p.IsRelative {
+			rel = "1"
+		}
+		out[i] = rel + p.Name + "\x00" + p.Path
+	}
+	return out
+}
+
+func decodeProfiles(v []string) []ffProfile {
+	out := make([]ffProfile, 0, len(v))
+	for _, s := range v {
+		if s == "" {
+			continue
+		}
+		name, p, _ := strings.Cut(s[1:], "\x00")
+		out = append(out, ffProfile{Name: name, Path: p, IsRelative: s[0] == '1'})
+	}
+	return out
+}
+
+// ffProfiles inspects the listed profiles of one Firefox folder.
+func (w *walk) ffProfiles(inst Install, ini, dir string, profiles []ffProfile) {
 	if len(profiles) > maxProfiles {
 		w.problem(ini, fmt.Sprintf("more than %d profiles; the rest were not inspected", maxProfiles))
 		profiles = profiles[:maxProfiles]

@@ -68,3 +68,27 @@ func TestMemoForgetsRecentChanges(t *testing.T) {
 		t.Errorf("a folder changed less than two seconds before its listing was remembered")
 	}
 }
+
+func TestMemoProfilesINI(t *testing.T) {
+	const ff = "home/alice/.mozilla/firefox/"
+	root := tree(t,
+		ff+"profiles.ini=[Profile0]\nName=main\nIsRelative=1\nPath=a.main\n[Profile1]\nName=abs\nIsRelative=0\nPath=/home/alice/b\n",
+		ff+"a.main/storage/default/https+++web.whatsapp.com/",
+		"home/alice/b/storage/default/https+++app.slack.com/")
+	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
+	in := &Inspector{FS: platform.NewDirFS(root), Index: NewIndex(testCatalog(t)), Installs: Installs("linux"), Memo: memo,
+		Abs: func(p string) (string, bool) { return platform.RelPath(p), true }}
+	for i := range 2 {
+		got := in.Home(context.Background(), "alice", "home/alice")
+		if len(got) != 2 || got[0].Location != `Firefox, profile "main"` || got[1].Location != `Firefox, profile "abs"` {
+			t.Errorf("scan %d: %+v", i, got)
+		}
+	}
+	st, err := os.Lstat(filepath.Join(root, ff, "profiles.ini"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := memo.Get(ff+"profiles.ini", st); !ok {
+		t.Errorf("profiles.ini was not remembered")
+	}
+}

@@ -43,12 +43,12 @@ func PrivacyStatement(cat *policy.Catalog, enabled bool, lang string) Privacy {
 		return p
 	}
 	p.Read = tr("in each local user's Chrome, Chromium, Edge, Brave, Vivaldi, Opera and Firefox profiles: the NAMES of the per-site storage folders "+
-		"(IndexedDB, storage/default), and only to look for the messenger web origins below; the list of profiles (profiles.ini); "+
+		"(IndexedDB, storage/default), and only to look for the messenger web origins below; the names of the browser and profile folders and the list of profiles (profiles.ini); "+
 		"macOS app shims' Info.plist and Windows Start-menu shortcuts of browser web apps. Nothing inside a site's storage is opened: "+
 		"no history, cookies, messages, accounts or other sites. Origins looked for: ",
 		"in den Profilen von Chrome, Chromium, Edge, Brave, Vivaldi, Opera und Firefox jedes lokalen Benutzers: die NAMEN der Speicherordner "+
-			"je Website (IndexedDB, storage/default), und nur, um die unten genannten Web-Adressen von Messengern zu finden; die Profilliste "+
-			"(profiles.ini); Info.plist von macOS-App-Shims und Startmenü-Verknüpfungen von Browser-Web-Apps unter Windows. Kein Speicher einer "+
+			"je Website (IndexedDB, storage/default), und nur, um die unten genannten Web-Adressen von Messengern zu finden; die Namen der Browser- und "+
+			"Profilordner und die Profilliste (profiles.ini); Info.plist von macOS-App-Shims und Startmenü-Verknüpfungen von Browser-Web-Apps unter Windows. Kein Speicher einer "+
 			"Website wird geöffnet: kein Verlauf, keine Cookies, Nachrichten, Konten oder anderen Websites. Gesuchte Adressen: ") +
 		strings.Join(p.Origins, ", ")
 	p.Stored = tr("for each messenger found: the browser, the profile name and the messenger id, as an inventory entry (source \"browser\" or \"web-app\") of the local user; "+

@@ -54,7 +54,7 @@ func parseInfoPlist(b []byte) (bundleInfo, error) {
 		return bundleInfo{}, err
 	}
 	if info.ID == "" {
-		return bundleInfo{}, errors.New("Info.plist has no CFBundleIdentifier")
+		return bundleInfo{}, errors.New("no CFBundleIdentifier in Info.plist")
 	}
 	return info, nil
 }

@@ -55,7 +55,7 @@ func Scan(ctx context.Context, h *platform.Host, cat *policy.Catalog) (*policy.I
 		cat = &policy.Catalog{}
 	}
 	s := &scan{ctx: ctx, h: h, cat: cat, inv: &policy.Inventory{
-		Device: policy.Device{Kind: "computer", Platform: "darwin"},
+		Device: policy.Device{Kind: policy.DeviceComputer, Platform: "darwin"},
 	}, probs: platform.Problems{Max: maxProblemsPerProbe}}
 	uuid := identify(s)
 	users := scanUsers(s)

@@ -49,7 +49,7 @@ func Scan(ctx context.Context, run platform.Runner, udid string, cat *policy.Cat
 	inv := &policy.Inventory{
 		Device: policy.Device{
 			ID:       DeviceID(udid, opts.ClearSerial),
-			Kind:     "phone",
+			Kind:     policy.DevicePhone,
 			Platform: "ios",
 			Label:    opts.Label,
 		},

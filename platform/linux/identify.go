@@ -36,7 +36,7 @@ func identify(h *platform.Host, inv *policy.Inventory) error {
 	if _, err := fs.Stat(h.Root, "."); err != nil {
 		return fmt.Errorf("identify: reading root %q: %w", h.RootDir, err)
 	}
-	inv.Device.Kind = "computer"
+	inv.Device.Kind = policy.DeviceComputer
 	inv.Device.Platform = "linux"
 	identifyMachineID(h, inv)
 	identifyHostname(h, inv)

@@ -123,10 +123,9 @@ func parseKConfigHeader(line string) (string, bool) {
 // immutability.
 type kconfigCascade struct {
 	entries         map[string]kconfigEntry
-	frozen          bool            // a whole file was immutable
-	frozenGroup     bool            // the Daemon group was immutable
-	immutableSource string          // where the group/file was frozen
-	seen            map[string]bool // sources read
+	frozen          bool   // a whole file was immutable
+	frozenGroup     bool   // the Daemon group was immutable
+	immutableSource string // where the group/file was frozen
 }
 
 func (c *kconfigCascade) add(f kconfigFile, source string) {

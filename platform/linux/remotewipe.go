@@ -30,7 +30,6 @@ var systemdWantsDirs = [...]string{"etc/systemd/system", "usr/lib/systemd/system
 type wipeEvidence struct {
 	installed []string // "package intune-portal", "path /opt/microsoft/..."
 	active    []string // "unit x.service enabled (...)", "process x"
-	unitFiles []string
 }
 
 // remoteWipe decides remote-wipe capability from the catalog's agents; debs

@@ -15,7 +15,7 @@ import (
 // fails only when nothing at all can be read (e.g. the root does not exist);
 // every partial failure is recorded in Inventory.Problems.
 func Scan(ctx context.Context, h *platform.Host, cat *policy.Catalog) (*policy.Inventory, error) {
-	inv := &policy.Inventory{Device: policy.Device{Kind: "computer", Platform: "linux"}}
+	inv := &policy.Inventory{Device: policy.Device{Kind: policy.DeviceComputer, Platform: "linux"}}
 	if err := identify(h, inv); err != nil {
 		return nil, err
 	}

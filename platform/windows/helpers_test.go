@@ -20,6 +20,8 @@ func bitLockerCmd() string {
 
 // errSharingViolation is the message of ERROR_SHARING_VIOLATION (32), what
 // RegLoadKey returns for a hive file another process holds open.
+//
+//lint:ignore ST1005 the exact text Windows returns
 var errSharingViolation = errors.New("The process cannot access the file because it is being used by another process.")
 
 // fixture is one recorded machine under testdata/<name>: every *.reg file

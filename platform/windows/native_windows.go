@@ -143,10 +143,7 @@ func (*NativeRegistry) LoadHive(sid, file string) (string, func() error, error) 
 // enablePrivileges enables privileges the process token already holds
 // (SYSTEM holds SeBackup and SeRestore, disabled by default).
 func enablePrivileges(names ...string) error {
-	proc, err := windows.GetCurrentProcess()
-	if err != nil {
-		return err
-	}
+	proc := windows.CurrentProcess()
 	var tok windows.Token
 	if err := windows.OpenProcessToken(proc, windows.TOKEN_ADJUST_PRIVILEGES|windows.TOKEN_QUERY, &tok); err != nil {
 		return fmt.Errorf("open process token: %w", err)

@@ -52,7 +52,7 @@ func Scan(ctx context.Context, h *platform.Host, reg Registry, cat *policy.Catal
 	}
 	s := &scanner{h: h, reg: reg, cat: cat, probs: newProblems(), msixDirsSeen: map[string]bool{}}
 	s.m = newMatcher(cat, s.probs)
-	inv := &policy.Inventory{Device: policy.Device{Kind: "computer", Platform: "windows"}}
+	inv := &policy.Inventory{Device: policy.Device{Kind: policy.DeviceComputer, Platform: "windows"}}
 	if err := s.identify(&inv.Device); err != nil {
 		return nil, fmt.Errorf("windows scan: %w", err)
 	}

@@ -51,7 +51,7 @@ func build(t testing.TB, extra string) *agent {
 	}
 	a := &agent{dir: dir, bin: filepath.Join(dir, "agent"), config: filepath.Join(dir, "agent.yaml"),
 		db: filepath.Join(dir, "data", "state.db"), socket: filepath.Join(dir, "run", "agent.sock"), root: root}
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	if _, err := os.Stat(gobin); err != nil {
 		if gobin, err = exec.LookPath("go"); err != nil {
 			t.Skip("go tool not found; cannot build the agent binary")

@@ -9,7 +9,9 @@
 // that no drift event is lost or duplicated. RELIABILITY.md records its
 // figures.
 //
-// It runs only with MSGGUARD_FAULTS=1 (CI has a step of its own for it:
-// it starts about a thousand processes); parts need root and skip with a
-// message otherwise. The package has no code of its own.
+// It runs only with MSGGUARD_FAULTS=1 (CI has a step of its own for it: it
+// starts about a thousand processes); parts need root and skip with a
+// message otherwise. FAULTSUITE_AGENT=path runs another agent binary
+// instead of building one (the figures of an older release). The package
+// has no code of its own.
 package faultsuite

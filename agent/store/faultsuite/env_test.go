@@ -154,6 +154,14 @@ func TestFullFileSystem(t *testing.T) {
 	if !failed {
 		t.Log("every scan fitted into the file's free pages")
 	}
+	// A new database cannot even be created: a clear error, no crash, and
+	// nothing left that a later start would take for a corrupt file.
+	fresh := filepath.Join(dir, "new.db")
+	r := s.agent(t, 30*time.Second, "scan", "--root", s.root, "--db", fresh, "--socket", "")
+	checkNoCrash(t, "agent scan creating a database on a full file system", r)
+	if r.code < 2 || !strings.Contains(r.stderr, "no space left") {
+		t.Errorf("creating a database on a full file system: exit %d\n%s", r.code, firstLines(r.stderr, 4))
+	}
 	figures.EnvironmentalCases++
 	if m := movedAside(db); len(m) != 0 {
 		figures.HealthyMovedAside++
@@ -165,7 +173,7 @@ func TestFullFileSystem(t *testing.T) {
 	}
 	os.Remove(filler)
 	s.toggle(t)
-	r := s.agent(t, 30*time.Second, "scan", "--root", s.root, "--db", db, "--socket", "")
+	r = s.agent(t, 30*time.Second, "scan", "--root", s.root, "--db", db, "--socket", "")
 	checkNoCrash(t, "agent scan after space was freed", r)
 	if r.code > 1 {
 		t.Fatalf("scan after space was freed: exit %d\n%s", r.code, r.stderr)
