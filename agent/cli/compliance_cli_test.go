@@ -67,8 +67,7 @@ var waBusiness = []string{
 // business phone): status shows the three article attestations as missing,
 // `agent attest` makes them attested, and moving the clock past their
 // expiry turns them back to fail. (The drift event per expiry is asserted
-// with the real drift hook in agent/compliance; `agent scan` does not
-// register drift yet.)
+// with the real drift stage in agent/compliance.)
 func TestDoneWhenAttestationsCLI(t *testing.T) {
 	run, serial := phoneRunner(t, "pixel8-a15-deviceowner.txtar")
 	c := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}

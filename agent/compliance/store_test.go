@@ -57,7 +57,7 @@ var articleAttestations = []string{
 }
 
 // TestDoneWhenAttestationsAndDrift is the compliance workflow's acceptance scenario through the real
-// scan cycle, store and drift hook: the three article attestations fail
+// scan cycle, store and drift stage: the three article attestations fail
 // until attested, turn attested, and expiring them makes exactly one drift
 // event each; a clock jump back does not bring them back.
 func TestDoneWhenAttestationsAndDrift(t *testing.T) {

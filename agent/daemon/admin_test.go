@@ -45,7 +45,7 @@ func (g *gatedScanner) Scan(ctx context.Context, pol scan.Policy) (*status.Repor
 }
 
 // adminHarness is a daemon with a real store, the real scan cycle with the
-// compliance workflow and the drift hook, and the embedded default policy,
+// compliance workflow and the drift stage, and the embedded default policy,
 // probing a computer that runs Telegram (so the default policy's
 // telegram.secret-chats-only attestation applies).
 type adminHarness struct {
