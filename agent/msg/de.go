@@ -49,7 +49,6 @@ var de = map[string]string{
 	"1 day":       "1 Tag",
 	"[escalated]": "[eskaliert]",
 	"\n(findings about other users are not shown; run as root for the full report)": "\n(Ergebnisse zu anderen Benutzern werden nicht angezeigt; als root ausführen für den vollständigen Bericht)",
-	"\nTIME\tDEVICE\tKIND\tSEVERITY\tDIRECTION\tWHAT":                               "\nZEIT\tGERÄT\tART\tSCHWERE\tRICHTUNG\tWAS",
 	"accept the USB debugging prompt on the phone":                                  "die Abfrage zum USB-Debugging auf dem Smartphone bestätigen",
 	"agent log (level %s): scan summaries and errors":                               "Agent-Protokoll (Stufe %s): Scan-Zusammenfassungen und Fehler",
 	"all subjects and users":                                                        "alle Gegenstände und Benutzer",
