@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/msgguard/msgguard/agent/msg"
@@ -154,19 +153,22 @@ func printAttestations(e *Env, l *apitype.AttestationList, asJSON bool, lang str
 		fmt.Fprintln(e.stdout, msg.T(lang, "no attestations recorded"))
 		return 0
 	}
+	// One record per block within 80 columns: the rule and its state,
+	// then who and where, then the note.
 	now := e.clock()
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, msg.T(lang, "RULE\tDEVICE\tBY\tON\tUNTIL\tSTATE\tNOTE"))
-	for _, a := range l.Attestations {
+	for i, a := range l.Attestations {
 		by := a.By
 		if l.Redacted {
 			by = withheld(lang)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Rule, a.Device, by, compliance.FormatDay(a.At.Add(time.Nanosecond), lang),
-			compliance.FormatDay(a.Until, lang), recordState(a.Expired(now), lang), a.Note)
-	}
-	if err := tw.Flush(); err != nil {
-		return encodeOrFail(e, "attest", err)
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		fmt.Fprintf(e.stdout, msg.T(lang, "%s  %s, until %s\n"), a.Rule, recordState(a.Expired(now), lang), compliance.FormatDay(a.Until, lang))
+		fmt.Fprint(e.stdout, wrap(fmt.Sprintf(msg.T(lang, "device %s; attested by %s on %s"), a.Device, by, compliance.FormatDay(a.At.Add(time.Nanosecond), lang)), 4, lineWidth))
+		if a.Note != "" {
+			fmt.Fprint(e.stdout, wrap(fmt.Sprintf(msg.T(lang, "note: %s"), a.Note), 4, lineWidth))
+		}
 	}
 	printRedacted(e, l.Redacted, lang)
 	return 0
@@ -186,18 +188,20 @@ func printExemptions(e *Env, l *apitype.ExemptionList, asJSON bool, lang string)
 		return 0
 	}
 	now := e.clock()
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, msg.T(lang, "RULE\tSUBJECT\tUSER\tDEVICE\tAPPROVER\tUNTIL\tSTATE\tREASON"))
-	for _, x := range l.Exemptions {
+	for i, x := range l.Exemptions {
 		approver := x.Approver
 		if l.Redacted {
 			approver = withheld(lang)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Rule, orAny(x.Subject, lang), orAny(x.User, lang), x.Device, approver,
-			compliance.FormatDay(x.Until, lang), recordState(x.Expired(now), lang), x.Reason)
-	}
-	if err := tw.Flush(); err != nil {
-		return encodeOrFail(e, "exempt", err)
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		fmt.Fprintf(e.stdout, msg.T(lang, "%s  %s, until %s\n"), x.Rule, recordState(x.Expired(now), lang), compliance.FormatDay(x.Until, lang))
+		fmt.Fprint(e.stdout, wrap(fmt.Sprintf(msg.T(lang, "subject %s, user %s, device %s; approved by %s"),
+			orAny(x.Subject, lang), orAny(x.User, lang), x.Device, approver), 4, lineWidth))
+		if x.Reason != "" {
+			fmt.Fprint(e.stdout, wrap(fmt.Sprintf(msg.T(lang, "reason: %s"), x.Reason), 4, lineWidth))
+		}
 	}
 	printRedacted(e, l.Redacted, lang)
 	return 0

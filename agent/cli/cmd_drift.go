@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"github.com/msgguard/msgguard/agent/msg"
 
@@ -72,18 +71,20 @@ func printDrift(w io.Writer, v *apitype.DriftResponse, source, lang string) {
 	if len(v.Events) == 0 {
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, msg.T(lang, "\nTIME\tDEVICE\tKIND\tSEVERITY\tDIRECTION\tWHAT"))
+	// One line per event (time, severity, kind and direction, device),
+	// then what changed, wrapped: the report stays within 80 columns
+	// however long the device id or the message.
+	fmt.Fprintln(w)
 	for _, ev := range v.Events {
 		dev := ev.Hostname
 		if dev == "" {
 			dev = ev.Device
 		}
-		dir := string(ev.Direction)
-		if dir == "" {
-			dir = "-"
+		kind := string(ev.Kind)
+		if ev.Direction != "" {
+			kind += " [" + string(ev.Direction) + "]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format("2006-01-02 15:04"), dev, ev.Kind, severityLabel(ev.Severity, lang), dir, msg.Dynamic(lang, ev.Message))
+		fmt.Fprintf(w, "%s  %-8s  %s  %s\n", ev.Time.Local().Format("2006-01-02 15:04"), severityLabel(ev.Severity, lang), kind, dev)
+		fmt.Fprint(w, wrap(msg.Dynamic(lang, ev.Message), 4, lineWidth))
 	}
-	tw.Flush()
 }

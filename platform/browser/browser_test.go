@@ -17,7 +17,7 @@ import (
 
 func TestAppIDMatchesChromiumConstants(t *testing.T) {
 	// chrome/browser/web_applications/web_app_id_constants.h, and the
-	// real app shim in /work/shared/real-captures (YouTube).
+	// real YouTube app shim in testdata (README.md there).
 	for url, want := range map[string]string{
 		"https://mail.google.com/chat/":                      "mdpkiolbdkhdjpekfbkbmhigcaggjagi",
 		"https://chat.google.com/":                           "pommaclcbfghclhalboakcipcmmndhcj",
