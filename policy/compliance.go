@@ -197,15 +197,12 @@ type AttestationRule struct {
 	// Validity is how long a confirmation holds (required, at most 3
 	// years); `agent attest --until` may shorten it, never extend it.
 	Validity Duration `yaml:"validity" json:"validity"`
-	// Severity of the finding while not attested (default medium).
-	Severity Severity `yaml:"severity" json:"severity"`
+	// Severity of the finding while not attested (default medium), with
+	// the rule's notes.
+	RuleCommon `yaml:",inline"`
 	// AppliesWhen limits the rule to devices where it matters; empty
 	// applies everywhere.
 	AppliesWhen AppliesWhen `yaml:"applies_when" json:"applies_when"`
-	Rationale   Text        `yaml:"rationale" json:"rationale,omitempty"`
-	Remediation Text        `yaml:"remediation" json:"remediation,omitempty"`
-	Grace       Duration    `yaml:"grace" json:"grace,omitempty"`
-	Stage       Stage       `yaml:"stage" json:"stage,omitempty"`
 }
 
 // Rule returns the finding rule id: "attestation.<id>".

@@ -418,7 +418,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		}
 		fp := join(path, key)
 		d.keyPos[fp] = position{k.Line, k.Column}
-		d.decode(val, v.Field(idx), fp)
+		d.decode(val, v.FieldByIndex(idx), fp)
 	})
 }
 
@@ -451,25 +451,33 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 	v.Set(s)
 }
 
-// structFields maps YAML key names to field indexes, from `yaml:"name"` tags.
-// Fields tagged "-" or without a tag are not decodable.
-func structFields(t reflect.Type) map[string]int {
-	m := make(map[string]int, t.NumField())
+// structFields maps YAML key names to field index paths, from `yaml:"name"`
+// tags; an embedded struct tagged `yaml:",inline"` (RuleCommon) contributes
+// its fields as if they were the outer struct's. Fields tagged "-" or
+// without a tag are not decodable.
+func structFields(t reflect.Type) map[string][]int {
+	m := make(map[string][]int, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Anonymous && name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for k, idx := range structFields(f.Type) {
+				m[k] = append([]int{i}, idx...)
+			}
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
-		m[name] = i
+		m[name] = []int{i}
 	}
 	return m
 }
 
-func fieldNames(m map[string]int) []string {
+func fieldNames(m map[string][]int) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
