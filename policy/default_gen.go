@@ -3356,6 +3356,10 @@ func genDefaultPolicy() *Policy {
 					EN: "Only secret chats, contact sync (address book upload) switched off, and only with contacts who agreed.",
 					DE: "Nur geheime Chats, Kontaktsynchronisierung (Adressbuch-Upload) ausgeschaltet und nur mit Kontakten, die eingewilligt haben.",
 				},
+				ConfirmedBy: []string{
+					"telegram.secret-chats-only",
+					"telegram.contact-sync-off",
+				},
 			},
 			"threema": {
 				Decision: "allow",
@@ -3901,7 +3905,7 @@ func genDefaultPolicy() *Policy {
 		},
 		MaxExemption: 31536000000000000,
 		File:         "default.yaml",
-		SHA256:       "2770e722a3dadba07ff3d79431455471219dac6a390536a91fb7dbb00c56a7bf",
+		SHA256:       "a0ba21af181e27e1d4c9e90643caefccd85b08453ace8f7dd5549f62cd2f18dd",
 	}
 	p.catalog = genDefaultCatalog().merge(&p.Additions)
 	return p

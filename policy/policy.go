@@ -109,6 +109,12 @@ type MessengerRule struct {
 	// on a phone: "allow" or "deny". Empty means: deny for deny and
 	// conditional decisions, allow for allow.
 	Contacts Decision `yaml:"contacts" json:"contacts,omitempty"`
+	// ConfirmedBy names the attestations (ids of the policy's attestations
+	// section) that together confirm a conditional decision's condition,
+	// which the agent cannot check: once every one of them that applies
+	// to the device is attested, the messenger's finding is attested
+	// instead of asking for a confirmation (compliance.go).
+	ConfirmedBy []string `yaml:"confirmed_by" json:"confirmed_by,omitempty"`
 }
 
 // ContactsForbidden reports whether the contacts permission is a finding

@@ -39,7 +39,7 @@ func TestRuleCommonKeys(t *testing.T) {
 	// its notes decode; a typo of an embedded key gets a suggestion.
 	y := string(DefaultYAML()) + "\n"
 	_, err = Load("p.yaml", []byte(strings.Replace(y, "\ncontacts:\n", "\ncontacts:\n  severity: high\n  stage: report\n", 1)))
-	if err == nil || !strings.Contains(err.Error(), `:372:3: contacts.severity: unknown key "severity"`) {
+	if err == nil || !strings.Contains(err.Error(), `:3: contacts.severity: unknown key "severity"`) {
 		t.Errorf("Load(contacts.severity) = %v; want unknown key", err)
 	}
 	_, err = Load("p.yaml", []byte(strings.Replace(y, "  remote_wipe:\n", "  remote_wipe:\n    rationalee: x\n", 1)))
