@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -74,12 +73,11 @@ func TestReadVerbsJSONNoNullLists(t *testing.T) {
 		{"fresh db", []string{"--db", fresh, "--socket", ""}},
 		{"scanned db", []string{"--db", scanned, "--socket", ""}},
 	}
-	if !testing.Short() && runtime.GOOS == "linux" {
-		cfg, _ := inProcessService(t)
+	if sock := serviceForReads(t); sock != "" {
 		sources = append(sources, struct {
 			name string
 			args []string
-		}{"service", []string{"--socket", cfg.Socket}})
+		}{"service", []string{"--socket", sock}})
 	}
 	verbs := []struct {
 		args  []string
