@@ -106,16 +106,24 @@ func (d *Duration) decodeNode(dec *decoder, n *yaml.Node, path string) {
 }
 
 // Date is a point in time written as a date ("2026-06-30") or an RFC 3339
-// time. A date alone means the end of that day in UTC: "expires:
-// 2026-06-30" holds through 30 June.
+// time. A date alone means the last instant of that day in UTC
+// (2026-06-30T23:59:59.999999999Z): "expires: 2026-06-30" holds through
+// 30 June, and the JSON of the value names that same day.
 type Date struct{ time.Time }
 
-// ParseDate reads a date ("2026-06-30": the end of that day, UTC) or an RFC
-// 3339 time.
+// EndOfDay returns the last instant of t's day in UTC: the end of a period
+// that is "valid through" that day.
+func EndOfDay(t time.Time) time.Time {
+	return t.UTC().Truncate(Day).Add(Day - time.Nanosecond)
+}
+
+// ParseDate reads a date ("2026-06-30": the last instant of that day, UTC,
+// so that the value and its JSON say "valid through 30 June") or an RFC
+// 3339 time. A value holds while the clock is not After it.
 func ParseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t.Add(Day), nil
+		return EndOfDay(t), nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
@@ -197,15 +205,12 @@ type AttestationRule struct {
 	// Validity is how long a confirmation holds (required, at most 3
 	// years); `agent attest --until` may shorten it, never extend it.
 	Validity Duration `yaml:"validity" json:"validity"`
-	// Severity of the finding while not attested (default medium).
-	Severity Severity `yaml:"severity" json:"severity"`
+	// Severity of the finding while not attested (default medium), with
+	// the rule's notes.
+	RuleCommon `yaml:",inline"`
 	// AppliesWhen limits the rule to devices where it matters; empty
 	// applies everywhere.
 	AppliesWhen AppliesWhen `yaml:"applies_when" json:"applies_when"`
-	Rationale   Text        `yaml:"rationale" json:"rationale,omitempty"`
-	Remediation Text        `yaml:"remediation" json:"remediation,omitempty"`
-	Grace       Duration    `yaml:"grace" json:"grace,omitempty"`
-	Stage       Stage       `yaml:"stage" json:"stage,omitempty"`
 }
 
 // Rule returns the finding rule id: "attestation.<id>".
@@ -276,14 +281,38 @@ func (x *Exemption) Matches(f *Finding) bool {
 // and dates. Editing any of them makes a new exemption, so that a record of
 // an expired one never blocks a newly approved one.
 func (x *Exemption) ID() string {
+	// The dates are written as the instant after them, as they were when a
+	// date meant the following midnight, so that the ids recorded in
+	// existing databases stay the same.
 	return strings.Join([]string{x.Rule, x.Subject, x.User, x.Approver,
-		x.Approved.UTC().Format(time.RFC3339), x.Expires.UTC().Format(time.RFC3339)}, "|")
+		x.Approved.Add(time.Nanosecond).UTC().Format(time.RFC3339), x.Expires.Add(time.Nanosecond).UTC().Format(time.RFC3339)}, "|")
 }
 
 // Enforcement is the grace period and stage that apply to one finding.
 type Enforcement struct {
 	Grace Duration `json:"grace,omitempty"`
 	Stage Stage    `json:"stage"`
+}
+
+// ConditionAttestations returns the attestation rules that confirm the
+// condition of messenger id: those its rule names in confirmed_by
+// (telegram.secret-chats-only and telegram.contact-sync-off for Telegram in
+// the default policy). The agent cannot check such a condition itself; once
+// every one of them that applies is attested, the messenger's finding is
+// attested too. Nil for a messenger the policy does not name, or one whose
+// decision is not conditional.
+func (p *Policy) ConditionAttestations(id string) []*AttestationRule {
+	r, explicit := p.RuleFor(id)
+	if !explicit || r.Decision != DecisionConditional {
+		return nil
+	}
+	var out []*AttestationRule
+	for _, aid := range r.ConfirmedBy {
+		if a := p.Attestation(aid); a != nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Attestation returns the attestation rule with the given id ("x" or
@@ -460,7 +489,8 @@ func (p *Policy) CheckDates(now time.Time) error {
 		x := &p.Exemptions[i]
 		switch {
 		case !now.Before(x.Expires.Time):
-			d.add(x.pos, x.field+".expires", fmt.Sprintf("expired on %s; remove the exemption or approve a new one", x.Expires.UTC().Format(time.RFC3339)))
+			// The instant it ended: the first one after Expires.
+			d.add(x.pos, x.field+".expires", fmt.Sprintf("expired on %s; remove the exemption or approve a new one", x.Expires.Add(time.Nanosecond).UTC().Format(time.RFC3339)))
 		case x.Approved.After(now):
 			d.add(x.pos, x.field+".approved", fmt.Sprintf("approved in the future (%s)", x.Approved.UTC().Format("2006-01-02")))
 		case x.Expires.Sub(now) > max.Std():

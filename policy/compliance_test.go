@@ -105,11 +105,11 @@ func TestLoadComplianceOK(t *testing.T) {
 		t.Fatalf("exemptions %d, attestations %d; want 1 and 1", len(p.Exemptions), len(p.Attestations))
 	}
 	x := p.Exemptions[0]
-	// A date alone means the end of that day (UTC), quoted or not.
-	if want := time.Date(2026, 4, 16, 0, 0, 0, 0, time.UTC); !x.Expires.Equal(want) {
+	// A date alone means the last instant of that day (UTC), quoted or not.
+	if want := time.Date(2026, 4, 16, 0, 0, 0, 0, time.UTC).Add(-time.Nanosecond); !x.Expires.Equal(want) {
 		t.Errorf("Expires = %v; want %v", x.Expires, want)
 	}
-	if want := time.Date(2026, 1, 16, 0, 0, 0, 0, time.UTC); !x.Approved.Equal(want) {
+	if want := time.Date(2026, 1, 16, 0, 0, 0, 0, time.UTC).Add(-time.Nanosecond); !x.Approved.Equal(want) {
 		t.Errorf("Approved = %v; want %v", x.Approved, want)
 	}
 	a := p.Attestations[0]
@@ -163,7 +163,7 @@ func TestCheckDates(t *testing.T) {
 	}{
 		{time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC), ""},
 		{time.Date(2026, 4, 16, 0, 0, 0, 0, time.UTC), "compliance-ok.yaml:17:5: exemptions[0].expires: expired on 2026-04-16T00:00:00Z; remove the exemption or approve a new one"},
-		{time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), "compliance-ok.yaml:17:5: exemptions[0].approved: approved in the future (2026-01-16)"},
+		{time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), "compliance-ok.yaml:17:5: exemptions[0].approved: approved in the future (2026-01-15)"},
 	}
 	for _, tt := range tests {
 		err := p.CheckDates(tt.now)
@@ -220,7 +220,7 @@ func TestParseDate(t *testing.T) {
 		want time.Time
 		err  bool
 	}{
-		{"2026-06-30", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), false},
+		{"2026-06-30", time.Date(2026, 6, 30, 23, 59, 59, 999999999, time.UTC), false},
 		{"2026-06-30T10:00:00+02:00", time.Date(2026, 6, 30, 8, 0, 0, 0, time.UTC), false},
 		{"30.06.2026", time.Time{}, true},
 		{"2026-02-30", time.Time{}, true},

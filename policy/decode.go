@@ -179,60 +179,22 @@ func (d *decoder) err() error {
 var yamlLineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parseDocument parses data into the content node of its single YAML
-// document. Errors are recorded on d; nil means nothing to decode.
-func (d *decoder) parseDocument(data []byte) (root *yaml.Node) {
-	if len(data) > MaxFileSize {
-		d.add(position{}, "", fmt.Sprintf("file is %d bytes; the limit is %d", len(data), MaxFileSize))
+// document (ParseYAML). Errors are recorded on d; nil means nothing to decode.
+func (d *decoder) parseDocument(data []byte) *yaml.Node {
+	root, err := ParseYAML(d.file, data, MaxFileSize)
+	if err != nil {
+		d.add(position{err.Line, err.Column}, err.Field, err.Msg)
 		return nil
 	}
-	defer func() {
-		// yaml.v3 has panicked on some malformed inputs in the past; a
-		// policy file must never crash the agent.
-		if r := recover(); r != nil {
-			d.add(position{}, "", "not valid YAML (parser failure)")
-			root = nil
+	if IsYAMLNull(root) {
+		p := position{}
+		if root != nil {
+			p = position{root.Line, root.Column}
 		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			d.add(position{}, "", "file is empty")
-			return nil
-		}
-		d.syntaxError(data, err)
-		return nil
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		d.errorf(&extra, "", "only one YAML document is allowed (remove the second \"---\")")
-		return nil
-	case !errors.Is(err, io.EOF):
-		d.syntaxError(data, err)
-		return nil
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		d.add(position{doc.Line, doc.Column}, "", "file is empty")
-		return nil
-	}
-	root = doc.Content[0]
-	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-		d.add(position{root.Line, root.Column}, "", "file is empty")
+		d.add(p, "", "file is empty")
 		return nil
 	}
 	return root
-}
-
-func (d *decoder) syntaxError(data []byte, err error) {
-	msg := err.Error()
-	m := yamlLineRe().FindStringSubmatch(msg)
-	if m == nil {
-		d.add(position{}, "", "syntax error: "+strings.TrimPrefix(msg, "yaml: "))
-		return
-	}
-	line, _ := strconv.Atoi(m[1])
-	d.add(position{line: problemLine(data, line, m[2])}, "", "syntax error: "+m[2])
 }
 
 // maxRefineSize bounds the files whose syntax-error line is refined (each
@@ -433,20 +395,13 @@ func (d *decoder) mapping(n *yaml.Node, path string, fn func(key string, k, v *y
 		d.errorf(n, path, "expected a mapping (key: value), got %s", describe(n))
 		return
 	}
-	seen := make(map[string]int, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
+	EachYAMLPair(n, fn, func(k *yaml.Node, first int) {
+		if first == 0 {
 			d.errorf(k, path, "keys must be plain names (merge keys and complex keys are not allowed)")
-			continue
+			return
 		}
-		if first, dup := seen[k.Value]; dup {
-			d.errorf(k, join(path, k.Value), "duplicate key %q (first defined on line %d)", k.Value, first)
-			continue
-		}
-		seen[k.Value] = k.Line
-		fn(k.Value, k, v)
-	}
+		d.errorf(k, join(path, k.Value), "duplicate key %q (first defined on line %d)", k.Value, first)
+	})
 }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
@@ -463,7 +418,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		}
 		fp := join(path, key)
 		d.keyPos[fp] = position{k.Line, k.Column}
-		d.decode(val, v.Field(idx), fp)
+		d.decode(val, v.FieldByIndex(idx), fp)
 	})
 }
 
@@ -496,25 +451,33 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 	v.Set(s)
 }
 
-// structFields maps YAML key names to field indexes, from `yaml:"name"` tags.
-// Fields tagged "-" or without a tag are not decodable.
-func structFields(t reflect.Type) map[string]int {
-	m := make(map[string]int, t.NumField())
+// structFields maps YAML key names to field index paths, from `yaml:"name"`
+// tags; an embedded struct tagged `yaml:",inline"` (RuleCommon) contributes
+// its fields as if they were the outer struct's. Fields tagged "-" or
+// without a tag are not decodable.
+func structFields(t reflect.Type) map[string][]int {
+	m := make(map[string][]int, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Anonymous && name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for k, idx := range structFields(f.Type) {
+				m[k] = append([]int{i}, idx...)
+			}
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
-		m[name] = i
+		m[name] = []int{i}
 	}
 	return m
 }
 
-func fieldNames(m map[string]int) []string {
+func fieldNames(m map[string][]int) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

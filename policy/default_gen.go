@@ -3110,350 +3110,460 @@ func genDefaultPolicy() *Policy {
 		},
 		Default: MessengerRule{
 			Decision: "conditional",
-			Severity: "low",
+			RuleCommon: RuleCommon{
+				Severity: "low",
+				RuleNotes: RuleNotes{
+					Rationale: Text{
+						EN: "Nobody has yet checked where this messenger stores data or whether the company can sign a data-processing agreement for it.",
+						DE: "Noch hat niemand geprüft, wo dieser Messenger Daten speichert und ob die Firma dafür einen Auftragsverarbeitungsvertrag abschließen kann.",
+					},
+					Remediation: Text{
+						EN: "Ask IT to assess the messenger, or remove it from this device.",
+						DE: "Die IT um eine Bewertung des Messengers bitten oder ihn von diesem Gerät entfernen.",
+					},
+				},
+			},
 			Condition: Text{
 				EN: "Not yet assessed by IT. Use it for work only after IT has approved it, and exchange no customer or employee data over it until then.",
 				DE: "Von der IT noch nicht bewertet. Dienstlich erst nach Freigabe durch die IT nutzen und bis dahin keine Kunden- oder Mitarbeiterdaten darüber austauschen.",
-			},
-			Rationale: Text{
-				EN: "Nobody has yet checked where this messenger stores data or whether the company can sign a data-processing agreement for it.",
-				DE: "Noch hat niemand geprüft, wo dieser Messenger Daten speichert und ob die Firma dafür einen Auftragsverarbeitungsvertrag abschließen kann.",
-			},
-			Remediation: Text{
-				EN: "Ask IT to assess the messenger, or remove it from this device.",
-				DE: "Die IT um eine Bewertung des Messengers bitten oder ihn von diesem Gerät entfernen.",
 			},
 		},
 		Messengers: map[string]MessengerRule{
 			"discord": {
 				Decision: "deny",
-				Severity: "medium",
-				Rationale: Text{
-					EN: "A consumer chat service run from the US without a data-processing agreement for normal accounts; the article's reasons against consumer messengers apply.",
-					DE: "Ein Chatdienst für Privatnutzer aus den USA, ohne Auftragsverarbeitungsvertrag für normale Konten; die Gründe des Artikels gegen private Messenger gelten auch hier.",
-				},
-				Remediation: Text{
-					EN: "Remove Discord from this device; use an approved messenger for work.",
-					DE: "Discord von diesem Gerät entfernen und dienstlich einen freigegebenen Messenger nutzen.",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "A consumer chat service run from the US without a data-processing agreement for normal accounts; the article's reasons against consumer messengers apply.",
+							DE: "Ein Chatdienst für Privatnutzer aus den USA, ohne Auftragsverarbeitungsvertrag für normale Konten; die Gründe des Artikels gegen private Messenger gelten auch hier.",
+						},
+						Remediation: Text{
+							EN: "Remove Discord from this device; use an approved messenger for work.",
+							DE: "Discord von diesem Gerät entfernen und dienstlich einen freigegebenen Messenger nutzen.",
+						},
+					},
 				},
 			},
 			"element": {
 				Decision: "conditional",
-				Severity: "low",
+				RuleCommon: RuleCommon{
+					Severity: "low",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "On the company's Matrix server the company keeps control of the data; on someone else's server, chats would lie with a third party without a data-processing agreement.",
+							DE: "Auf dem Matrix-Server der Firma behält die Firma die Kontrolle über die Daten; auf einem fremden Server lägen die Chats ohne Auftragsverarbeitungsvertrag bei Dritten.",
+						},
+						Remediation: Text{
+							EN: "Use Element only with your company account on the company's Matrix server, or remove it from this device.",
+							DE: "Element nur mit dem Firmenkonto auf dem Matrix-Server der Firma nutzen oder von diesem Gerät entfernen.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Only with the company's own Matrix server, not with public servers such as matrix.org.",
 					DE: "Nur mit dem eigenen Matrix-Server der Firma, nicht mit öffentlichen Servern wie matrix.org.",
 				},
-				Rationale: Text{
-					EN: "On the company's Matrix server the company keeps control of the data; on someone else's server, chats would lie with a third party without a data-processing agreement.",
-					DE: "Auf dem Matrix-Server der Firma behält die Firma die Kontrolle über die Daten; auf einem fremden Server lägen die Chats ohne Auftragsverarbeitungsvertrag bei Dritten.",
-				},
-				Remediation: Text{
-					EN: "Use Element only with your company account on the company's Matrix server, or remove it from this device.",
-					DE: "Element nur mit dem Firmenkonto auf dem Matrix-Server der Firma nutzen oder von diesem Gerät entfernen.",
-				},
 			},
 			"facebook-messenger": {
 				Decision: "deny",
-				Severity: "high",
-				Rationale: Text{
-					EN: "A Meta messenger with the same data concerns as WhatsApp (contact upload, transfers to the US).",
-					DE: "Ein Meta-Messenger mit denselben Datenschutzproblemen wie WhatsApp (Kontakt-Upload, Übermittlung in die USA).",
-				},
-				Remediation: Text{
-					EN: "Uninstall Messenger and remove any messenger.com web app from this device.",
-					DE: "Messenger deinstallieren und eine etwaige Web-App von messenger.com von diesem Gerät entfernen.",
+				RuleCommon: RuleCommon{
+					Severity: "high",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "A Meta messenger with the same data concerns as WhatsApp (contact upload, transfers to the US).",
+							DE: "Ein Meta-Messenger mit denselben Datenschutzproblemen wie WhatsApp (Kontakt-Upload, Übermittlung in die USA).",
+						},
+						Remediation: Text{
+							EN: "Uninstall Messenger and remove any messenger.com web app from this device.",
+							DE: "Messenger deinstallieren und eine etwaige Web-App von messenger.com von diesem Gerät entfernen.",
+						},
+					},
 				},
 			},
 			"google-chat": {
 				Decision: "conditional",
-				Severity: "low",
+				RuleCommon: RuleCommon{
+					Severity: "low",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "A private account has no data-processing agreement with the company, so personal data exchanged over it would be processed without a contract.",
+							DE: "Für ein privates Konto besteht kein Auftragsverarbeitungsvertrag mit der Firma; darüber ausgetauschte personenbezogene Daten würden ohne Vertrag verarbeitet.",
+						},
+						Remediation: Text{
+							EN: "Sign in to Google Chat only with the company's Google Workspace account, or remove it from this device.",
+							DE: "Bei Google Chat nur mit dem Google-Workspace-Konto der Firma anmelden oder die App von diesem Gerät entfernen.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Only with the company's Google Workspace account, covered by its data-processing agreement.",
 					DE: "Nur mit dem Google-Workspace-Konto der Firma, für das ein Auftragsverarbeitungsvertrag besteht.",
 				},
-				Rationale: Text{
-					EN: "A private account has no data-processing agreement with the company, so personal data exchanged over it would be processed without a contract.",
-					DE: "Für ein privates Konto besteht kein Auftragsverarbeitungsvertrag mit der Firma; darüber ausgetauschte personenbezogene Daten würden ohne Vertrag verarbeitet.",
-				},
-				Remediation: Text{
-					EN: "Sign in to Google Chat only with the company's Google Workspace account, or remove it from this device.",
-					DE: "Bei Google Chat nur mit dem Google-Workspace-Konto der Firma anmelden oder die App von diesem Gerät entfernen.",
-				},
 			},
 			"instagram": {
 				Decision: "deny",
-				Severity: "high",
-				Rationale: Text{
-					EN: "Instagram belongs to Meta and has messaging with the same data concerns as WhatsApp.",
-					DE: "Instagram gehört zu Meta und hat eine Nachrichtenfunktion mit denselben Datenschutzproblemen wie WhatsApp.",
-				},
-				Remediation: Text{
-					EN: "Uninstall Instagram and remove any instagram.com web app from this device.",
-					DE: "Instagram deinstallieren und eine etwaige Web-App von instagram.com von diesem Gerät entfernen.",
+				RuleCommon: RuleCommon{
+					Severity: "high",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "Instagram belongs to Meta and has messaging with the same data concerns as WhatsApp.",
+							DE: "Instagram gehört zu Meta und hat eine Nachrichtenfunktion mit denselben Datenschutzproblemen wie WhatsApp.",
+						},
+						Remediation: Text{
+							EN: "Uninstall Instagram and remove any instagram.com web app from this device.",
+							DE: "Instagram deinstallieren und eine etwaige Web-App von instagram.com von diesem Gerät entfernen.",
+						},
+					},
 				},
 			},
 			"mattermost": {
 				Decision: "conditional",
-				Severity: "low",
+				RuleCommon: RuleCommon{
+					Severity: "low",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "On the company's Mattermost server the company keeps control of the data; on someone else's server, chats would lie with a third party without a data-processing agreement.",
+							DE: "Auf dem Mattermost-Server der Firma behält die Firma die Kontrolle über die Daten; auf einem fremden Server lägen die Chats ohne Auftragsverarbeitungsvertrag bei Dritten.",
+						},
+						Remediation: Text{
+							EN: "Use Mattermost only with your company account on the company's Mattermost server, or remove it from this device.",
+							DE: "Mattermost nur mit dem Firmenkonto auf dem Mattermost-Server der Firma nutzen oder von diesem Gerät entfernen.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Only with the company's own Mattermost server.",
 					DE: "Nur mit dem eigenen Mattermost-Server der Firma.",
 				},
-				Rationale: Text{
-					EN: "On the company's Mattermost server the company keeps control of the data; on someone else's server, chats would lie with a third party without a data-processing agreement.",
-					DE: "Auf dem Mattermost-Server der Firma behält die Firma die Kontrolle über die Daten; auf einem fremden Server lägen die Chats ohne Auftragsverarbeitungsvertrag bei Dritten.",
-				},
-				Remediation: Text{
-					EN: "Use Mattermost only with your company account on the company's Mattermost server, or remove it from this device.",
-					DE: "Mattermost nur mit dem Firmenkonto auf dem Mattermost-Server der Firma nutzen oder von diesem Gerät entfernen.",
-				},
 			},
 			"rocketchat": {
 				Decision: "conditional",
-				Severity: "low",
+				RuleCommon: RuleCommon{
+					Severity: "low",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "On the company's Rocket.Chat server the company keeps control of the data; on someone else's server, chats would lie with a third party without a data-processing agreement.",
+							DE: "Auf dem Rocket.Chat-Server der Firma behält die Firma die Kontrolle über die Daten; auf einem fremden Server lägen die Chats ohne Auftragsverarbeitungsvertrag bei Dritten.",
+						},
+						Remediation: Text{
+							EN: "Use Rocket.Chat only with your company account on the company's Rocket.Chat server, or remove it from this device.",
+							DE: "Rocket.Chat nur mit dem Firmenkonto auf dem Rocket.Chat-Server der Firma nutzen oder von diesem Gerät entfernen.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Only with the company's own Rocket.Chat server.",
 					DE: "Nur mit dem eigenen Rocket.Chat-Server der Firma.",
 				},
-				Rationale: Text{
-					EN: "On the company's Rocket.Chat server the company keeps control of the data; on someone else's server, chats would lie with a third party without a data-processing agreement.",
-					DE: "Auf dem Rocket.Chat-Server der Firma behält die Firma die Kontrolle über die Daten; auf einem fremden Server lägen die Chats ohne Auftragsverarbeitungsvertrag bei Dritten.",
-				},
-				Remediation: Text{
-					EN: "Use Rocket.Chat only with your company account on the company's Rocket.Chat server, or remove it from this device.",
-					DE: "Rocket.Chat nur mit dem Firmenkonto auf dem Rocket.Chat-Server der Firma nutzen oder von diesem Gerät entfernen.",
-				},
 			},
 			"signal": {
 				Decision: "allow",
-				Severity: "info",
-				Rationale: Text{
-					EN: "GDPR-compliant according to the article; no cloud sync of chat content, open source.",
-					DE: "Laut Artikel DSGVO-konform; keine Cloud-Synchronisierung der Chats, quelloffen.",
+				RuleCommon: RuleCommon{
+					Severity: "info",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "GDPR-compliant according to the article; no cloud sync of chat content, open source.",
+							DE: "Laut Artikel DSGVO-konform; keine Cloud-Synchronisierung der Chats, quelloffen.",
+						},
+					},
 				},
 			},
 			"skype": {
 				Decision: "deny",
-				Severity: "high",
-				Rationale: Text{
-					EN: "The article calls Skype not really GDPR-compliant. Microsoft also retired it in May 2025, so it gets no security updates any more.",
-					DE: "Laut Artikel ist Skype nicht wirklich DSGVO-konform. Microsoft hat es zudem im Mai 2025 eingestellt; es bekommt keine Sicherheitsupdates mehr.",
-				},
-				Remediation: Text{
-					EN: "Uninstall Skype. For calls and chats with colleagues use Microsoft Teams with your work account.",
-					DE: "Skype deinstallieren. Für Anrufe und Chats mit Kolleginnen und Kollegen Microsoft Teams mit dem Firmenkonto nutzen.",
+				RuleCommon: RuleCommon{
+					Severity: "high",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "The article calls Skype not really GDPR-compliant. Microsoft also retired it in May 2025, so it gets no security updates any more.",
+							DE: "Laut Artikel ist Skype nicht wirklich DSGVO-konform. Microsoft hat es zudem im Mai 2025 eingestellt; es bekommt keine Sicherheitsupdates mehr.",
+						},
+						Remediation: Text{
+							EN: "Uninstall Skype. For calls and chats with colleagues use Microsoft Teams with your work account.",
+							DE: "Skype deinstallieren. Für Anrufe und Chats mit Kolleginnen und Kollegen Microsoft Teams mit dem Firmenkonto nutzen.",
+						},
+					},
 				},
 			},
 			"slack": {
 				Decision: "allow",
-				Severity: "info",
-				Rationale: Text{
-					EN: "Recommended by the article for internal company communication.",
-					DE: "Vom Artikel für die interne Kommunikation im Unternehmen empfohlen.",
+				RuleCommon: RuleCommon{
+					Severity: "info",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "Recommended by the article for internal company communication.",
+							DE: "Vom Artikel für die interne Kommunikation im Unternehmen empfohlen.",
+						},
+					},
 				},
 			},
 			"teams": {
 				Decision: "allow",
-				Severity: "info",
-				Rationale: Text{
-					EN: "Recommended by the article for internal company communication.",
-					DE: "Vom Artikel für die interne Kommunikation im Unternehmen empfohlen.",
+				RuleCommon: RuleCommon{
+					Severity: "info",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "Recommended by the article for internal company communication.",
+							DE: "Vom Artikel für die interne Kommunikation im Unternehmen empfohlen.",
+						},
+					},
 				},
 			},
 			"teams-personal": {
 				Decision: "deny",
-				Severity: "medium",
-				Rationale: Text{
-					EN: "Teams (free) is the consumer successor to Skype and runs on personal Microsoft accounts outside the company's Microsoft 365 tenant, so company data would leave the company's control.",
-					DE: "Teams (kostenlos) ist der Nachfolger von Skype für Privatkunden und läuft mit privaten Microsoft-Konten außerhalb des Microsoft-365-Mandanten der Firma; Firmendaten lägen damit außerhalb ihrer Kontrolle.",
-				},
-				Remediation: Text{
-					EN: "Use Microsoft Teams with your work account and remove Teams (free) from this device.",
-					DE: "Microsoft Teams mit dem Firmenkonto nutzen und Teams (kostenlos) von diesem Gerät entfernen.",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "Teams (free) is the consumer successor to Skype and runs on personal Microsoft accounts outside the company's Microsoft 365 tenant, so company data would leave the company's control.",
+							DE: "Teams (kostenlos) ist der Nachfolger von Skype für Privatkunden und läuft mit privaten Microsoft-Konten außerhalb des Microsoft-365-Mandanten der Firma; Firmendaten lägen damit außerhalb ihrer Kontrolle.",
+						},
+						Remediation: Text{
+							EN: "Use Microsoft Teams with your work account and remove Teams (free) from this device.",
+							DE: "Microsoft Teams mit dem Firmenkonto nutzen und Teams (kostenlos) von diesem Gerät entfernen.",
+						},
+					},
 				},
 			},
 			"teamwire": {
 				Decision: "allow",
-				Severity: "info",
-				Rationale: Text{
-					EN: "Servers in Germany only and used by public authorities, according to the article.",
-					DE: "Laut Artikel ausschließlich Server in Deutschland; wird auch von Behörden eingesetzt.",
+				RuleCommon: RuleCommon{
+					Severity: "info",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "Servers in Germany only and used by public authorities, according to the article.",
+							DE: "Laut Artikel ausschließlich Server in Deutschland; wird auch von Behörden eingesetzt.",
+						},
+					},
 				},
 			},
 			"telegram": {
 				Decision: "conditional",
-				Severity: "medium",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "Normal Telegram chats are stored on Telegram's servers and are not end-to-end encrypted; only secret chats are.",
+							DE: "Normale Telegram-Chats liegen auf den Servern von Telegram und sind nicht Ende-zu-Ende-verschlüsselt; verschlüsselt sind nur geheime Chats.",
+						},
+						Remediation: Text{
+							EN: "Use secret chats only and switch off contact sync (in Telegram on the phone, Settings → Privacy and Security → Data Settings → Sync Contacts), or uninstall Telegram.",
+							DE: "Nur geheime Chats verwenden und die Kontaktsynchronisierung ausschalten (in Telegram auf dem Smartphone unter Einstellungen → Privatsphäre und Sicherheit → Datenschutzeinstellungen → Kontakte synchronisieren) – oder Telegram deinstallieren.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Only secret chats, contact sync (address book upload) switched off, and only with contacts who agreed.",
 					DE: "Nur geheime Chats, Kontaktsynchronisierung (Adressbuch-Upload) ausgeschaltet und nur mit Kontakten, die eingewilligt haben.",
 				},
-				Rationale: Text{
-					EN: "Normal Telegram chats are stored on Telegram's servers and are not end-to-end encrypted; only secret chats are.",
-					DE: "Normale Telegram-Chats liegen auf den Servern von Telegram und sind nicht Ende-zu-Ende-verschlüsselt; verschlüsselt sind nur geheime Chats.",
-				},
-				Remediation: Text{
-					EN: "Use secret chats only and switch off contact sync (in Telegram on the phone, Settings → Privacy and Security → Data Settings → Sync Contacts), or uninstall Telegram.",
-					DE: "Nur geheime Chats verwenden und die Kontaktsynchronisierung ausschalten (in Telegram auf dem Smartphone unter Einstellungen → Privatsphäre und Sicherheit → Datenschutzeinstellungen → Kontakte synchronisieren) – oder Telegram deinstallieren.",
+				ConfirmedBy: []string{
+					"telegram.secret-chats-only",
+					"telegram.contact-sync-off",
 				},
 			},
 			"threema": {
 				Decision: "allow",
-				Severity: "info",
-				Rationale: Text{
-					EN: "One of the safest messengers according to the article; no central cloud storage of messages, servers in Switzerland.",
-					DE: "Laut Artikel einer der sichersten Messenger; keine zentrale Speicherung der Nachrichten in der Cloud, Server in der Schweiz.",
+				RuleCommon: RuleCommon{
+					Severity: "info",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "One of the safest messengers according to the article; no central cloud storage of messages, servers in Switzerland.",
+							DE: "Laut Artikel einer der sichersten Messenger; keine zentrale Speicherung der Nachrichten in der Cloud, Server in der Schweiz.",
+						},
+					},
 				},
 			},
 			"threema-work": {
 				Decision: "allow",
-				Severity: "info",
-				Rationale: Text{
-					EN: "The business edition of Threema, managed by the company.",
-					DE: "Die Unternehmensversion von Threema, die von der Firma verwaltet wird.",
+				RuleCommon: RuleCommon{
+					Severity: "info",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "The business edition of Threema, managed by the company.",
+							DE: "Die Unternehmensversion von Threema, die von der Firma verwaltet wird.",
+						},
+					},
 				},
 			},
 			"viber": {
 				Decision: "allow",
-				Severity: "info",
-				Rationale: Text{
-					EN: "GDPR-compliant according to the article; no cloud sync of chat content.",
-					DE: "Laut Artikel DSGVO-konform; keine Cloud-Synchronisierung der Chats.",
+				RuleCommon: RuleCommon{
+					Severity: "info",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "GDPR-compliant according to the article; no cloud sync of chat content.",
+							DE: "Laut Artikel DSGVO-konform; keine Cloud-Synchronisierung der Chats.",
+						},
+					},
 				},
 			},
 			"webex": {
 				Decision: "conditional",
-				Severity: "low",
+				RuleCommon: RuleCommon{
+					Severity: "low",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "A private account has no data-processing agreement with the company, so personal data exchanged over it would be processed without a contract.",
+							DE: "Für ein privates Konto besteht kein Auftragsverarbeitungsvertrag mit der Firma; darüber ausgetauschte personenbezogene Daten würden ohne Vertrag verarbeitet.",
+						},
+						Remediation: Text{
+							EN: "Sign in to Webex only with the company's Webex account, or remove it from this device.",
+							DE: "Bei Webex nur mit dem Webex-Konto der Firma anmelden oder die App von diesem Gerät entfernen.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Only with the company's Webex account, covered by its data-processing agreement.",
 					DE: "Nur mit dem Webex-Konto der Firma, für das ein Auftragsverarbeitungsvertrag besteht.",
 				},
-				Rationale: Text{
-					EN: "A private account has no data-processing agreement with the company, so personal data exchanged over it would be processed without a contract.",
-					DE: "Für ein privates Konto besteht kein Auftragsverarbeitungsvertrag mit der Firma; darüber ausgetauschte personenbezogene Daten würden ohne Vertrag verarbeitet.",
-				},
-				Remediation: Text{
-					EN: "Sign in to Webex only with the company's Webex account, or remove it from this device.",
-					DE: "Bei Webex nur mit dem Webex-Konto der Firma anmelden oder die App von diesem Gerät entfernen.",
-				},
 			},
 			"wechat": {
 				Decision: "deny",
-				Severity: "medium",
-				Rationale: Text{
-					EN: "A consumer messenger operated by Tencent with data processed in China, outside the EU, and no end-to-end encryption.",
-					DE: "Ein Messenger für Privatnutzer von Tencent; die Daten werden außerhalb der EU in China verarbeitet, und die Chats sind nicht Ende-zu-Ende-verschlüsselt.",
-				},
-				Remediation: Text{
-					EN: "Remove WeChat from this device; use an approved messenger for work.",
-					DE: "WeChat von diesem Gerät entfernen und dienstlich einen freigegebenen Messenger nutzen.",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "A consumer messenger operated by Tencent with data processed in China, outside the EU, and no end-to-end encryption.",
+							DE: "Ein Messenger für Privatnutzer von Tencent; die Daten werden außerhalb der EU in China verarbeitet, und die Chats sind nicht Ende-zu-Ende-verschlüsselt.",
+						},
+						Remediation: Text{
+							EN: "Remove WeChat from this device; use an approved messenger for work.",
+							DE: "WeChat von diesem Gerät entfernen und dienstlich einen freigegebenen Messenger nutzen.",
+						},
+					},
 				},
 			},
 			"whatsapp": {
 				Decision: "deny",
-				Severity: "high",
-				Rationale: Text{
-					EN: "Consumer WhatsApp regularly uploads the whole address book to Meta's servers in the US, including the numbers of people who never agreed. The article calls it not really GDPR-compliant for business use.",
-					DE: "Das private WhatsApp lädt regelmäßig das gesamte Adressbuch auf Meta-Server in den USA hoch, auch die Nummern von Menschen, die nie zugestimmt haben. Laut Artikel ist es für die geschäftliche Nutzung nicht wirklich DSGVO-konform.",
-				},
-				Remediation: Text{
-					EN: "Uninstall WhatsApp (and any WhatsApp web app) from this device. For customer chats use an approved messenger such as Threema, Signal or Teamwire, or WhatsApp Business on a separate company phone.",
-					DE: "WhatsApp (auch eine WhatsApp-Web-App) von diesem Gerät entfernen. Für Kundenchats einen freigegebenen Messenger wie Threema, Signal oder Teamwire nutzen oder WhatsApp Business auf einem eigenen Firmenhandy.",
+				RuleCommon: RuleCommon{
+					Severity: "high",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "Consumer WhatsApp regularly uploads the whole address book to Meta's servers in the US, including the numbers of people who never agreed. The article calls it not really GDPR-compliant for business use.",
+							DE: "Das private WhatsApp lädt regelmäßig das gesamte Adressbuch auf Meta-Server in den USA hoch, auch die Nummern von Menschen, die nie zugestimmt haben. Laut Artikel ist es für die geschäftliche Nutzung nicht wirklich DSGVO-konform.",
+						},
+						Remediation: Text{
+							EN: "Uninstall WhatsApp (and any WhatsApp web app) from this device. For customer chats use an approved messenger such as Threema, Signal or Teamwire, or WhatsApp Business on a separate company phone.",
+							DE: "WhatsApp (auch eine WhatsApp-Web-App) von diesem Gerät entfernen. Für Kundenchats einen freigegebenen Messenger wie Threema, Signal oder Teamwire nutzen oder WhatsApp Business auf einem eigenen Firmenhandy.",
+						},
+					},
 				},
 			},
 			"whatsapp-business": {
 				Decision: "conditional",
-				Severity: "medium",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "The article allows WhatsApp Business only under the seven conditions of its checklist; a private and a business WhatsApp on one device make linking customer data and uploading it to US servers \"hardly avoidable\".",
+							DE: "Der Artikel hält WhatsApp Business nur unter den sieben Bedingungen seiner Checkliste für zulässig; mit privatem und geschäftlichem WhatsApp auf einem Gerät sei die Verknüpfung von Kundendaten und ihr Upload auf US-Server „kaum vermeidbar“.",
+						},
+						Remediation: Text{
+							EN: "Have the conditions confirmed (see the WhatsApp Business attestations), or remove WhatsApp Business from this device.",
+							DE: "Die Bedingungen bestätigen lassen (siehe die Bestätigungen zu WhatsApp Business) oder WhatsApp Business von diesem Gerät entfernen.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Only on a separate phone with its own number that is used for nothing but WhatsApp Business (no private WhatsApp beside it); only customer contacts on that phone, without extra data such as e-mail addresses or sales figures; no groups or video calls without every customer's explicit consent; where possible the API version on the company's own servers.",
 					DE: "Nur auf einem eigenen Smartphone mit eigener Nummer, das ausschließlich für WhatsApp Business genutzt wird (kein privates WhatsApp daneben); auf diesem Gerät nur Kundenkontakte, ohne Zusatzdaten wie E-Mail-Adressen oder Umsatzzahlen; keine Gruppen oder Videoanrufe ohne ausdrückliche Einwilligung jedes Kunden; wo möglich die API-Version auf eigenen Servern.",
 				},
-				Rationale: Text{
-					EN: "The article allows WhatsApp Business only under the seven conditions of its checklist; a private and a business WhatsApp on one device make linking customer data and uploading it to US servers \"hardly avoidable\".",
-					DE: "Der Artikel hält WhatsApp Business nur unter den sieben Bedingungen seiner Checkliste für zulässig; mit privatem und geschäftlichem WhatsApp auf einem Gerät sei die Verknüpfung von Kundendaten und ihr Upload auf US-Server „kaum vermeidbar“.",
-				},
-				Remediation: Text{
-					EN: "Have the conditions confirmed (see the WhatsApp Business attestations), or remove WhatsApp Business from this device.",
-					DE: "Die Bedingungen bestätigen lassen (siehe die Bestätigungen zu WhatsApp Business) oder WhatsApp Business von diesem Gerät entfernen.",
-				},
 			},
 			"wire": {
 				Decision: "conditional",
-				Severity: "low",
+				RuleCommon: RuleCommon{
+					Severity: "low",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "A private account has no data-processing agreement with the company, so personal data exchanged over it would be processed without a contract.",
+							DE: "Für ein privates Konto besteht kein Auftragsverarbeitungsvertrag mit der Firma; darüber ausgetauschte personenbezogene Daten würden ohne Vertrag verarbeitet.",
+						},
+						Remediation: Text{
+							EN: "Sign in to Wire only with the company's Wire team account, or remove it from this device.",
+							DE: "Bei Wire nur mit dem Wire-Team-Konto der Firma anmelden oder die App von diesem Gerät entfernen.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Only with the company's Wire team account.",
 					DE: "Nur mit dem Wire-Team-Konto der Firma.",
 				},
-				Rationale: Text{
-					EN: "A private account has no data-processing agreement with the company, so personal data exchanged over it would be processed without a contract.",
-					DE: "Für ein privates Konto besteht kein Auftragsverarbeitungsvertrag mit der Firma; darüber ausgetauschte personenbezogene Daten würden ohne Vertrag verarbeitet.",
-				},
-				Remediation: Text{
-					EN: "Sign in to Wire only with the company's Wire team account, or remove it from this device.",
-					DE: "Bei Wire nur mit dem Wire-Team-Konto der Firma anmelden oder die App von diesem Gerät entfernen.",
-				},
 			},
 			"zoom": {
 				Decision: "conditional",
-				Severity: "low",
+				RuleCommon: RuleCommon{
+					Severity: "low",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "A private account has no data-processing agreement with the company, so personal data exchanged over it would be processed without a contract.",
+							DE: "Für ein privates Konto besteht kein Auftragsverarbeitungsvertrag mit der Firma; darüber ausgetauschte personenbezogene Daten würden ohne Vertrag verarbeitet.",
+						},
+						Remediation: Text{
+							EN: "Sign in to Zoom only with the company's Zoom account, or remove it from this device.",
+							DE: "Bei Zoom nur mit dem Zoom-Konto der Firma anmelden oder die App von diesem Gerät entfernen.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Only with the company's Zoom account, covered by its data-processing agreement.",
 					DE: "Nur mit dem Zoom-Konto der Firma, für das ein Auftragsverarbeitungsvertrag besteht.",
-				},
-				Rationale: Text{
-					EN: "A private account has no data-processing agreement with the company, so personal data exchanged over it would be processed without a contract.",
-					DE: "Für ein privates Konto besteht kein Auftragsverarbeitungsvertrag mit der Firma; darüber ausgetauschte personenbezogene Daten würden ohne Vertrag verarbeitet.",
-				},
-				Remediation: Text{
-					EN: "Sign in to Zoom only with the company's Zoom account, or remove it from this device.",
-					DE: "Bei Zoom nur mit dem Zoom-Konto der Firma anmelden oder die App von diesem Gerät entfernen.",
 				},
 			},
 		},
 		Aggregators: MessengerRule{
 			Decision: "conditional",
-			Severity: "medium",
+			RuleCommon: RuleCommon{
+				Severity: "medium",
+				RuleNotes: RuleNotes{
+					Rationale: Text{
+						EN: "An aggregator wraps other messengers in one window, so a denied messenger such as consumer WhatsApp can run inside it unseen by the checks for installed apps.",
+						DE: "Ein solches Programm bündelt andere Messenger in einem Fenster; ein verbotener Messenger wie das private WhatsApp kann darin laufen, ohne als installierte App aufzufallen.",
+					},
+					Remediation: Text{
+						EN: "Have IT confirm which services run inside it, or uninstall it.",
+						DE: "Von der IT bestätigen lassen, welche Dienste darin laufen, oder das Programm deinstallieren.",
+					},
+				},
+			},
 			Condition: Text{
 				EN: "Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
 				DE: "Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
-			},
-			Rationale: Text{
-				EN: "An aggregator wraps other messengers in one window, so a denied messenger such as consumer WhatsApp can run inside it unseen by the checks for installed apps.",
-				DE: "Ein solches Programm bündelt andere Messenger in einem Fenster; ein verbotener Messenger wie das private WhatsApp kann darin laufen, ohne als installierte App aufzufallen.",
-			},
-			Remediation: Text{
-				EN: "Have IT confirm which services run inside it, or uninstall it.",
-				DE: "Von der IT bestätigen lassen, welche Dienste darin laufen, oder das Programm deinstallieren.",
 			},
 		},
 		Unlisted: UnlistedRules{
 			Default: MessengerRule{
 				Decision: "conditional",
-				Severity: "low",
+				RuleCommon: RuleCommon{
+					Severity: "low",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "The app calls itself a messenger, but nobody has yet checked where it stores data or whether the company can sign a data-processing agreement for it.",
+							DE: "Die App bezeichnet sich als Messenger, aber noch hat niemand geprüft, wo sie Daten speichert und ob die Firma dafür einen Auftragsverarbeitungsvertrag abschließen kann.",
+						},
+						Remediation: Text{
+							EN: "Ask IT to assess the app, or remove it from this device.",
+							DE: "Die IT um eine Bewertung der App bitten oder sie von diesem Gerät entfernen.",
+						},
+					},
+				},
 				Condition: Text{
 					EN: "Not yet assessed by IT. Use it for work only after IT has approved it, and exchange no customer or employee data over it until then.",
 					DE: "Von der IT noch nicht bewertet. Dienstlich erst nach Freigabe durch die IT nutzen und bis dahin keine Kunden- oder Mitarbeiterdaten darüber austauschen.",
-				},
-				Rationale: Text{
-					EN: "The app calls itself a messenger, but nobody has yet checked where it stores data or whether the company can sign a data-processing agreement for it.",
-					DE: "Die App bezeichnet sich als Messenger, aber noch hat niemand geprüft, wo sie Daten speichert und ob die Firma dafür einen Auftragsverarbeitungsvertrag abschließen kann.",
-				},
-				Remediation: Text{
-					EN: "Ask IT to assess the app, or remove it from this device.",
-					DE: "Die IT um eine Bewertung der App bitten oder sie von diesem Gerät entfernen.",
 				},
 			},
 		},
 		Contacts: ContactsRule{
 			DeniedSeverity:      "critical",
 			ConditionalSeverity: "low",
-			Rationale: Text{
-				EN: "A messenger with access to the contacts can upload the whole address book, personal data of people who never agreed (AG Bad Hersfeld, 2017).",
-				DE: "Ein Messenger mit Zugriff auf die Kontakte kann das ganze Adressbuch hochladen – personenbezogene Daten von Menschen, die nie zugestimmt haben (AG Bad Hersfeld, 2017).",
-			},
-			Remediation: Text{
-				EN: "Take the contacts permission away from the app, or uninstall it.",
-				DE: "Der App die Berechtigung für Kontakte entziehen oder sie deinstallieren.",
+			RuleNotes: RuleNotes{
+				Rationale: Text{
+					EN: "A messenger with access to the contacts can upload the whole address book, personal data of people who never agreed (AG Bad Hersfeld, 2017).",
+					DE: "Ein Messenger mit Zugriff auf die Kontakte kann das ganze Adressbuch hochladen – personenbezogene Daten von Menschen, die nie zugestimmt haben (AG Bad Hersfeld, 2017).",
+				},
+				Remediation: Text{
+					EN: "Take the contacts permission away from the app, or uninstall it.",
+					DE: "Der App die Berechtigung für Kontakte entziehen oder sie deinstallieren.",
+				},
 			},
 			RemediationByPlatform: PlatformTexts{
 				"android": {
@@ -3469,56 +3579,72 @@ func genDefaultPolicy() *Policy {
 		Separation: SeparationRules{
 			Families: map[string]SeparationRule{
 				"whatsapp": {
-					Severity: "high",
-					Rationale: Text{
-						EN: "With a private and a business WhatsApp on one device, linking customer data and uploading it to US servers is \"hardly avoidable\" (article).",
-						DE: "Mit privatem und geschäftlichem WhatsApp auf einem Gerät ist die Verknüpfung von Kundendaten und ihr Upload auf US-Server „kaum vermeidbar“ (Artikel).",
-					},
-					Remediation: Text{
-						EN: "Keep WhatsApp Business on a separate phone with its own number and remove the private WhatsApp from this device.",
-						DE: "WhatsApp Business auf einem eigenen Smartphone mit eigener Nummer betreiben und das private WhatsApp von diesem Gerät entfernen.",
+					RuleCommon: RuleCommon{
+						Severity: "high",
+						RuleNotes: RuleNotes{
+							Rationale: Text{
+								EN: "With a private and a business WhatsApp on one device, linking customer data and uploading it to US servers is \"hardly avoidable\" (article).",
+								DE: "Mit privatem und geschäftlichem WhatsApp auf einem Gerät ist die Verknüpfung von Kundendaten und ihr Upload auf US-Server „kaum vermeidbar“ (Artikel).",
+							},
+							Remediation: Text{
+								EN: "Keep WhatsApp Business on a separate phone with its own number and remove the private WhatsApp from this device.",
+								DE: "WhatsApp Business auf einem eigenen Smartphone mit eigener Nummer betreiben und das private WhatsApp von diesem Gerät entfernen.",
+							},
+						},
 					},
 				},
 			},
 			Profiles: ProfileRule{
-				Enabled:  true,
-				Severity: "medium",
-				Rationale: Text{
-					EN: "The company manages and can wipe only the work profile; private apps belong in the personal profile, business apps in the work profile.",
-					DE: "Die Firma kann nur das Arbeitsprofil verwalten und löschen; private Apps gehören ins private Profil, geschäftliche Apps ins Arbeitsprofil.",
-				},
-				Remediation: Text{
-					EN: "Install business messengers only in the work profile and private messengers only in the personal profile.",
-					DE: "Geschäftliche Messenger nur im Arbeitsprofil installieren, private Messenger nur im privaten Profil.",
+				Enabled: true,
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "The company manages and can wipe only the work profile; private apps belong in the personal profile, business apps in the work profile.",
+							DE: "Die Firma kann nur das Arbeitsprofil verwalten und löschen; private Apps gehören ins private Profil, geschäftliche Apps ins Arbeitsprofil.",
+						},
+						Remediation: Text{
+							EN: "Install business messengers only in the work profile and private messengers only in the personal profile.",
+							DE: "Geschäftliche Messenger nur im Arbeitsprofil installieren, private Messenger nur im privaten Profil.",
+						},
+					},
 				},
 			},
 			BusinessOnly: SeparationRule{
-				Severity: "high",
-				Rationale: Text{
-					EN: "This device is issued for business use only; a private messenger on it mixes private and business data.",
-					DE: "Dieses Gerät ist ausschließlich für die geschäftliche Nutzung bestimmt; ein privater Messenger darauf vermischt private und geschäftliche Daten.",
-				},
-				Remediation: Text{
-					EN: "Remove private messengers from this device.",
-					DE: "Private Messenger von diesem Gerät entfernen.",
+				RuleCommon: RuleCommon{
+					Severity: "high",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "This device is issued for business use only; a private messenger on it mixes private and business data.",
+							DE: "Dieses Gerät ist ausschließlich für die geschäftliche Nutzung bestimmt; ein privater Messenger darauf vermischt private und geschäftliche Daten.",
+						},
+						Remediation: Text{
+							EN: "Remove private messengers from this device.",
+							DE: "Private Messenger von diesem Gerät entfernen.",
+						},
+					},
 				},
 			},
 		},
 		Posture: PostureRules{
 			ScreenLock: ScreenLockRule{
-				Required:        true,
-				Severity:        "high",
+				Required: true,
+				RuleCommon: RuleCommon{
+					Severity: "high",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "An unlocked device gives anyone who picks it up every chat and contact on it (article, checklist point 4).",
+							DE: "Ein ungesperrtes Gerät gibt jedem, der es in die Hand bekommt, alle Chats und Kontakte preis (Artikel, Checkliste Punkt 4).",
+						},
+						Remediation: Text{
+							EN: "Turn on the automatic screen lock after at most 5 minutes of inactivity, and require the password immediately after locking and when waking from sleep.",
+							DE: "Die automatische Bildschirmsperre nach höchstens 5 Minuten Inaktivität einschalten und das Passwort sofort nach dem Sperren und beim Aufwecken aus dem Ruhezustand verlangen.",
+						},
+					},
+				},
 				MaxIdleSeconds:  new(int(300)),
 				MaxGraceSeconds: new(int(5)),
 				LockOnSuspend:   true,
-				Rationale: Text{
-					EN: "An unlocked device gives anyone who picks it up every chat and contact on it (article, checklist point 4).",
-					DE: "Ein ungesperrtes Gerät gibt jedem, der es in die Hand bekommt, alle Chats und Kontakte preis (Artikel, Checkliste Punkt 4).",
-				},
-				Remediation: Text{
-					EN: "Turn on the automatic screen lock after at most 5 minutes of inactivity, and require the password immediately after locking and when waking from sleep.",
-					DE: "Die automatische Bildschirmsperre nach höchstens 5 Minuten Inaktivität einschalten und das Passwort sofort nach dem Sperren und beim Aufwecken aus dem Ruhezustand verlangen.",
-				},
 				RemediationByPlatform: PlatformTexts{
 					"android": {
 						EN: "Settings → Security & privacy → Screen lock: set a PIN, pattern or password; Settings → Display → Screen timeout: at most 5 minutes.",
@@ -3543,17 +3669,23 @@ func genDefaultPolicy() *Policy {
 				},
 			},
 			RemoteWipe: RemoteWipeRule{
-				Required:          true,
-				Severity:          "medium",
+				Required: true,
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "If the device is lost or stolen, the company must be able to erase it (article, checklist point 5).",
+							DE: "Geht das Gerät verloren oder wird es gestohlen, muss die Firma es aus der Ferne löschen können (Artikel, Checkliste Punkt 5).",
+						},
+						Remediation: Text{
+							EN: "Enrol the device in the company's device management (for example Microsoft Intune, Fleet or Workspace ONE) so that IT can wipe it remotely.",
+							DE: "Das Gerät in der Geräteverwaltung der Firma anmelden (zum Beispiel Microsoft Intune, Fleet oder Workspace ONE), damit die IT es aus der Ferne löschen kann.",
+						},
+						Grace: 1209600000000000,
+						Stage: "report",
+					},
+				},
 				AcceptWorkProfile: true,
-				Rationale: Text{
-					EN: "If the device is lost or stolen, the company must be able to erase it (article, checklist point 5).",
-					DE: "Geht das Gerät verloren oder wird es gestohlen, muss die Firma es aus der Ferne löschen können (Artikel, Checkliste Punkt 5).",
-				},
-				Remediation: Text{
-					EN: "Enrol the device in the company's device management (for example Microsoft Intune, Fleet or Workspace ONE) so that IT can wipe it remotely.",
-					DE: "Das Gerät in der Geräteverwaltung der Firma anmelden (zum Beispiel Microsoft Intune, Fleet oder Workspace ONE), damit die IT es aus der Ferne löschen kann.",
-				},
 				RemediationByPlatform: PlatformTexts{
 					"android": {
 						EN: "Install the company's device management app (for example Intune Company Portal) and set up the work profile with your work account.",
@@ -3576,21 +3708,25 @@ func genDefaultPolicy() *Policy {
 						DE: "Einstellungen → Konten → Auf Arbeits- oder Schulkonto zugreifen → Verbinden und mit dem Firmenkonto anmelden, damit der PC in Intune registriert wird.",
 					},
 				},
-				Grace: 1209600000000000,
-				Stage: "report",
 			},
 			DiskEncryption: DiskEncryptionRule{
 				Required: true,
-				Severity: "high",
-				Mounts:   []string{},
-				Rationale: Text{
-					EN: "On an unencrypted device that is lost, every stored chat and contact can be read – a personal-data breach under the GDPR.",
-					DE: "Geht ein unverschlüsseltes Gerät verloren, lassen sich alle gespeicherten Chats und Kontakte auslesen – eine Datenpanne im Sinne der DSGVO.",
+				RuleCommon: RuleCommon{
+					Severity: "high",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "On an unencrypted device that is lost, every stored chat and contact can be read – a personal-data breach under the GDPR.",
+							DE: "Geht ein unverschlüsseltes Gerät verloren, lassen sich alle gespeicherten Chats und Kontakte auslesen – eine Datenpanne im Sinne der DSGVO.",
+						},
+						Remediation: Text{
+							EN: "Encrypt the disk (LUKS on Linux, FileVault on macOS, BitLocker on Windows); on a phone, set a screen-lock PIN – only then does the phone's encryption protect the data.",
+							DE: "Die Festplatte verschlüsseln (LUKS unter Linux, FileVault unter macOS, BitLocker unter Windows); auf dem Smartphone eine PIN für die Bildschirmsperre setzen – erst damit schützt die Verschlüsselung die Daten wirksam.",
+						},
+						Grace: 604800000000000,
+						Stage: "escalate",
+					},
 				},
-				Remediation: Text{
-					EN: "Encrypt the disk (LUKS on Linux, FileVault on macOS, BitLocker on Windows); on a phone, set a screen-lock PIN – only then does the phone's encryption protect the data.",
-					DE: "Die Festplatte verschlüsseln (LUKS unter Linux, FileVault unter macOS, BitLocker unter Windows); auf dem Smartphone eine PIN für die Bildschirmsperre setzen – erst damit schützt die Verschlüsselung die Daten wirksam.",
-				},
+				Mounts: []string{},
 				RemediationByPlatform: PlatformTexts{
 					"android": {
 						EN: "Set a screen-lock PIN or password (Settings → Security & privacy → Screen lock); Android encrypts the data with it.",
@@ -3613,8 +3749,6 @@ func genDefaultPolicy() *Policy {
 						DE: "Systemsteuerung → BitLocker-Laufwerkverschlüsselung → BitLocker für das Laufwerk aktivieren (Windows Home: Einstellungen → Datenschutz und Sicherheit → Geräteverschlüsselung); ist der Schutz angehalten, dort „Schutz fortsetzen“ wählen oder als Administrator manage-bde -protectors -enable C: ausführen.",
 					},
 				},
-				Grace: 604800000000000,
-				Stage: "escalate",
 			},
 		},
 		Attestations: []AttestationRule{
@@ -3629,19 +3763,23 @@ func genDefaultPolicy() *Policy {
 					DE: "Teamleitung",
 				},
 				Validity: 15552000000000000,
-				Severity: "medium",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "WhatsApp Business uploads the phone's whole address book; private contacts on it would be shared with Meta without their consent.",
+							DE: "WhatsApp Business lädt das ganze Adressbuch des Geräts hoch; private Kontakte darauf würden ohne ihre Einwilligung an Meta weitergegeben.",
+						},
+						Remediation: Text{
+							EN: "Remove private contacts from the device, then have the team lead confirm it to IT.",
+							DE: "Private Kontakte vom Gerät löschen und dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
+						},
+					},
+				},
 				AppliesWhen: AppliesWhen{
 					Messengers: []string{
 						"whatsapp-business",
 					},
-				},
-				Rationale: Text{
-					EN: "WhatsApp Business uploads the phone's whole address book; private contacts on it would be shared with Meta without their consent.",
-					DE: "WhatsApp Business lädt das ganze Adressbuch des Geräts hoch; private Kontakte darauf würden ohne ihre Einwilligung an Meta weitergegeben.",
-				},
-				Remediation: Text{
-					EN: "Remove private contacts from the device, then have the team lead confirm it to IT.",
-					DE: "Private Kontakte vom Gerät löschen und dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
 				},
 			},
 			{
@@ -3655,19 +3793,23 @@ func genDefaultPolicy() *Policy {
 					DE: "Teamleitung",
 				},
 				Validity: 15552000000000000,
-				Severity: "medium",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "Everything stored in a contact goes up with the address book; data minimisation (Art. 5 GDPR) allows only what the chat needs.",
+							DE: "Alles, was in einem Kontakt steht, wird mit dem Adressbuch hochgeladen; die Datenminimierung (Art. 5 DSGVO) erlaubt nur, was der Chat braucht.",
+						},
+						Remediation: Text{
+							EN: "Delete e-mail addresses, notes and other extra fields from the customer contacts, then have the team lead confirm it to IT.",
+							DE: "E-Mail-Adressen, Notizen und andere Zusatzfelder aus den Kundenkontakten löschen und dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
+						},
+					},
+				},
 				AppliesWhen: AppliesWhen{
 					Messengers: []string{
 						"whatsapp-business",
 					},
-				},
-				Rationale: Text{
-					EN: "Everything stored in a contact goes up with the address book; data minimisation (Art. 5 GDPR) allows only what the chat needs.",
-					DE: "Alles, was in einem Kontakt steht, wird mit dem Adressbuch hochgeladen; die Datenminimierung (Art. 5 DSGVO) erlaubt nur, was der Chat braucht.",
-				},
-				Remediation: Text{
-					EN: "Delete e-mail addresses, notes and other extra fields from the customer contacts, then have the team lead confirm it to IT.",
-					DE: "E-Mail-Adressen, Notizen und andere Zusatzfelder aus den Kundenkontakten löschen und dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
 				},
 			},
 			{
@@ -3681,19 +3823,23 @@ func genDefaultPolicy() *Policy {
 					DE: "Teamleitung",
 				},
 				Validity: 15552000000000000,
-				Severity: "medium",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "In a group every member sees every other member's phone number; without consent that discloses personal data to strangers.",
+							DE: "In einer Gruppe sieht jedes Mitglied die Telefonnummern aller anderen; ohne Einwilligung werden so personenbezogene Daten an Fremde weitergegeben.",
+						},
+						Remediation: Text{
+							EN: "Leave or close customer groups without documented consent, then have the team lead confirm it to IT.",
+							DE: "Kundengruppen ohne dokumentierte Einwilligung verlassen oder auflösen und dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
+						},
+					},
+				},
 				AppliesWhen: AppliesWhen{
 					Messengers: []string{
 						"whatsapp-business",
 					},
-				},
-				Rationale: Text{
-					EN: "In a group every member sees every other member's phone number; without consent that discloses personal data to strangers.",
-					DE: "In einer Gruppe sieht jedes Mitglied die Telefonnummern aller anderen; ohne Einwilligung werden so personenbezogene Daten an Fremde weitergegeben.",
-				},
-				Remediation: Text{
-					EN: "Leave or close customer groups without documented consent, then have the team lead confirm it to IT.",
-					DE: "Kundengruppen ohne dokumentierte Einwilligung verlassen oder auflösen und dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
 				},
 			},
 			{
@@ -3707,19 +3853,23 @@ func genDefaultPolicy() *Policy {
 					DE: "Teamleitung",
 				},
 				Validity: 15552000000000000,
-				Severity: "medium",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "Normal Telegram chats are stored readable on Telegram's servers; the article accepts Telegram only with secret chats.",
+							DE: "Normale Telegram-Chats liegen lesbar auf den Servern von Telegram; der Artikel akzeptiert Telegram nur mit geheimen Chats.",
+						},
+						Remediation: Text{
+							EN: "Start work chats only as secret chats (open the contact → ⋮ → Start Secret Chat), then have the team lead confirm it to IT.",
+							DE: "Dienstliche Chats nur als geheime Chats beginnen (Kontakt öffnen → ⋮ → Geheimen Chat starten) und dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
+						},
+					},
+				},
 				AppliesWhen: AppliesWhen{
 					Messengers: []string{
 						"telegram",
 					},
-				},
-				Rationale: Text{
-					EN: "Normal Telegram chats are stored readable on Telegram's servers; the article accepts Telegram only with secret chats.",
-					DE: "Normale Telegram-Chats liegen lesbar auf den Servern von Telegram; der Artikel akzeptiert Telegram nur mit geheimen Chats.",
-				},
-				Remediation: Text{
-					EN: "Start work chats only as secret chats (open the contact → ⋮ → Start Secret Chat), then have the team lead confirm it to IT.",
-					DE: "Dienstliche Chats nur als geheime Chats beginnen (Kontakt öffnen → ⋮ → Geheimen Chat starten) und dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
 				},
 			},
 			{
@@ -3733,25 +3883,29 @@ func genDefaultPolicy() *Policy {
 					DE: "Teamleitung",
 				},
 				Validity: 15552000000000000,
-				Severity: "medium",
+				RuleCommon: RuleCommon{
+					Severity: "medium",
+					RuleNotes: RuleNotes{
+						Rationale: Text{
+							EN: "With contact sync on, Telegram uploads the whole address book, including people who never agreed (AG Bad Hersfeld, 2017).",
+							DE: "Bei eingeschalteter Kontaktsynchronisierung lädt Telegram das ganze Adressbuch hoch, auch Menschen, die nie zugestimmt haben (AG Bad Hersfeld, 2017).",
+						},
+						Remediation: Text{
+							EN: "In Telegram on the phone, Settings → Privacy and Security → Data Settings → switch Sync Contacts off and choose Delete Synced Contacts; then have the team lead confirm it to IT.",
+							DE: "In Telegram auf dem Smartphone unter Einstellungen → Privatsphäre und Sicherheit → Datenschutzeinstellungen „Kontakte synchronisieren“ ausschalten und „Synchronisierte Kontakte löschen“ wählen; dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
+						},
+					},
+				},
 				AppliesWhen: AppliesWhen{
 					Messengers: []string{
 						"telegram",
 					},
 				},
-				Rationale: Text{
-					EN: "With contact sync on, Telegram uploads the whole address book, including people who never agreed (AG Bad Hersfeld, 2017).",
-					DE: "Bei eingeschalteter Kontaktsynchronisierung lädt Telegram das ganze Adressbuch hoch, auch Menschen, die nie zugestimmt haben (AG Bad Hersfeld, 2017).",
-				},
-				Remediation: Text{
-					EN: "In Telegram on the phone, Settings → Privacy and Security → Data Settings → switch Sync Contacts off and choose Delete Synced Contacts; then have the team lead confirm it to IT.",
-					DE: "In Telegram auf dem Smartphone unter Einstellungen → Privatsphäre und Sicherheit → Datenschutzeinstellungen „Kontakte synchronisieren“ ausschalten und „Synchronisierte Kontakte löschen“ wählen; dies dann von der Teamleitung gegenüber der IT bestätigen lassen.",
-				},
 			},
 		},
 		MaxExemption: 31536000000000000,
 		File:         "default.yaml",
-		SHA256:       "2770e722a3dadba07ff3d79431455471219dac6a390536a91fb7dbb00c56a7bf",
+		SHA256:       "a0ba21af181e27e1d4c9e90643caefccd85b08453ace8f7dd5549f62cd2f18dd",
 	}
 	p.catalog = genDefaultCatalog().merge(&p.Additions)
 	return p

@@ -271,7 +271,7 @@ func TestLoadMinimal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := MessengerRule{Decision: DecisionConditional, Severity: SeverityLow, Condition: defaultCondition()}
+	want := MessengerRule{Decision: DecisionConditional, RuleCommon: RuleCommon{Severity: SeverityLow}, Condition: defaultCondition()}
 	if diff := cmp.Diff(want, p.Default); diff != "" {
 		t.Errorf("Default mismatch (-want +got):\n%s", diff)
 	}

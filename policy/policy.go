@@ -77,23 +77,44 @@ type Policy struct {
 	catalog *Catalog
 }
 
-// MessengerRule is the policy for one messenger (or the default).
-type MessengerRule struct {
-	Decision Decision `yaml:"decision" json:"decision"`
-	Severity Severity `yaml:"severity" json:"severity"`
-	// Condition is shown to the user for a conditional decision (required
-	// there).
-	Condition   Text `yaml:"condition" json:"condition,omitempty"`
+// RuleNotes are what every rule carries besides its check: why it exists,
+// how to fix a failure, and how it is enforced (compliance.go). Embedded in
+// each rule type, so the YAML keys (rationale, remediation, grace, stage)
+// and the JSON fields stay where they were.
+type RuleNotes struct {
 	Rationale   Text `yaml:"rationale" json:"rationale,omitempty"`
 	Remediation Text `yaml:"remediation" json:"remediation,omitempty"`
-	// Contacts overrides whether the app may hold the contacts permission
-	// on a phone: "allow" or "deny". Empty means: deny for deny and
-	// conditional decisions, allow for allow.
-	Contacts Decision `yaml:"contacts" json:"contacts,omitempty"`
 	// Grace is how long a newly failing finding is "due" before it counts
 	// as a violation; Stage how far it is pushed (compliance.go).
 	Grace Duration `yaml:"grace" json:"grace,omitempty"`
 	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
+}
+
+// RuleCommon is the severity of a rule's finding and its notes: the fields
+// every rule but contacts.<id> (which has one severity per decision)
+// shares.
+type RuleCommon struct {
+	Severity  Severity `yaml:"severity" json:"severity"`
+	RuleNotes `yaml:",inline"`
+}
+
+// MessengerRule is the policy for one messenger (or the default).
+type MessengerRule struct {
+	Decision   Decision `yaml:"decision" json:"decision"`
+	RuleCommon `yaml:",inline"`
+	// Condition is shown to the user for a conditional decision (required
+	// there).
+	Condition Text `yaml:"condition" json:"condition,omitempty"`
+	// Contacts overrides whether the app may hold the contacts permission
+	// on a phone: "allow" or "deny". Empty means: deny for deny and
+	// conditional decisions, allow for allow.
+	Contacts Decision `yaml:"contacts" json:"contacts,omitempty"`
+	// ConfirmedBy names the attestations (ids of the policy's attestations
+	// section) that together confirm a conditional decision's condition,
+	// which the agent cannot check: once every one of them that applies
+	// to the device is attested, the messenger's finding is attested
+	// instead of asking for a confirmation (compliance.go).
+	ConfirmedBy []string `yaml:"confirmed_by" json:"confirmed_by,omitempty"`
 }
 
 // ContactsForbidden reports whether the contacts permission is a finding
@@ -124,15 +145,10 @@ type ContactsRule struct {
 	// ConditionalSeverity applies to a conditional one (a warning in
 	// effect: Telegram must have contact sync off).
 	ConditionalSeverity Severity `yaml:"conditional_severity" json:"conditional_severity"`
-	Rationale           Text     `yaml:"rationale" json:"rationale,omitempty"`
-	Remediation         Text     `yaml:"remediation" json:"remediation,omitempty"`
+	RuleNotes           `yaml:",inline"`
 	// RemediationByPlatform replaces Remediation on the named platforms
 	// (linux, darwin, windows, android, ios) with exact steps there.
 	RemediationByPlatform PlatformTexts `yaml:"remediation_by_platform" json:"remediation_by_platform,omitempty"`
-	// Grace is how long a newly failing finding is "due" before it counts
-	// as a violation; Stage how far it is pushed (compliance.go).
-	Grace Duration `yaml:"grace" json:"grace,omitempty"`
-	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // SeparationRules keep business and private messengers apart.
@@ -150,25 +166,13 @@ type SeparationRules struct {
 
 // SeparationRule is the severity and texts of one separation rule.
 type SeparationRule struct {
-	Severity    Severity `yaml:"severity" json:"severity"`
-	Rationale   Text     `yaml:"rationale" json:"rationale,omitempty"`
-	Remediation Text     `yaml:"remediation" json:"remediation,omitempty"`
-	// Grace is how long a newly failing finding is "due" before it counts
-	// as a violation; Stage how far it is pushed (compliance.go).
-	Grace Duration `yaml:"grace" json:"grace,omitempty"`
-	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
+	RuleCommon `yaml:",inline"`
 }
 
 // ProfileRule is the phone-profile separation check.
 type ProfileRule struct {
-	Enabled     bool     `yaml:"enabled" json:"enabled"`
-	Severity    Severity `yaml:"severity" json:"severity"`
-	Rationale   Text     `yaml:"rationale" json:"rationale,omitempty"`
-	Remediation Text     `yaml:"remediation" json:"remediation,omitempty"`
-	// Grace is how long a newly failing finding is "due" before it counts
-	// as a violation; Stage how far it is pushed (compliance.go).
-	Grace Duration `yaml:"grace" json:"grace,omitempty"`
-	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
+	Enabled    bool `yaml:"enabled" json:"enabled"`
+	RuleCommon `yaml:",inline"`
 }
 
 // DeviceRules describe the devices this policy is deployed to.
@@ -189,57 +193,39 @@ type PostureRules struct {
 // ScreenLockRule is the screen-lock rule. A nil limit is not checked.
 type ScreenLockRule struct {
 	// Required false switches the rule off (no findings).
-	Required        bool     `yaml:"required" json:"required"`
-	Severity        Severity `yaml:"severity" json:"severity"`
-	MaxIdleSeconds  *int     `yaml:"max_idle_seconds" json:"max_idle_seconds,omitempty"`
-	MaxGraceSeconds *int     `yaml:"max_grace_seconds" json:"max_grace_seconds,omitempty"`
-	LockOnSuspend   bool     `yaml:"lock_on_suspend" json:"lock_on_suspend"`
-	Rationale       Text     `yaml:"rationale" json:"rationale,omitempty"`
-	Remediation     Text     `yaml:"remediation" json:"remediation,omitempty"`
+	Required        bool `yaml:"required" json:"required"`
+	RuleCommon      `yaml:",inline"`
+	MaxIdleSeconds  *int `yaml:"max_idle_seconds" json:"max_idle_seconds,omitempty"`
+	MaxGraceSeconds *int `yaml:"max_grace_seconds" json:"max_grace_seconds,omitempty"`
+	LockOnSuspend   bool `yaml:"lock_on_suspend" json:"lock_on_suspend"`
 	// RemediationByPlatform replaces Remediation on the named platforms
 	// (linux, darwin, windows, android, ios) with exact steps there.
 	RemediationByPlatform PlatformTexts `yaml:"remediation_by_platform" json:"remediation_by_platform,omitempty"`
-	// Grace is how long a newly failing finding is "due" before it counts
-	// as a violation; Stage how far it is pushed (compliance.go).
-	Grace Duration `yaml:"grace" json:"grace,omitempty"`
-	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // RemoteWipeRule is the remote-wipe rule.
 type RemoteWipeRule struct {
-	Required bool     `yaml:"required" json:"required"`
-	Severity Severity `yaml:"severity" json:"severity"`
+	Required   bool `yaml:"required" json:"required"`
+	RuleCommon `yaml:",inline"`
 	// AcceptWorkProfile lets a wipe limited to the Android work profile
 	// pass (BYOD: the company can wipe its data, not the phone).
 	AcceptWorkProfile bool `yaml:"accept_work_profile" json:"accept_work_profile"`
-	Rationale         Text `yaml:"rationale" json:"rationale,omitempty"`
-	Remediation       Text `yaml:"remediation" json:"remediation,omitempty"`
 	// RemediationByPlatform replaces Remediation on the named platforms
 	// (linux, darwin, windows, android, ios) with exact steps there.
 	RemediationByPlatform PlatformTexts `yaml:"remediation_by_platform" json:"remediation_by_platform,omitempty"`
-	// Grace is how long a newly failing finding is "due" before it counts
-	// as a violation; Stage how far it is pushed (compliance.go).
-	Grace Duration `yaml:"grace" json:"grace,omitempty"`
-	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // DiskEncryptionRule is the disk-encryption rule, evaluated per volume.
 type DiskEncryptionRule struct {
-	Required bool     `yaml:"required" json:"required"`
-	Severity Severity `yaml:"severity" json:"severity"`
+	Required   bool `yaml:"required" json:"required"`
+	RuleCommon `yaml:",inline"`
 	// Mounts restricts the rule to these volumes ("/", "/home", "swap",
 	// "C:", "data"); empty means every volume the probe reports (probes
 	// report only the volumes that matter: system, home, swap).
-	Mounts      []string `yaml:"mounts" json:"mounts,omitempty"`
-	Rationale   Text     `yaml:"rationale" json:"rationale,omitempty"`
-	Remediation Text     `yaml:"remediation" json:"remediation,omitempty"`
+	Mounts []string `yaml:"mounts" json:"mounts,omitempty"`
 	// RemediationByPlatform replaces Remediation on the named platforms
 	// (linux, darwin, windows, android, ios) with exact steps there.
 	RemediationByPlatform PlatformTexts `yaml:"remediation_by_platform" json:"remediation_by_platform,omitempty"`
-	// Grace is how long a newly failing finding is "due" before it counts
-	// as a violation; Stage how far it is pushed (compliance.go).
-	Grace Duration `yaml:"grace" json:"grace,omitempty"`
-	Stage Stage    `yaml:"stage" json:"stage,omitempty"`
 }
 
 // Catalog returns the built-in catalog merged with the policy's additions.

@@ -32,13 +32,16 @@ func defaultCondition() Text {
 // defaultAggregatorRule is the aggregators rule of a policy without an
 // "aggregators:" section.
 func defaultAggregatorRule() MessengerRule {
-	return MessengerRule{Decision: DecisionConditional, Severity: SeverityMedium, Condition: Text{
+	r := MessengerRule{Decision: DecisionConditional, Condition: Text{
 		EN: "Use it only with services IT has approved, and only after IT has assessed the aggregator itself.",
 		DE: "Nur mit Diensten nutzen, die die IT freigegeben hat, und erst nachdem die IT das Programm selbst bewertet hat.",
-	}, Rationale: Text{
+	}}
+	r.Severity = SeverityMedium
+	r.Rationale = Text{
 		EN: "It wraps other messengers in one window, so a denied messenger can run inside it unseen by the checks for installed apps.",
 		DE: "Es bündelt andere Messenger in einem Fenster; ein verbotener Messenger kann darin laufen, ohne als installierte App aufzufallen.",
-	}}
+	}
+	return r
 }
 
 // unlistedAppRe is the shape of an unlisted app's id: a desktop file id
@@ -61,7 +64,7 @@ func validatePolicy(d *decoder, p *Policy) {
 		d.add(d.at("name"), "name", "name is required")
 	}
 	if _, given := d.pos["default"]; !given {
-		p.Default = MessengerRule{Decision: DecisionConditional, Severity: SeverityLow, Condition: defaultCondition()}
+		p.Default = MessengerRule{Decision: DecisionConditional, RuleCommon: RuleCommon{Severity: SeverityLow}, Condition: defaultCondition()}
 	} else {
 		validateRule(d, &p.Default, "default")
 	}
@@ -120,7 +123,7 @@ func validateRule(d *decoder, r *MessengerRule, path string) {
 // unlisted, so the rule could never apply (decide it under messengers).
 func validateUnlisted(d *decoder, p *Policy) {
 	if _, given := d.pos["unlisted.default"]; !given {
-		p.Unlisted.Default = MessengerRule{Decision: DecisionConditional, Severity: SeverityLow, Condition: defaultCondition()}
+		p.Unlisted.Default = MessengerRule{Decision: DecisionConditional, RuleCommon: RuleCommon{Severity: SeverityLow}, Condition: defaultCondition()}
 	} else {
 		validateRule(d, &p.Unlisted.Default, "unlisted.default")
 	}

@@ -21,6 +21,7 @@ func validateCompliance(d *decoder, p *Policy) {
 		d.add(d.at("max_exemption"), "max_exemption", "must be longer than 0d (every exemption needs room to exist)")
 	}
 	validateAttestations(d, p)
+	validateConfirmedBy(d, p)
 	validateExemptions(d, p)
 	for _, g := range []struct {
 		path string
@@ -52,6 +53,25 @@ func validateCompliance(d *decoder, p *Policy) {
 			if !slices.Contains(platforms, plat) {
 				fp := path + ".remediation_by_platform." + plat
 				d.add(d.atKey(fp), fp, fmt.Sprintf("unknown platform %q (want %s)", truncate(plat, 20), orList(platforms)))
+			}
+		}
+	}
+}
+
+// validateConfirmedBy checks that a messenger's confirmed_by names
+// attestations of this policy, and only for a conditional decision (an
+// allowed or denied messenger has no condition to confirm).
+func validateConfirmedBy(d *decoder, p *Policy) {
+	for id, r := range p.Messengers {
+		path := "messengers." + id + ".confirmed_by"
+		if len(r.ConfirmedBy) > 0 && r.Decision != DecisionConditional {
+			d.add(d.at(path), path, fmt.Sprintf("only a conditional decision has a condition to confirm (decision is %s)", r.Decision))
+			continue
+		}
+		for j, aid := range r.ConfirmedBy {
+			if p.Attestation(aid) == nil {
+				fp := fmt.Sprintf("%s[%d]", path, j)
+				d.add(d.at(fp), fp, fmt.Sprintf("unknown attestation %q (the attestations section defines the ids)", truncate(aid, 40)))
 			}
 		}
 	}

@@ -355,3 +355,62 @@ func TestStatusShowsQueuedSinkEvents(t *testing.T) {
 		t.Errorf("status output lacks the sink queue:\n%s", out)
 	}
 }
+
+// TestStatusFromDatabaseHealthDegradedBySink: with the service stopped,
+// status applies the service's health rule to the database: a sink with
+// events queued behind a failed delivery makes health degraded (not ok),
+// a queue without an error does not.
+func TestStatusFromDatabaseHealthDegradedBySink(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "state.db")
+	e, _, errb := testEnv(t)
+	if code := runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db); code != exitNotCompliant {
+		t.Fatalf("scan exit %d: %s", code, errb)
+	}
+	st, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outbox.Register(st.DB(), []outbox.Spec{{Name: "siem"}}); err != nil {
+		t.Fatal(err)
+	}
+	err = st.DB().Update(func(tx *bolt.Tx) error {
+		return outbox.Enqueue(tx, outbox.Entry{ID: "e1", Severity: policy.SeverityHigh, Body: json.RawMessage(`{}`)}, time.Now())
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	health := func() status.Health {
+		t.Helper()
+		e, out, _ := testEnv(t)
+		e.euid = 0
+		runCLI(t, e, "status", "--db", db, "--json")
+		var r status.Report
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatalf("status --json: %v\n%s", err, out)
+		}
+		if r.Service == nil {
+			t.Fatalf("status --json has no service health:\n%s", out)
+		}
+		return r.Service.Health
+	}
+	if h := health(); !h.OK || h.State != status.HealthOK || len(h.Problems) != 0 {
+		t.Errorf("queue without a failed delivery: health %+v; want ok", h)
+	}
+	st, err = store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.DB().Update(func(tx *bolt.Tx) error {
+		return outbox.Fail(tx, "siem", "POST https://collector.example/hook: 503", time.Now())
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := health()
+	if h.OK || h.State != status.HealthDegraded || h.ProblemCount != 1 || len(h.Sinks) != 1 || !h.Sinks[0].Failing ||
+		!strings.Contains(strings.Join(h.Problems, "\n"), "sink siem: 1 events queued after failed deliveries") {
+		t.Errorf("queue behind a failed delivery: health %+v; want degraded with the sink's problem", h)
+	}
+}

@@ -224,6 +224,7 @@ func buildPrivacy(cfg config.Config, source, lang string) privacyView {
 		Where: logWhere, Retention: logKeep,
 		Fields: []field{{Path: msg.T(lang, "(device id, counts, durations, error messages; no findings, no inventory)")}}})
 
+	v.Sent = make([]sentData, 0, len(cfg.Sinks)) // no sinks: [], never null
 	for _, s := range cfg.Sinks {
 		v.Sent = append(v.Sent, sentFor(s, lang))
 	}

@@ -120,9 +120,14 @@ func writeService(w io.Writer, s *status.Service, now time.Time, lang string) {
 	}
 	const stamp = "2006-01-02 15:04:05"
 	if !s.Running {
-		// Read from the database: the sinks' queues and the last rebuild.
+		// Read from the database: the sinks' queues and the last rebuild,
+		// judged by the service's rule (degraded while a sink has failed
+		// deliveries queued, or after a rebuild).
+		if len(s.Health.Problems) > 0 {
+			fmt.Fprintf(w, "\nhealth:   %s\n", msg.T(lang, "PROBLEMS"))
+		}
 		for _, p := range s.Health.Problems {
-			fmt.Fprintf(w, "\ndatabase: %s\n", p)
+			fmt.Fprintf(w, "          - %s\n", p)
 		}
 		if len(s.Health.Sinks) > 0 {
 			fmt.Fprintln(w, msg.T(lang, "\nservice:  not running; events wait in the sinks' queues"))

@@ -55,8 +55,10 @@ func readLatest(st *store.Store) (*status.Report, error) {
 	}
 	r.Source = "database"
 	// Events queued for the sinks wait for the service; say how many.
+	// Health follows the service's rule (status.SinkProblems): degraded
+	// while any sink has failed deliveries queued.
 	if sinks, err := report.Health(st.DB()); err == nil && len(sinks) > 0 {
-		r.Service = &status.Service{Running: false, Health: status.Health{Sinks: sinks}}
+		r.Service = &status.Service{Running: false, Health: status.Health{Sinks: sinks, Problems: status.SinkProblems(sinks)}}
 	}
 	// A rebuilt database is never silent: name when and where the damaged
 	// file went.
@@ -67,6 +69,9 @@ func readLatest(st *store.Store) (*status.Report, error) {
 		r.Service.Health.Problems = append(r.Service.Health.Problems, fmt.Sprintf(
 			"database rebuilt %s after corruption (%s); the damaged file was kept as %s",
 			ri.At.Local().Format("2006-01-02 15:04:05 MST"), ri.Reason, ri.MovedTo))
+	}
+	if r.Service != nil {
+		r.Service.Health.Settle()
 	}
 	ids, err := st.Devices()
 	if err != nil {

@@ -612,3 +612,50 @@ func TestRecordWhileServiceHoldsDB(t *testing.T) {
 		t.Errorf("attest on a held database: exit %d, %q", code, errb)
 	}
 }
+
+// TestUntilOneMeaning: `--until 2026-06-30` means valid through 30 June in
+// the text and in the JSON alike: the JSON carries the last instant of that
+// day (2026-06-30T23:59:59.999999999Z), not the following midnight.
+func TestUntilOneMeaning(t *testing.T) {
+	c := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	db := filepath.Join(t.TempDir(), "state.db")
+	e, _, errb := adminEnv(t, c)
+	if code := runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db); code != exitNotCompliant && code != exitCompliant {
+		t.Fatalf("scan exit %d: %s", code, errb)
+	}
+	e, out, errb := adminEnv(t, c)
+	if code := runCLI(t, e, "attest", "telegram.secret-chats-only", "--by", "Erika Mustermann", "--until", "2026-06-30", "--db", db); code != 0 {
+		t.Fatalf("attest exit %d: %s", code, errb)
+	}
+	if !strings.Contains(out.String(), "valid until 2026-06-30") {
+		t.Errorf("attest output = %q; want valid until 2026-06-30", out)
+	}
+	e, out, errb = adminEnv(t, c)
+	if code := runCLI(t, e, "exempt", "messenger.whatsapp", "--reason", "r", "--approver", "a", "--until", "2026-06-30", "--db", db); code != 0 {
+		t.Fatalf("exempt exit %d: %s", code, errb)
+	}
+	if !strings.Contains(out.String(), "until 2026-06-30") {
+		t.Errorf("exempt output = %q; want until 2026-06-30", out)
+	}
+	for _, verb := range []string{"attest", "exempt"} {
+		e, out, _ := adminEnv(t, c)
+		runCLI(t, e, verb, "--list", "--db", db)
+		if !strings.Contains(out.String(), "until 2026-06-30") {
+			t.Errorf("%s --list = %q; want until 2026-06-30", verb, out)
+		}
+		e, out, _ = adminEnv(t, c)
+		runCLI(t, e, verb, "--list", "--json", "--db", db)
+		var l struct {
+			Attestations []struct{ Until time.Time } `json:"attestations"`
+			Exemptions   []struct{ Until time.Time } `json:"exemptions"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &l); err != nil {
+			t.Fatalf("%s --list --json: %v\n%s", verb, err, out)
+		}
+		untils := append(l.Attestations, l.Exemptions...)
+		if len(untils) != 1 || untils[0].Until.Format(time.DateOnly) != "2026-06-30" ||
+			!untils[0].Until.Equal(time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC).Add(-time.Nanosecond)) {
+			t.Errorf("%s --list --json until = %v; want the last instant of 2026-06-30\n%s", verb, untils, out)
+		}
+	}
+}

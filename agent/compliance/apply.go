@@ -34,7 +34,9 @@ type Attestation struct {
 	By   string    `json:"by"`
 	Note string    `json:"note,omitempty"`
 	At   time.Time `json:"at"`
-	// Until is when the confirmation ends (exclusive).
+	// Until is the last instant the confirmation holds: for a date, the
+	// end of that day (policy.EndOfDay). Records written before that rule
+	// hold the following midnight, which FormatDay shows as the same day.
 	Until time.Time `json:"until"`
 	// ExpiredAt is set by the first scan that sees Until passed. From then
 	// on the record is expired whatever the clock says.
@@ -162,6 +164,7 @@ func Apply(in Input, st State) Result {
 	fs := make([]policy.Finding, 0, len(in.Findings)+len(in.Policy.Attestations))
 	fs = append(fs, in.Findings...)
 	fs = append(fs, a.attestations()...)
+	a.confirmConditions(fs)
 	a.grace(fs)
 	a.exempt(fs)
 	for i := range fs {
@@ -201,8 +204,10 @@ func (a *applier) date(t time.Time) string {
 	return FormatDay(t, a.lang)
 }
 
-// FormatDay renders the day an exclusive end time belongs to (the instant
-// before it): 2026-06-30 in English, 30.06.2026 in German, UTC.
+// FormatDay renders the last day an end time covers: the day of the instant
+// before it, so that both the last instant of 30 June (policy.EndOfDay) and
+// the following midnight (records written by older agents) read
+// 2026-06-30 in English, 30.06.2026 in German, UTC.
 func FormatDay(end time.Time, lang string) string {
 	d := end.Add(-time.Nanosecond).UTC()
 	if policy.NormalizeLang(lang) == "de" {
@@ -255,6 +260,69 @@ func (a *applier) attestations() []policy.Finding {
 	return out
 }
 
+// confirmConditions marks a conditional messenger's finding (unknown: the
+// agent cannot check the condition) attested when every attestation rule
+// that confirms its condition (policy.ConditionAttestations) and applies to
+// the device is attested: after both Telegram attestations, Telegram no
+// longer asks for a confirmation. The confirmation holds as long as the
+// first of them; the finding keeps its evidence of where the messenger was
+// found.
+func (a *applier) confirmConditions(fs []policy.Finding) {
+	byRule := make(map[string]*policy.Finding)
+	for i := range fs {
+		if strings.HasPrefix(fs[i].Rule, policy.RuleAttestationPrefix) {
+			byRule[fs[i].Rule] = &fs[i]
+		}
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Status != policy.StatusUnknown || !strings.HasPrefix(f.Rule, policy.RuleMessengerPrefix) {
+			continue
+		}
+		var first *policy.AttestationInfo
+		confirmed, n := true, 0
+		for _, r := range a.in.Policy.ConditionAttestations(strings.TrimPrefix(f.Rule, policy.RuleMessengerPrefix)) {
+			af, ok := byRule[r.Rule()]
+			if !ok {
+				continue // does not apply to this device
+			}
+			n++
+			if af.Status != policy.StatusAttested || af.Attestation == nil {
+				confirmed = false
+				break
+			}
+			if first == nil || af.Attestation.Until.Before(first.Until) {
+				first = af.Attestation
+			}
+		}
+		if !confirmed || n == 0 {
+			continue
+		}
+		info := *first
+		f.Status = policy.StatusAttested
+		f.Attestation = &info
+		f.Message, f.Remediation = conditionTexts(a.in.Policy, f, a.lang)
+	}
+}
+
+// conditionTexts returns the message and remediation of a messenger finding
+// whose condition is confirmed by attestations, in lang.
+func conditionTexts(p *policy.Policy, f *policy.Finding, lang string) (msg, remediation string) {
+	a := applier{lang: policy.NormalizeLang(lang)}
+	rules := p.ConditionAttestations(strings.TrimPrefix(f.Rule, policy.RuleMessengerPrefix))
+	ids := make([]string, len(rules))
+	for i, r := range rules {
+		ids[i] = r.ID
+	}
+	until := ""
+	if f.Attestation != nil {
+		until = a.date(f.Attestation.Until)
+	}
+	return a.tr("The policy's condition for this messenger is confirmed (attestations %s), valid until %s.",
+		"Die Bedingung der Richtlinie für diesen Messenger ist bestätigt (Bestätigungen %s), gültig bis %s.",
+		strings.Join(ids, ", "), until), ""
+}
+
 // attestationTexts returns the message and remediation of an attestation
 // finding f of rule r in lang, from the finding's status and attestation.
 // They name no person: who attested is f.Attestation.By, shown to
@@ -300,6 +368,9 @@ func Localize(p *policy.Policy, f *policy.Finding, lang string) {
 		} else {
 			f.Message, f.Remediation = attestationTexts(r, f, lang)
 		}
+	}
+	if f.Status == policy.StatusAttested && strings.HasPrefix(f.Rule, policy.RuleMessengerPrefix) {
+		f.Message, f.Remediation = conditionTexts(p, f, lang)
 	}
 	if x := f.Exemption; x != nil && x.Source == "policy" {
 		for i := range p.Exemptions {

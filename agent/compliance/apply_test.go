@@ -118,7 +118,7 @@ func TestAttestationLifecycle(t *testing.T) {
 	}
 	// Without --until the confirmation holds through the last day of its
 	// validity.
-	if want := time.Date(2026, 8, 30, 0, 0, 0, 0, time.UTC); !a.Until.Equal(want) {
+	if want := time.Date(2026, 8, 29, 23, 59, 59, 999999999, time.UTC); !a.Until.Equal(want) {
 		t.Errorf("Until = %v; want %v", a.Until, want)
 	}
 	st.Attestations[a.Rule] = a
@@ -237,7 +237,7 @@ func TestPolicyExemption(t *testing.T) {
 	res := scan(t, p, device(), NewState(), t0, "de")
 	f := get(t, res.Findings, "messenger.skype", "skype", "alice")
 	want := &policy.ExemptionInfo{Source: "policy", Reason: "Lieferant nur über Skype.", Approver: "Jane Roe",
-		Until: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+		Until: time.Date(2026, 3, 31, 23, 59, 59, 999999999, time.UTC)}
 	if f.Status != policy.StatusExempt || f.Underlying != policy.StatusFail || !cmp.Equal(f.Exemption, want) || f.Stage != policy.StageReport {
 		t.Fatalf("exempted skype = %s underlying %s %+v stage %s", f.Status, f.Underlying, f.Exemption, f.Stage)
 	}

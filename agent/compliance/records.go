@@ -126,8 +126,8 @@ func checkText(flag, s string, max int, required bool) error {
 	return nil
 }
 
-// endOfDay rounds t up to the next midnight UTC: a confirmation holds
+// endOfDay is the last instant of t's day UTC: a confirmation holds
 // through the whole last day.
 func endOfDay(t time.Time) time.Time {
-	return t.UTC().Truncate(policy.Day).Add(policy.Day)
+	return policy.EndOfDay(t)
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,4 +194,40 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted out-of-range schedule %+v", got.Scan)
 		}
 	})
+}
+
+// TestSharedStrictYAML: the configuration follows the strict-YAML rules
+// shared with the policy loader (policy.ParseYAML, policy.EachYAMLPair):
+// one document only, no merge keys, the size cap, and syntax errors on the
+// line they are really on rather than where yaml.v3 reports them.
+func TestSharedStrictYAML(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"second document", "scan:\n  interval: 2h\n---\nscan:\n  interval: 3h\n",
+			[]string{`c.yaml:3:1: only one YAML document is allowed (remove the second "---")`}},
+		{"merge key", "scan:\n  <<: {interval: 2h}\n",
+			[]string{"c.yaml:2:3: scan: keys must be plain strings"}},
+		{"mis-indented key reported on its line", "scan:\n  interval: 2h\n  jitter: 1m\n    timeout: 1m\nlog:\n  level: info\n",
+			[]string{"c.yaml:4:1: syntax error: mapping values are not allowed in this context"}},
+		{"too large", "# " + strings.Repeat("x", MaxSize) + "\n",
+			[]string{fmt.Sprintf("c.yaml:1:1: file is %d bytes; the limit is %d", MaxSize+3, MaxSize)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tt.in), linuxDefaults())
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("Parse(%q) = %v; want an ErrorList", tt.name, err)
+			}
+			var msgs []string
+			for _, e := range list {
+				msgs = append(msgs, e.Error())
+			}
+			if diff := cmp.Diff(tt.want, msgs); diff != "" {
+				t.Errorf("Parse(%s) errors (-want +got):\n%s", tt.name, diff)
+			}
+		})
+	}
 }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+
+	"github.com/msgguard/msgguard/policy"
 )
 
 // yaml is a parsed YAML node; the decoder walks nodes itself rather than
@@ -88,22 +89,20 @@ func (d *decoder) errorf(n *yaml, field, format string, args ...any) {
 	}
 }
 
-// document parses data and returns the top-level mapping, or nil for an
+// document parses data with the strict-YAML rules shared with the policy
+// loader (policy.ParseYAML: one document, size cap, syntax errors on the
+// line they are really on) and returns the top-level mapping, or nil for an
 // empty document or after recording an error.
 func (d *decoder) document(data []byte) *yaml {
-	if len(bytes.TrimSpace(data)) == 0 {
+	root, lerr := policy.ParseYAML(d.file, data, MaxSize)
+	if lerr != nil {
+		// Config errors always carry a position; yaml.v3 reports no
+		// column for syntax errors and none at all for a few.
+		line, col := max(lerr.Line, 1), max(lerr.Column, 1)
+		d.errs = append(d.errs, &Error{File: d.file, Line: line, Column: col, Field: lerr.Field, Msg: lerr.Msg})
 		return nil
 	}
-	var doc yaml
-	if err := yamlv3.Unmarshal(data, &doc); err != nil {
-		d.syntaxError(err)
-		return nil
-	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return nil
-	}
-	root := doc.Content[0]
-	if root.Kind == yamlv3.ScalarNode && root.Tag == "!!null" {
+	if policy.IsYAMLNull(root) {
 		return nil
 	}
 	if hasAlias(root, 0) {
@@ -115,21 +114,6 @@ func (d *decoder) document(data []byte) *yaml {
 		return nil
 	}
 	return root
-}
-
-// syntaxError turns yaml's "yaml: line N: msg" into a positioned Error.
-func (d *decoder) syntaxError(err error) {
-	msg := err.Error()
-	line := 1
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, tail, ok := strings.Cut(rest, ": "); ok {
-			if n, convErr := strconv.Atoi(num); convErr == nil {
-				line, msg = n, tail
-			}
-		}
-	}
-	d.errs = append(d.errs, &Error{File: d.file, Line: line, Column: 1, Msg: "syntax error: " + msg})
 }
 
 // hasAlias reports whether n contains an alias (or is nested absurdly deep).
@@ -178,26 +162,21 @@ func (d *decoder) mapping(n *yaml, field string, known fields) {
 		d.errorf(n, field, "expected a mapping, got %s", kindName(n))
 		return
 	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f := join(field, k.Value)
-		if k.Kind != yamlv3.ScalarNode {
-			d.errorf(k, field, "keys must be plain strings")
-			continue
-		}
-		if seen[k.Value] {
-			d.errorf(k, f, "duplicate key")
-			continue
-		}
-		seen[k.Value] = true
-		fn, ok := known[k.Value]
+	policy.EachYAMLPair(n, func(key string, k, v *yaml) {
+		f := join(field, key)
+		fn, ok := known[key]
 		if !ok {
-			d.errorf(k, f, "unknown setting%s", suggest(k.Value, known))
-			continue
+			d.errorf(k, f, "unknown setting%s", suggest(key, known))
+			return
 		}
 		fn(f, v)
-	}
+	}, func(k *yaml, first int) {
+		if first == 0 {
+			d.errorf(k, field, "keys must be plain strings")
+			return
+		}
+		d.errorf(k, join(field, k.Value), "duplicate key")
+	})
 }
 
 // suggest names the known keys so that a typo is easy to fix.

@@ -191,7 +191,7 @@ func TestExemptRescansAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Exempt: %v", err)
 	}
-	if x := res.Exemption; x.Rule != "remote-wipe" || x.Device != "dev1" || x.Until.Format(time.DateOnly) != "2026-05-01" || !res.Rescan.Covered {
+	if x := res.Exemption; x.Rule != "remote-wipe" || x.Device != "dev1" || x.Until.Format(time.DateOnly) != "2026-04-30" || !res.Rescan.Covered {
 		t.Errorf("Exempt result = %+v", res)
 	}
 	r, _ := h.d.Status(context.Background())

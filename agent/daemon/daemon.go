@@ -577,39 +577,13 @@ func (d *Daemon) Health(context.Context) status.Health {
 	d.mu.Unlock()
 	if d.opt.SinkHealth != nil {
 		h.Sinks = d.opt.SinkHealth()
-		h.Problems = append(h.Problems, sinkProblems(h.Sinks)...)
+		h.Problems = append(h.Problems, status.SinkProblems(h.Sinks)...)
 	}
 	rss, over := d.res.state()
 	h.RSSBytes = rss
 	h.Problems = append(h.Problems, over...)
-	h.OK = len(h.Problems) == 0
-	h.State = status.HealthOK
-	if !h.OK {
-		h.State = status.HealthDegraded
-	}
-	h.ProblemCount = len(h.Problems)
+	h.Settle()
 	return h
-}
-
-// sinkProblems marks every sink whose last delivery failed as failing and
-// returns a problem for each that has events queued: events waiting behind
-// a failing collector are events the company's monitoring has not seen, so
-// health is degraded until they are delivered. A queue without an error is
-// merely busy; a sink that could not start is already among the start-up
-// problems.
-func sinkProblems(sinks []status.SinkHealth) []string {
-	var out []string
-	for i := range sinks {
-		s := &sinks[i]
-		if s.LastError == "" {
-			continue
-		}
-		s.Failing = true
-		if s.QueueDepth > 0 {
-			out = append(out, fmt.Sprintf("sink %s: %d events queued after failed deliveries: %s", s.Name, s.QueueDepth, s.LastError))
-		}
-	}
-	return out
 }
 
 // InvalidPolicyFinding builds the finding raised while a rejected policy

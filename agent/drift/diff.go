@@ -342,6 +342,9 @@ func messengerEvent(ch change) Event {
 	if ch.after != nil {
 		e.After = ch.after.value
 	}
+	if e.Kind != KindMessengerChanged {
+		e.Variant = it.value
+	}
 	where := "system-wide"
 	if it.user != "" {
 		where = "for user " + it.user
@@ -432,6 +435,9 @@ func pairUserMoves(inv []Event, src map[int]string) ([]Event, map[int]string) {
 			continue
 		}
 		a.Kind, a.Attribute = KindMessengerChanged, "user"
+		if a.Variant == "" {
+			a.Variant = a.After
+		}
 		a.Message = fmt.Sprintf("messenger %s (%s) moved from %s to %s", a.Subject, a.After, userOrSystem(g.User), userOrSystem(a.User))
 		a.Before, a.After = g.User, a.User
 		drop[p.gone[0]] = true

@@ -662,28 +662,88 @@ func accept(dev *bolt.Bucket, id, by, why string, now time.Time) (Event, error) 
 		Message: fmt.Sprintf("baseline accepted by %s: %s", by, why)}, nil
 }
 
-// redactedBaselineMessage replaces an accepted baseline's message, which
-// names who accepted it and why.
-const redactedBaselineMessage = "baseline accepted"
-
 // RedactEvent returns e as the local user (empty: not resolved) may see it,
-// or false when it is about another user. Events about the device as a
-// whole or about user are kept, without another person's name: who
-// accepted a baseline and why (an administrator's record, free text that
-// can name people) is removed from By, Reason and the message, and a
-// messenger that moved from another user's account says "another user".
+// or false when it is about another user. The view is built from the
+// structured fields, not by editing texts: it copies the fields that
+// describe the device's state (kind, rule, subject, the viewer's own user,
+// attribute, values, statuses, counts) and leaves out the personal ones
+// (who accepted a baseline, reasons, which may name people or quote a
+// ticket) and the operational ones (a reset's reason names the moved-aside
+// database file). Its message is rendered from the copied fields only
+// (redactedMessage), so no text written for administrators — which quotes
+// By and Reason, a browser profile's name or a file path — reaches it.
+// A messenger that moved from another user's account says "another user".
 func RedactEvent(e Event, user string) (Event, bool) {
 	if e.User != "" && e.User != user {
 		return Event{}, false
 	}
-	if e.Kind == KindMessengerChanged && e.Attribute == "user" && e.Before != "" && e.Before != user {
-		// The message pairUserMoves wrote: "... moved from user bob to ...".
-		e.Message = strings.Replace(e.Message, "from "+userOrSystem(e.Before)+" to ", "from another user to ", 1)
-		e.Before = "(another user)"
+	out := Event{SchemaVersion: e.SchemaVersion, ID: e.ID, Seq: e.Seq, Device: e.Device, Hostname: e.Hostname,
+		Time: e.Time, ScanID: e.ScanID, Kind: e.Kind, Rule: e.Rule, Subject: e.Subject, User: e.User,
+		Attribute: e.Attribute, Variant: e.Variant, Before: e.Before, After: e.After,
+		StatusBefore: e.StatusBefore, StatusAfter: e.StatusAfter, Severity: e.Severity, Direction: e.Direction,
+		Checksum: e.Checksum, Counts: e.Counts, Compliant: e.Compliant, Count: e.Count}
+	if out.Kind == KindMessengerChanged && out.Attribute == "user" && out.Before != "" && out.Before != user {
+		out.Before = anotherUser
 	}
-	if e.Kind == KindBaselineAccepted {
-		e.Reason, e.Message = "", redactedBaselineMessage
+	out.Message = redactedMessage(out)
+	return out, true
+}
+
+// anotherUser stands for a user account other than the viewer's.
+const anotherUser = "(another user)"
+
+// redactedMessage renders a non-administrator's message for e from its
+// structured fields alone.
+func redactedMessage(e Event) string {
+	var msg string
+	switch e.Kind {
+	case KindFindingAppeared, KindFindingChanged, KindFindingDisappeared:
+		return fmt.Sprintf("rule %s%s: %s → %s", e.Rule, scope(e.Subject, e.User),
+			orNone(string(e.StatusBefore)), orNone(string(e.StatusAfter)))
+	case KindMessengerAppeared:
+		msg = fmt.Sprintf("messenger %s (%s) appeared %s", e.Subject, orNone(e.Variant), whereUser(e.User))
+	case KindMessengerGone:
+		msg = fmt.Sprintf("messenger %s (%s) disappeared %s", e.Subject, orNone(e.Variant), whereUser(e.User))
+	case KindMessengerChanged:
+		if e.Attribute == "user" {
+			from := userOrSystem(e.Before)
+			if e.Before == anotherUser {
+				from = "another user"
+			}
+			msg = fmt.Sprintf("messenger %s (%s) moved from %s to %s", e.Subject, orNone(e.Variant), from, userOrSystem(e.After))
+		} else {
+			msg = fmt.Sprintf("messenger %s %s: variant %s → %s", e.Subject, whereUser(e.User), orNone(e.Before), orNone(e.After))
+		}
+	case KindPostureChanged:
+		msg = fmt.Sprintf("%s%s: %s → %s", e.Attribute, scope(e.Subject, e.User), orNone(e.Before), orNone(e.After))
+	case KindVersionChanged:
+		msg = fmt.Sprintf("messenger %s%s version %s → %s", e.Subject, scope("", e.User), orNone(e.Before), orNone(e.After))
+	case KindBaselineAccepted:
+		return "baseline accepted"
+	case KindReset:
+		return "drift state reset, new baseline set"
+	case KindSummary:
+		verdict := "not compliant"
+		if e.Compliant != nil && *e.Compliant {
+			verdict = "compliant"
+		}
+		return fmt.Sprintf("state summary: %s; %d failing, %d unknown, %d passing findings", verdict,
+			e.Counts[string(policy.StatusFail)], e.Counts[string(policy.StatusUnknown)], e.Counts[string(policy.StatusPass)])
+	case KindDropped:
+		return fmt.Sprintf("outbox of sink %s was full: %d older low-severity event(s) dropped", e.Subject, e.Count)
+	default:
+		return string(e.Kind)
 	}
-	e.By = ""
-	return e, true
+	if e.Rule != "" {
+		msg += fmt.Sprintf("; rule %s: %s → %s", e.Rule, orNone(string(e.StatusBefore)), orNone(string(e.StatusAfter)))
+	}
+	return msg
+}
+
+// whereUser renders "system-wide" or "for user x".
+func whereUser(u string) string {
+	if u == "" {
+		return "system-wide"
+	}
+	return "for user " + u
 }

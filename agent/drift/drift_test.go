@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -785,4 +786,54 @@ func testEmit(tx *bolt.Tx) emitFunc { return enqueueIn(tx, outbox.EnqueueEvent, 
 func withOutbox(c Config) Config {
 	c.Enqueue = outbox.EnqueueEvent
 	return c
+}
+
+// TestRedactEventByData: every event kind that carries a personal field
+// (who accepted a baseline, reasons) or an operational one (a moved-aside
+// database's path in a reset's or summary's reason), or an administrator's
+// message quoting them, reaches a non-administrator without them: the view
+// is built from the structured fields, whatever the message says.
+func TestRedactEventByData(t *testing.T) {
+	const path = "/var/lib/msgguard/state.db.corrupt-planted"
+	yes := true
+	in := []Event{
+		{ID: "accept", Kind: KindBaselineAccepted, By: "Planted Approver", Reason: "planted-reason-5512",
+			Message: "baseline accepted by Planted Approver: planted-reason-5512"},
+		{ID: "reset", Kind: KindReset, Reason: "database rebuilt after corruption; damaged file kept at " + path,
+			Message: "drift state reset, new baseline set: database rebuilt after corruption; damaged file kept at " + path},
+		{ID: "summary", Kind: KindSummary, Reason: "after reset: damaged file kept at " + path, Compliant: &yes,
+			Counts: map[string]int{"pass": 3}, Message: "state summary after " + path},
+		{ID: "profile", Kind: KindMessengerAppeared, Subject: "whatsapp", User: "alice", Variant: "private", After: "private",
+			Message: "messenger WhatsApp (private) appeared for user alice (Planted Approver's profile)"},
+		{ID: "finding", Kind: KindFindingChanged, Rule: "messenger.whatsapp", StatusBefore: "fail", StatusAfter: "pass",
+			Before: "fail", After: "pass", Message: "rule messenger.whatsapp: fail → pass (exempted by Planted Approver)"},
+	}
+	want := map[string]string{
+		"accept":  "baseline accepted",
+		"reset":   "drift state reset, new baseline set",
+		"summary": "state summary: compliant; 0 failing, 0 unknown, 3 passing findings",
+		"profile": "messenger whatsapp (private) appeared for user alice",
+		"finding": "rule messenger.whatsapp: fail → pass",
+	}
+	for _, e := range in {
+		got, ok := RedactEvent(e, "alice")
+		if !ok {
+			t.Fatalf("%s: dropped", e.ID)
+		}
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{"Planted", "planted", "/var/lib", "msgguard"} {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s: redacted event carries %q: %s", e.ID, s, b)
+			}
+		}
+		if got.Message != want[e.ID] {
+			t.Errorf("%s: message = %q; want %q", e.ID, got.Message, want[e.ID])
+		}
+		if got.ID != e.ID || got.Kind != e.Kind || got.Rule != e.Rule || got.Subject != e.Subject {
+			t.Errorf("%s: structured fields lost: %+v", e.ID, got)
+		}
+	}
 }

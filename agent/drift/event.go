@@ -72,8 +72,11 @@ type Event struct {
 	// Attribute names the changed value of a posture or messenger item
 	// ("screen_lock.idle_seconds", "variant", "user").
 	Attribute string `json:"attribute,omitempty"`
-	Before    string `json:"before,omitempty"`
-	After     string `json:"after,omitempty"`
+	// Variant is a messenger event's variant ("business", "private"),
+	// kept when a move between users puts the users in Before/After.
+	Variant string `json:"variant,omitempty"`
+	Before  string `json:"before,omitempty"`
+	After   string `json:"after,omitempty"`
 	// StatusBefore/After are the finding status transition folded into an
 	// inventory event (a new messenger that also failed a rule is one
 	// event, not two).

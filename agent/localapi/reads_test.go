@@ -118,12 +118,13 @@ func fullExemptions() *apitype.ExemptionList {
 // and a messenger that moved from bob to alice (as drift phrases them).
 func events() []drift.Event {
 	return []drift.Event{
-		{Device: "dev1", Kind: drift.KindPostureChanged, Attribute: "disk.encryption", Message: "disk.encryption: off → on"},
+		{Device: "dev1", Kind: drift.KindPostureChanged, Attribute: "disk.encryption", Before: "off", After: "on",
+			Message: "disk.encryption: off → on"},
 		{Device: "dev1", Kind: drift.KindFindingAppeared, Rule: "messenger.consumer", Subject: "whatsapp", User: "alice",
-			Message: "rule messenger.consumer (subject whatsapp, user alice): (none) → fail"},
+			StatusAfter: policy.StatusFail, After: "fail", Message: "rule messenger.consumer (subject whatsapp, user alice): (none) → fail"},
 		{Device: "dev1", Kind: drift.KindFindingAppeared, Rule: "messenger.consumer", Subject: "telegram", User: "bob",
-			Message: "rule messenger.consumer (subject telegram, user bob): (none) → fail"},
-		{Device: "dev1", Kind: drift.KindMessengerChanged, Attribute: "user", Subject: "signal", User: "alice", Before: "bob", After: "alice",
+			StatusAfter: policy.StatusFail, After: "fail", Message: "rule messenger.consumer (subject telegram, user bob): (none) → fail"},
+		{Device: "dev1", Kind: drift.KindMessengerChanged, Attribute: "user", Subject: "signal", User: "alice", Before: "bob", After: "alice", Variant: "consumer",
 			Message: "messenger signal (consumer) moved from user bob to user alice"},
 	}
 }
@@ -206,7 +207,7 @@ func TestReadRedacted(t *testing.T) {
 		PathBaselines: &apitype.BaselineList{Redacted: true, Baselines: []drift.Baseline{
 			{Device: "dev1", Hostname: "laptop-7", Info: drift.BaselineInfo{SetAt: at(t0), Reason: "accepted"}, LastScanAt: at(t0),
 				Differences: []drift.Event{events()[0], events()[1], {Device: "dev1", Kind: drift.KindMessengerChanged, Attribute: "user",
-					Subject: "signal", User: "alice", Before: "(another user)", After: "alice",
+					Subject: "signal", User: "alice", Before: "(another user)", After: "alice", Variant: "consumer",
 					Message: "messenger signal (consumer) moved from another user to user alice"}}},
 			{Device: "phone1", Info: drift.BaselineInfo{SetAt: at(t0), Reason: "first_scan"}, LastScanAt: at(t0), Differences: []drift.Event{}},
 		}},

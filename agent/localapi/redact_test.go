@@ -125,6 +125,15 @@ func TestNonAdminSeesNoPlantedNames(t *testing.T) {
 		{ID: "e1", Device: "dev1", Kind: drift.KindBaselineAccepted, By: "Planted Approver", Reason: "planted-reason-5512",
 			Message: "baseline accepted by Planted Approver: planted-reason-5512"},
 		{ID: "e2", Device: "dev1", Kind: drift.KindMessengerAppeared, User: "alice", Subject: "whatsapp"},
+		// A reset's and the following summary's reason name the moved-aside
+		// database; an administrator's message may quote anything.
+		{ID: "e3", Device: "dev1", Kind: drift.KindReset,
+			Reason:  "database rebuilt after corruption; damaged file kept at /var/lib/msgguard/state.db.corrupt-planted",
+			Message: "drift state reset, new baseline set: damaged file kept at /var/lib/msgguard/state.db.corrupt-planted"},
+		{ID: "e4", Device: "dev1", Kind: drift.KindSummary, Reason: "after reset: state.db.corrupt-planted",
+			Message: "state summary after state.db.corrupt-planted"},
+		{ID: "e5", Device: "dev1", Kind: drift.KindMessengerAppeared, User: "alice", Subject: "whatsapp", Variant: "private",
+			Message: "messenger WhatsApp (private) appeared for user alice (Planted Attester, planted-note-7781)"},
 	}, nil)
 	backends := []struct {
 		name string

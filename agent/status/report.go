@@ -5,6 +5,7 @@
 package status
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/msgguard/msgguard/policy"
@@ -107,6 +108,39 @@ type SinkHealth struct {
 	// Failing is true while the last delivery attempt failed (LastError
 	// says how, for administrators).
 	Failing bool `json:"failing,omitempty"`
+}
+
+// SinkProblems marks every sink whose last delivery failed as failing and
+// returns a problem for each that has events queued: events waiting behind
+// a failing collector are events the company's monitoring has not seen, so
+// health is degraded until they are delivered. A queue without an error is
+// merely busy; a sink that could not start is already among the start-up
+// problems. The service and `agent status` reading the database while the
+// service is stopped both decide by this rule.
+func SinkProblems(sinks []SinkHealth) []string {
+	var out []string
+	for i := range sinks {
+		s := &sinks[i]
+		if s.LastError == "" {
+			continue
+		}
+		s.Failing = true
+		if s.QueueDepth > 0 {
+			out = append(out, fmt.Sprintf("sink %s: %d events queued after failed deliveries: %s", s.Name, s.QueueDepth, s.LastError))
+		}
+	}
+	return out
+}
+
+// Settle sets OK, State and ProblemCount from h.Problems: health is ok
+// exactly when there is no problem, degraded otherwise.
+func (h *Health) Settle() {
+	h.OK = len(h.Problems) == 0
+	h.State = HealthOK
+	if !h.OK {
+		h.State = HealthDegraded
+	}
+	h.ProblemCount = len(h.Problems)
 }
 
 // Redact returns health as a non-administrator may see it: whether the

@@ -132,6 +132,8 @@ sinks:
 		{"status"}, {"status", "--verbose"}, {"status", "--json"}, {"status", "--verbose", "--lang", "de"},
 		{"attest", "--list"}, {"attest", "--list", "--json"}, {"exempt", "--list"}, {"exempt", "--list", "--json"},
 		{"baseline", "show"}, {"baseline", "show", "--json"},
+		// The accepted baseline's drift event carries By and Reason.
+		{"drift", "--since", "all", "--all"}, {"drift", "--since", "all", "--all", "--json"},
 		{"explain", "attestation.telegram.secret-chats-only"}, {"explain", "remote-wipe", "--json"}, {"explain", "policy.invalid"},
 	} {
 		cmd := exec.Command(a.bin, append(args, "--socket", a.socket)...)
