@@ -84,68 +84,39 @@ type dbBackend struct {
 // Close implements backend; each call closes what it opened.
 func (b *dbBackend) Close() {}
 
-// read opens the database read-only for one call.
-func (b *dbBackend) read(fn func(st *store.Store) error) error {
+// readDB opens b's database read-only for one call of fn.
+func readDB[T any](b *dbBackend, fn func(st *store.Store) (T, error)) (T, error) {
 	st, err := store.Open(b.path, store.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
-		return err
+		var zero T
+		return zero, err
 	}
 	defer st.Close()
 	return fn(st)
 }
 
 func (b *dbBackend) Status(context.Context) (*status.Report, error) {
-	var r *status.Report
-	err := b.read(func(st *store.Store) (err error) {
-		r, err = readLatest(st)
-		return err
-	})
-	return r, err
+	return readDB(b, func(st *store.Store) (*status.Report, error) { return readLatest(st) })
 }
 
 func (b *dbBackend) Drift(_ context.Context, since time.Time) (*apitype.DriftResponse, error) {
-	var v *apitype.DriftResponse
-	err := b.read(func(st *store.Store) (err error) {
-		v, err = records.Drift(st, since)
-		return err
-	})
-	return v, err
+	return readDB(b, func(st *store.Store) (*apitype.DriftResponse, error) { return records.Drift(st, since) })
 }
 
 func (b *dbBackend) Attestations(_ context.Context, device string) (*apitype.AttestationList, error) {
-	var l *apitype.AttestationList
-	err := b.read(func(st *store.Store) (err error) {
-		l, err = records.Attestations(st.DB(), device)
-		return err
-	})
-	return l, err
+	return readDB(b, func(st *store.Store) (*apitype.AttestationList, error) { return records.Attestations(st.DB(), device) })
 }
 
 func (b *dbBackend) Exemptions(_ context.Context, device string) (*apitype.ExemptionList, error) {
-	var l *apitype.ExemptionList
-	err := b.read(func(st *store.Store) (err error) {
-		l, err = records.Exemptions(st.DB(), device)
-		return err
-	})
-	return l, err
+	return readDB(b, func(st *store.Store) (*apitype.ExemptionList, error) { return records.Exemptions(st.DB(), device) })
 }
 
 func (b *dbBackend) Baselines(_ context.Context, device string) (*apitype.BaselineList, error) {
-	var l *apitype.BaselineList
-	err := b.read(func(st *store.Store) (err error) {
-		l, err = records.Baselines(st.DB(), device)
-		return err
-	})
-	return l, err
+	return readDB(b, func(st *store.Store) (*apitype.BaselineList, error) { return records.Baselines(st.DB(), device) })
 }
 
 func (b *dbBackend) Explain(_ context.Context, rule, device string) (*apitype.RuleHistory, error) {
-	var h *apitype.RuleHistory
-	err := b.read(func(st *store.Store) (err error) {
-		h, err = records.Explain(st.DB(), rule, device)
-		return err
-	})
-	return h, err
+	return readDB(b, func(st *store.Store) (*apitype.RuleHistory, error) { return records.Explain(st.DB(), rule, device) })
 }
 
 func (b *dbBackend) Attest(_ context.Context, req apitype.AttestRequest) (*apitype.AttestResult, error) {

@@ -43,9 +43,13 @@ var DefaultLimits = Limits{PerUser: 16, Global: 64, PerUserQueue: 32, GlobalQueu
 // There is deliberately no ReadTimeout: net/http's background read would
 // hit it while a POST /v1/scan waits for its scan and cancel the request's
 // context; bodies are small and capped (maxRecordBody) and a slow one only
-// holds its own account's slot.
+// holds its own account's slot. The header timeout is generous because a
+// busy client (a thousand `agent status` runs at once on two cores) can
+// write its request seconds after its connect was accepted, and closing it
+// then fails a legitimate request with a broken pipe; what bounds a flood's
+// memory is the per-account and global connection caps, not this timeout.
 const (
-	readHeaderTimeout = 5 * time.Second
+	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 30 * time.Second
 	maxHeaderBytes    = 8 << 10
 )
