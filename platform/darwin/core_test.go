@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -80,6 +81,29 @@ func TestScanFixtureMacHasNoCore(t *testing.T) {
 	inv, err := Scan(context.Background(), h, defaultCatalog(t))
 	if err != nil {
 		t.Fatalf("Scan() error: %v", err)
+	}
+	if c := inv.CoreProblems(); len(c) != 0 {
+		t.Errorf("core problems = %+v; want none", c)
+	}
+}
+
+// TestScanDsclFallbackIsNotCore: records that cannot be read but a dscl
+// that lists the accounts leave the users known: no Core users problem.
+func TestScanDsclFallbackIsNotCore(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "Applications"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := platformtest.NewFakeRunner()
+	run.Set("dscl . -list /Users UniqueID", "alice 501\n")
+	run.Set("dscl . -list /Users NFSHomeDirectory", "alice /Users/alice\n")
+	h := &platform.Host{GOOS: "darwin", Root: platform.NewDirFS(root), RootDir: root, Run: run}
+	inv, err := Scan(context.Background(), h, defaultCatalog(t))
+	if err != nil {
+		t.Fatalf("Scan() error: %v", err)
+	}
+	if len(inv.Users) != 1 {
+		t.Errorf("users = %+v; want alice from dscl", inv.Users)
 	}
 	if c := inv.CoreProblems(); len(c) != 0 {
 		t.Errorf("core problems = %+v; want none", c)
