@@ -132,7 +132,7 @@ func usersFromDscl(ctx context.Context, h *platform.Host) ([]policy.User, error)
 		out, err := h.Output(ctx, "dscl", ".", "-list", "/Users", attr)
 		if err != nil {
 			if attr == "UniqueID" {
-				return nil, fmt.Errorf("dscl: %w", err)
+				return nil, err // scanUsers names the command
 			}
 			continue
 		}
