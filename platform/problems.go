@@ -38,6 +38,15 @@ func (p *Problems) Add(probe, path, msg string) {
 	p.list = append(p.list, policy.Problem{Probe: probe, Path: path, Message: msg})
 }
 
+// AddCore records a problem that leaves a core source unread (see
+// policy.Problem.Core): the device's accounts, or the machine-wide list of
+// installed software. It is always listed, whatever Max, because it
+// decides the verdict ("could not check") and must not be hidden behind a
+// count of unlisted problems.
+func (p *Problems) AddCore(probe, path, msg string) {
+	p.list = append(p.list, policy.Problem{Probe: probe, Path: path, Message: msg, Core: true})
+}
+
 // List returns the listed problems in the order they were added, then one
 // summary per probe (sorted) that had more than Max.
 func (p *Problems) List() []policy.Problem {

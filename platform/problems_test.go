@@ -37,3 +37,22 @@ func TestProblems(t *testing.T) {
 		t.Errorf("zero Problems listed %d of 100", n)
 	}
 }
+
+// TestProblemsCoreAlwaysListed: a Core problem decides the verdict, so it
+// is listed even when its probe has already reached Max.
+func TestProblemsCoreAlwaysListed(t *testing.T) {
+	p := Problems{Max: 1}
+	p.Add("users", "/a", "bad record")
+	p.Add("users", "/b", "bad record")
+	p.AddCore("users", "/etc/passwd", "accounts not read")
+	var core []policy.Problem
+	for _, q := range p.List() {
+		if q.Core {
+			core = append(core, q)
+		}
+	}
+	want := []policy.Problem{{Probe: "users", Path: "/etc/passwd", Message: "accounts not read", Core: true}}
+	if diff := cmp.Diff(want, core); diff != "" {
+		t.Errorf("core problems (-want +got):\n%s", diff)
+	}
+}

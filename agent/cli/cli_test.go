@@ -315,6 +315,52 @@ func TestScanWindowsFixture(t *testing.T) {
 	}
 }
 
+// couldNotCheck reports whether r is the "could not check" verdict: not
+// compliant, with the failing scan.could-not-check finding.
+func couldNotCheck(r *status.Report) bool {
+	return !r.Compliant && failing(r)[policy.RuleCouldNotCheck+" []"]
+}
+
+// TestScanMacNothingReadable: a Mac whose accounts and /Applications
+// cannot be read is "could not check", never compliant.
+func TestScanMacNothingReadable(t *testing.T) {
+	r := scanJSON(t, "--platform", "darwin", "--root", t.TempDir(), "--commands", t.TempDir())
+	if !couldNotCheck(r) {
+		t.Errorf("compliant = %v, failing = %v; want could not check", r.Compliant, failing(r))
+	}
+}
+
+// TestScanWindowsNothingReadable: a Windows registry with neither HKLM's
+// Uninstall key nor ProfileList (only the MachineGuid that names the
+// device) is "could not check", never compliant.
+func TestScanWindowsNothingReadable(t *testing.T) {
+	reg := t.TempDir()
+	hklm := "Windows Registry Editor Version 5.00\r\n\r\n" +
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography]\r\n" +
+		"\"MachineGuid\"=\"00000000-1111-2222-3333-444444444444\"\r\n"
+	if err := os.WriteFile(filepath.Join(reg, "hklm.reg"), []byte(hklm), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := scanJSON(t, "--platform", "windows", "--root", t.TempDir(), "--registry", reg, "--commands", t.TempDir())
+	if !couldNotCheck(r) {
+		t.Errorf("compliant = %v, failing = %v; want could not check", r.Compliant, failing(r))
+	}
+}
+
+// The complete fixtures leave no core source unread.
+func TestScanFixturesNotCouldNotCheck(t *testing.T) {
+	r := scanJSON(t, "--platform", "darwin", "--root", "../../platform/darwin/testdata/mac",
+		"--commands", "../../platform/darwin/testdata/mac-commands")
+	if failing(r)[policy.RuleCouldNotCheck+" []"] {
+		t.Errorf("fixture Mac: could not check")
+	}
+	r = scanJSON(t, "--platform", "windows", "--root", "../../platform/windows/testdata/office/root",
+		"--registry", "../../platform/windows/testdata/office", "--commands", t.TempDir())
+	if failing(r)[policy.RuleCouldNotCheck+" []"] {
+		t.Errorf("fixture Windows: could not check")
+	}
+}
+
 func equalSets(a, b map[string]bool) bool {
 	if len(a) != len(b) {
 		return false

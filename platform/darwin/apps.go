@@ -93,6 +93,14 @@ func walkAppDir(s *scan, d appDir, byBundle map[string]*policy.CatalogEntry) {
 	}
 	entries, truncated, err := readDirCapped(s.h.Root, d.dir, maxDirEntries)
 	if err != nil {
+		if d.user == "" {
+			// Core: /Applications is where every Mac installs its apps
+			// (drag-and-drop, installer packages and the App Store alike);
+			// not listing it leaves no messenger shown absent, so the
+			// verdict is "could not check" rather than a clean pass.
+			s.probs.AddCore("apps", "/"+d.dir, "applications folder not listed, installed apps are unknown: "+describeErr(err))
+			return
+		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.problem("apps", "/"+d.dir, "cannot list applications: "+err.Error())
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -77,9 +78,14 @@ func isHuman(u policy.User, shell string) bool {
 func scanUsers(s *scan) []policy.User {
 	users, err := usersFromDSLocal(s)
 	if err != nil {
-		users, err = usersFromDscl(s.ctx, s.h)
-		if err != nil {
-			s.problem("users", "/"+dslocalUsers, "cannot list local users from the directory files or dscl: "+err.Error())
+		var dsclErr error
+		users, dsclErr = usersFromDscl(s.ctx, s.h)
+		if dsclErr != nil {
+			// Core: without the accounts no home is inspected, so no
+			// per-user messenger can be shown absent; the verdict is
+			// "could not check" rather than a clean pass.
+			s.probs.AddCore("users", "/"+dslocalUsers, "local accounts not read, per-user sources are skipped: directory records: "+
+				describeErr(err)+"; `dscl . -list /Users`: "+describeErr(dsclErr))
 			return nil
 		}
 	}
@@ -126,7 +132,7 @@ func usersFromDscl(ctx context.Context, h *platform.Host) ([]policy.User, error)
 		out, err := h.Output(ctx, "dscl", ".", "-list", "/Users", attr)
 		if err != nil {
 			if attr == "UniqueID" {
-				return nil, fmt.Errorf("dscl: %w", err)
+				return nil, err // scanUsers names the command
 			}
 			continue
 		}
@@ -183,4 +189,23 @@ func readDirCapped(fsys fs.FS, dir string, max int) ([]fs.DirEntry, bool, error)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	return entries, truncated, nil
+}
+
+// describeErr shortens a read error for a problem message: the reason
+// without repeating the path the problem already names. Errors never carry
+// file content (platform.ReadFile and the runner return none).
+func describeErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case err == nil:
+		return "unknown error"
+	case errors.Is(err, fs.ErrNotExist):
+		return "does not exist"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	return err.Error()
 }

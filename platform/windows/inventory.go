@@ -148,6 +148,16 @@ func messenger(e *policy.CatalogEntry, source, user, version, location string) p
 func (s *scanner) scanUninstall(key, shown, user string) {
 	subs, err := s.reg.SubKeys(key)
 	if err != nil {
+		if key == keyUninstall && len(subs) == 0 {
+			// Core: HKLM's native Uninstall key is where every
+			// machine-wide installer registers (Microsoft, "Uninstall
+			// Registry Key"); Windows always has it. Not reading it leaves
+			// no messenger shown absent, so the verdict is "could not
+			// check" rather than a clean pass. (The WOW6432Node key is
+			// missing on 32-bit Windows and stays an ordinary problem.)
+			s.probs.AddCore(sourceUninstall, shown, "machine-wide installed programs not read: "+regReason(err))
+			return
+		}
 		if !isNotExist(err) {
 			s.probs.add(sourceUninstall, shown, err)
 		}

@@ -53,10 +53,15 @@ func humanSID(sid string) bool {
 func (s *scanner) profiles() []profile {
 	sids, err := s.reg.SubKeys(keyProfileList)
 	if err != nil {
-		s.probs.add("users", keyProfileList, err)
 		if len(sids) == 0 {
+			// Core: ProfileList is where Windows lists every profile
+			// (Microsoft, "User profiles in Windows"); without it no user
+			// is inspected, so no per-user messenger can be shown absent
+			// and the verdict is "could not check" rather than a clean pass.
+			s.probs.AddCore("users", keyProfileList, "user profiles not listed, per-user sources are skipped: "+regReason(err))
 			return nil
 		}
+		s.probs.add("users", keyProfileList, err)
 	}
 	var out []profile
 	for _, sid := range sids {
@@ -156,7 +161,13 @@ func (h *hive) close(s *scanner, p profile) {
 // loadedHives lists the hives mounted under HKEY_USERS (lower-case).
 func (s *scanner) loadedHives() map[string]bool {
 	names, err := s.reg.SubKeys("HKU")
-	if err != nil {
+	switch {
+	case err != nil && len(names) == 0:
+		// Core: without the list of loaded hives no logged-in user's
+		// registry is read (their NTUSER.DAT is locked and cannot be
+		// loaded), so their per-user installs cannot be shown absent.
+		s.probs.AddCore("users", "HKU", "loaded user hives not listed, per-user registry sources may be skipped: "+regReason(err))
+	case err != nil:
 		s.probs.add("users", "HKU", err)
 	}
 	out := make(map[string]bool, len(names))
@@ -257,4 +268,13 @@ func isPlainDir(fsys fs.FS, home, rel string) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// regReason shortens a registry read error for a Core problem, whose Path
+// already names the key.
+func regReason(err error) string {
+	if isNotExist(err) {
+		return "the key does not exist"
+	}
+	return err.Error()
 }
