@@ -176,7 +176,14 @@ func (v *verifier) run() error {
 	if !cur.valid || uint64(cur.pageSize) != ps {
 		return corruptf("no valid meta page (meta 0: %s, meta 1: %s)", orOK(m0.reason), orOK(m1.reason))
 	}
-	if cur.hwm < 2 || cur.hwm > v.size/ps {
+	// A file shorter than its high-water mark is whole only when all it
+	// lacks are free pages: bbolt reads just the pages reachable from the
+	// root and the freelist (every read below is bounded by the file), and
+	// writes a free page with pwrite before it uses it. Anything more —
+	// and a mark far beyond the file, which would keep Tx.Check counting
+	// pages for hours — is damage.
+	fits := v.size / ps
+	if cur.hwm < 2 || cur.hwm > 2*fits+2 {
 		return corruptf("high-water mark of %d pages does not fit the %d-byte file (page size %d)", cur.hwm, v.size, ps)
 	}
 	v.hwm = cur.hwm
@@ -187,6 +194,11 @@ func (v *verifier) run() error {
 	}
 	if err := v.tree(cur.root, 0); err != nil {
 		return err
+	}
+	for id := fits; id < cur.hwm; id++ {
+		if !v.free[id] {
+			return corruptf("high-water mark of %d pages does not fit the %d-byte file (page size %d): page %d is missing and not free", cur.hwm, v.size, ps, id)
+		}
 	}
 	// A page both in use and free would be handed out again by the next
 	// commit and overwrite live data.
