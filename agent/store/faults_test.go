@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // damageLeafKeySize sets the key size of the first element of the first
@@ -143,5 +145,81 @@ func TestCheckInterval(t *testing.T) {
 	c.t = c.t.Add(24 * time.Hour)
 	if err := s.CheckIfDue(); err != nil || !s.checkedAt.Equal(c.t) {
 		t.Errorf("check after a day: %v, checked at %v", err, s.checkedAt)
+	}
+}
+
+// TestTruncatedFreeTailIsWhole: a file cut short where only free pages are
+// lost is one bbolt opens and checks clean, so it must not be moved aside;
+// cut into a page in use, it is damage.
+func TestTruncatedFreeTailIsWhole(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fill a bucket, then drop it: its pages, at the end of the file,
+	// go on the freelist while the high-water mark stays.
+	err = db.Update(func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucket([]byte("keep")); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucket([]byte("drop"))
+		if err != nil {
+			return err
+		}
+		for i := range 64 {
+			if err := b.Put([]byte{byte(i)}, make([]byte, 3000)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("drop")) })
+	}
+	if err == nil {
+		err = db.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	v := &verifier{f: f, size: uint64(st.Size()), seen: map[uint64]bool{}}
+	err = v.run()
+	f.Close()
+	if err != nil {
+		t.Fatalf("verify before truncation: %v", err)
+	}
+	first := v.hwm
+	for first > 2 && v.free[first-1] {
+		first--
+	}
+	if first == v.hwm {
+		t.Fatalf("setup: no free pages at the end of the file (high-water mark %d)", v.hwm)
+	}
+	if err := os.Truncate(path, int64(first*v.pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyFile(path); err != nil {
+		t.Fatalf("a file missing only free pages %d..%d: %v; want whole", first, v.hwm-1, err)
+	}
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	s := open(t, path, c)
+	if s.Recovered != "" {
+		t.Errorf("a file missing only free pages was moved aside to %s", s.Recovered)
+	}
+	s.Close()
+
+	// One page further, into a page that is not free: damage.
+	if err := os.Truncate(path, int64((first-1)*v.pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyFile(path); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a file cut into page %d, which is not free: %v; want ErrCorrupt", first-1, err)
 	}
 }
