@@ -112,6 +112,10 @@ type Daemon struct {
 
 	kick     chan struct{} // a pending scan awaits the worker
 	scanDone chan struct{} // the worker finished a scan
+	// damaged receives the error of a scan that found the database
+	// damaged (the daily consistency check): the service stops so that
+	// its restart moves the file aside and rebuilds, loudly, at Open.
+	damaged chan error
 	// busy is the work slot: held by a scan for its whole cycle and by an
 	// administrator's record while it is written (see lock).
 	busy chan struct{}
@@ -170,6 +174,7 @@ func New(opt Options) (*Daemon, error) {
 		jitter:    opt.Jitter,
 		kick:      make(chan struct{}, 1),
 		scanDone:  make(chan struct{}, 1),
+		damaged:   make(chan error, 1),
 		busy:      make(chan struct{}, 1),
 		scanGrace: ScanGrace,
 	}
@@ -261,6 +266,11 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 			apiDone = nil
 		case <-timer.C:
 			d.request("interval")
+		case err := <-d.damaged:
+			// Scanning on would fail every time; a restart (the service
+			// manager's, Restart=always / KeepAlive / recovery actions)
+			// opens the file again, which moves it aside and rebuilds.
+			return fmt.Errorf("the database is damaged; stopping so that the restart rebuilds it: %w", err)
 		case <-d.scanDone:
 			// Any completed scan (interval, policy, API) restarts the
 			// interval, so scans do not bunch up.
@@ -373,6 +383,12 @@ func (d *Daemon) scanOnce(ctx context.Context, reasons []string) (*status.Report
 	d.mu.Unlock()
 	if err != nil {
 		d.log.Error().Err(err).Dur("took", dur).Msg("scan_failed")
+	}
+	if errors.Is(err, store.ErrCorrupt) {
+		select {
+		case d.damaged <- err:
+		default:
+		}
 	}
 	// A scan allocates (inventory, JSON, bbolt pages); hand the memory
 	// back so the idle agent stays small, and with it the code pages only

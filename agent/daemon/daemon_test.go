@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -449,6 +450,25 @@ func TestScanFailureIsHealthProblem(t *testing.T) {
 	waitFor(t, "health problem", func() bool { return !h.d.Health(context.Background()).OK })
 	if p := h.d.Health(context.Background()).Problems; len(p) != 1 || !strings.Contains(p[0], "probe exploded") {
 		t.Errorf("problems = %v", p)
+	}
+}
+
+// TestDamagedDatabaseStopsTheService: a scan that finds the database
+// damaged (the service's daily check) stops Run with the error, so that the
+// service manager's restart moves the file aside and rebuilds it; scanning
+// on would fail at every interval.
+func TestDamagedDatabaseStopsTheService(t *testing.T) {
+	h := newHarness(t, fastSchedule(), nil)
+	h.scanner.fail = fmt.Errorf("consistency check: %w", &store.CorruptError{Reason: "page 7 reached twice"})
+	h.start(t)
+	select {
+	case err := <-h.done:
+		if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), "restart rebuilds") {
+			t.Errorf("Run = %v; want the damage, and why it stops", err)
+		}
+		h.done <- err // for the cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service kept running on a damaged database")
 	}
 }
 
