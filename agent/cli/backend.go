@@ -16,6 +16,7 @@ import (
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/records"
+	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
 	"github.com/msgguard/msgguard/agent/store"
 	"github.com/msgguard/msgguard/policy"
@@ -119,21 +120,31 @@ func (b *dbBackend) Explain(_ context.Context, rule, device string) (*apitype.Ru
 	return readDB(b, func(st *store.Store) (*apitype.RuleHistory, error) { return records.Explain(st.DB(), rule, device) })
 }
 
-func (b *dbBackend) Attest(_ context.Context, req apitype.AttestRequest) (*apitype.AttestResult, error) {
-	creq := compliance.AttestRequest{Rule: req.Rule, By: req.By, Note: req.Note}
-	if req.Until != "" {
-		var err error
-		if creq.Until, err = policy.ParseDate(req.Until); err != nil {
-			return nil, localapi.Invalid(fmt.Errorf("--until: %w", err))
+// beforeRecord is what an attestation and an exemption check before they
+// open the database, in this order: the --until date, that the caller is
+// an administrator, and the policy in force (which the record is checked
+// against).
+func (b *dbBackend) beforeRecord(untilArg string) (until time.Time, pol scan.Policy, err error) {
+	if untilArg != "" {
+		if until, err = policy.ParseDate(untilArg); err != nil {
+			return until, pol, localapi.Invalid(fmt.Errorf("--until: %w", err))
 		}
 	}
 	if !b.e.admin() {
-		return nil, errAdminOnly
+		return until, pol, errAdminOnly
 	}
-	pol, err := policyInForce(b.e, b.policyFile)
+	if pol, err = policyInForce(b.e, b.policyFile); err != nil {
+		return until, pol, localapi.Invalid(err)
+	}
+	return until, pol, nil
+}
+
+func (b *dbBackend) Attest(_ context.Context, req apitype.AttestRequest) (*apitype.AttestResult, error) {
+	until, pol, err := b.beforeRecord(req.Until)
 	if err != nil {
-		return nil, localapi.Invalid(err)
+		return nil, err
 	}
+	creq := compliance.AttestRequest{Rule: req.Rule, By: req.By, Note: req.Note, Until: until}
 	a, last, err := record(b, req.Device, func(dev string, now time.Time) (compliance.Attestation, error) {
 		creq.Device = dev
 		return compliance.NewAttestation(pol.Policy, creq, now)
@@ -149,20 +160,11 @@ func (b *dbBackend) Attest(_ context.Context, req apitype.AttestRequest) (*apity
 }
 
 func (b *dbBackend) Exempt(_ context.Context, req apitype.ExemptRequest) (*apitype.ExemptResult, error) {
-	creq := compliance.ExemptRequest{Rule: req.Rule, Subject: req.Subject, User: req.User, Reason: req.Reason, Approver: req.Approver}
-	if req.Until != "" {
-		var err error
-		if creq.Until, err = policy.ParseDate(req.Until); err != nil {
-			return nil, localapi.Invalid(fmt.Errorf("--until: %w", err))
-		}
-	}
-	if !b.e.admin() {
-		return nil, errAdminOnly
-	}
-	pol, err := policyInForce(b.e, b.policyFile)
+	until, pol, err := b.beforeRecord(req.Until)
 	if err != nil {
-		return nil, localapi.Invalid(err)
+		return nil, err
 	}
+	creq := compliance.ExemptRequest{Rule: req.Rule, Subject: req.Subject, User: req.User, Reason: req.Reason, Approver: req.Approver, Until: until}
 	x, _, err := record(b, req.Device, func(dev string, now time.Time) (compliance.Exemption, error) {
 		creq.Device = dev
 		return compliance.NewExemption(pol.Policy, creq, now)
