@@ -55,13 +55,15 @@ type Client struct {
 // NewClient returns a client for the socket or pipe at endpoint. It does not
 // connect; see Dial.
 func NewClient(endpoint string) *Client {
+	// Compression stays on: the service answers report endpoints gzipped
+	// (compressed once per scan, see serveSnapshot) and the transport
+	// inflates them.
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return dial(ctx, endpoint)
 		},
 		MaxIdleConns:        4,
 		IdleConnTimeout:     30 * time.Second,
-		DisableCompression:  true,
 		MaxIdleConnsPerHost: 4,
 		// Within the server's per-account share (Limits.PerUser), so
 		// that a busy client queues here instead of being refused.

@@ -1,0 +1,114 @@
+package localapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestGzipPrefixMember: a compressed prefix finished with any tail (none,
+// small, more than one stored block) is one gzip member that Go's reader
+// and the gzip program (RFC 1952, with its CRC and length checks) inflate
+// to prefix+tail.
+func TestGzipPrefixMember(t *testing.T) {
+	prefix := []byte(strings.Repeat(`{"rule":"screen-lock","status":"fail"},`, 2000))
+	g := compressPrefix(prefix)
+	if len(g.bytes) >= len(prefix)/4 {
+		t.Errorf("prefix of %d bytes compressed to %d", len(prefix), len(g.bytes))
+	}
+	gz, _ := exec.LookPath("gzip")
+	for _, tail := range [][][]byte{nil, {[]byte("}"), []byte("\n")}, {bytes.Repeat([]byte("x"), 2*maxStored+7)}} {
+		member := append(append([]byte(nil), g.bytes...), g.finish(tail...)...)
+		want := string(prefix) + string(bytes.Join(tail, nil))
+		zr, err := gzip.NewReader(bytes.NewReader(member))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || string(got) != want {
+			t.Errorf("tail of %d bytes: Go's gzip reader: %v, %d bytes, equal %v", len(want)-len(prefix), err, len(got), string(got) == want)
+		}
+		if gz == "" {
+			continue
+		}
+		cmd := exec.Command(gz, "-dc")
+		cmd.Stdin = bytes.NewReader(member)
+		out, err := cmd.Output()
+		if err != nil || string(out) != want {
+			t.Errorf("tail of %d bytes: gzip -dc: %v, %d bytes", len(want)-len(prefix), err, len(out))
+		}
+	}
+	if gz == "" {
+		t.Log("gzip not installed: checked with Go's reader only")
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"": false, "gzip": true, "GZIP": true, "deflate, gzip;q=1.0, *;q=0.5": true, "br, gzip ; q=0.2": true,
+		"gzip;q=0": false, "gzip; q=0.000": false, "identity": false, "x-gzip": false,
+	} {
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v; want %v", h, got, want)
+		}
+	}
+}
+
+// TestStatusGzipAndIdentity: the same status answer with and without
+// gzip, the compressed one smaller, both marked Vary: Accept-Encoding.
+func TestStatusGzipAndIdentity(t *testing.T) {
+	b := &countingSnapshot{}
+	b.rep.Store(sampleReport())
+	sock, _ := startServer(t, b, &Peer{UID: 0, Admin: true})
+	get := func(enc string) (*http.Response, []byte) {
+		tr := &http.Transport{DisableCompression: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}}
+		defer tr.CloseIdleConnections()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+Host+PathStatus, nil)
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc)
+		}
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+	plain, pb := get("")
+	zipped, zb := get("gzip")
+	if plain.Header.Get("Content-Encoding") != "" || zipped.Header.Get("Content-Encoding") != "gzip" ||
+		plain.Header.Get("Vary") != "Accept-Encoding" || zipped.Header.Get("Vary") != "Accept-Encoding" {
+		t.Errorf("headers: %v / %v", plain.Header, zipped.Header)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(zb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(inflated, pb) {
+		t.Errorf("inflated answer differs (%v):\n%s\n%s", err, inflated, pb)
+	}
+	if !strings.HasSuffix(string(pb), "}}\n") || len(zb) >= len(pb) {
+		t.Errorf("plain %d bytes ending %q, gzip %d bytes", len(pb), pb[max(0, len(pb)-3):], len(zb))
+	}
+	// An administrator's curl --compressed gets the same JSON.
+	if curl, err := exec.LookPath("curl"); err == nil {
+		out, err := exec.Command(curl, "-sS", "--compressed", "--unix-socket", sock, "http://"+Host+PathStatus).Output()
+		if err != nil || !bytes.Equal(out, pb) {
+			t.Errorf("curl --compressed: %v\n%s", err, out)
+		}
+	}
+}
