@@ -115,6 +115,14 @@ func TestDynamic(t *testing.T) {
 		{"something else entirely", "something else entirely"},
 		{"Ob / verschlüsselt ist, ließ sich nicht feststellen. Prüfdetail: partially encrypted: encryption in progress.",
 			"Ob / verschlüsselt ist, ließ sich nicht feststellen. Prüfdetail: teilweise verschlüsselt: encryption in progress."},
+		// Probes join reasons with "; "; each part is translated, and a
+		// pattern's %s never swallows the parts before it.
+		{"Ob niemand sperrt. Prüfdetail: no active MDM enrollment (stale, failed or local enrollment keys ignored); Entra ID joined, which is identity, not device management.",
+			"Ob niemand sperrt. Prüfdetail: keine aktive MDM-Registrierung (veraltete, fehlgeschlagene oder lokale Registrierungsschlüssel ignoriert); in Entra ID eingebunden; das ist Identitäts-, keine Geräteverwaltung."},
+		{"X. Prüfdetail: machine inactivity policy unreadable: Access is denied.; screen saver: ScreenSaveActive not set, ScreenSaveTimeOut is not a number; lock on wake: DelayLockInterval has an unexpected type; 0: gone.",
+			"X. Prüfdetail: Inaktivitätsrichtlinie des Computers nicht lesbar: Access is denied.; Bildschirmschoner: ScreenSaveActive nicht gesetzt, ScreenSaveTimeOut ist keine Zahl; Sperre beim Aufwachen: DelayLockInterval hat einen unerwarteten Typ; 0: gone."},
+		{"X. Prüfdetail: screen saver does not lock: ScreenSaverIsSecure=not set, no screen saver selected (SCRNSAVE.EXE empty).",
+			"X. Prüfdetail: Bildschirmschoner sperrt nicht: ScreenSaverIsSecure ist nicht gesetzt, kein Bildschirmschoner ausgewählt (SCRNSAVE.EXE leer)."},
 		// A value in a %s slot is kept, even when it looks like a word.
 		{"baseline accepted by pass: fail", "Ausgangszustand übernommen von pass: fail"},
 	} {
