@@ -163,7 +163,8 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 	for _, f := range x.Findings {
 		head := strings.ToUpper(statusLabel(f.Status, lang)) + scope(f.Finding)
 		fmt.Fprint(w, wrap(head, 2, lineWidth))
-		para("", f.Message)
+		// A German text ends in the probe's English reason.
+		para("", msg.Dynamic(lang, f.Message))
 		if f.Underlying != "" && f.Exemption != nil {
 			para(msg.T(lang, "Exempt:"), fmt.Sprintf(msg.T(lang, "until %s, approved by %s: %s; real result: %s"),
 				compliance.FormatDay(f.Exemption.Until, lang), f.Exemption.Approver, f.Exemption.Reason, statusLabel(f.Underlying, lang)))
@@ -176,7 +177,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 			para(msg.T(lang, "Deadline:"), when)
 		}
 		for _, ev := range f.Evidence {
-			para(msg.T(lang, "Evidence:"), strings.Join(nonEmpty(ev.Source, ev.Location, ev.Detail), " · "))
+			para(msg.T(lang, "Evidence:"), evidenceText(ev, lang))
 		}
 		para(msg.T(lang, "Since:"), fmt.Sprintf(msg.T(lang, "%s (first seen), last changed %s"),
 			f.FirstSeen.Local().Format("2006-01-02 15:04"), f.LastChanged.Local().Format("2006-01-02 15:04")))

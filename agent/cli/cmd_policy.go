@@ -113,7 +113,7 @@ func policyTable(p *policy.Policy, ref status.PolicyRef) policyView {
 
 // showPolicy prints the policy's messenger decisions as a table.
 func showPolicy(e *Env, v policyView, lang string) {
-	fmt.Fprintf(e.stdout, msg.T(lang, "policy %s (%s)\nsha256 %s\n\n"), v.Name, v.Source, v.SHA256)
+	fmt.Fprintf(e.stdout, msg.T(lang, "policy %s (%s)\nsha256 %s\n\n"), v.Name, policySourceLabel(v.Source, lang), v.SHA256)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, msg.T(lang, "MESSENGER\tNAME\tDECISION\tSEVERITY\tSOURCE"))
 	for _, m := range v.Messengers {

@@ -201,4 +201,18 @@ var de = map[string]string{
 	// The service's redacted health (agent status as a non-administrator).
 	", delivery failing": ", Zustellung schlägt fehl",
 	"          %d problems, shown to administrators (sudo agent status)\n": "          %d Probleme, für Administratoren sichtbar (sudo agent status)\n",
+
+	// Labels inside evidence and the policy's source (render.go).
+	", profile ":                        ", Profil ",
+	"; grace from ":                     "; Kulanzzeit aus ",
+	"lock on wake from ":                "Sperre beim Aufwachen aus ",
+	"version ":                          "Version ",
+	"profile ":                          "Profil ",
+	"services ":                         "Dienste ",
+	"desktop ":                          "Arbeitsumgebung ",
+	"enforced ":                         "erzwungen durch ",
+	"embedded":                          "eingebettet",
+	"(no configuration file: defaults)": "(keine Konfigurationsdatei: Vorgaben)",
+	"the whole record":                  "der ganze Datensatz",
+	" (the same fields as %s)":          " (dieselben Felder wie %s)",
 }

@@ -196,9 +196,14 @@ func Dynamic(lang, s string) string {
 	if FromLocale(lang) != DE || s == "" {
 		return s
 	}
-	if head, reason, ok := strings.Cut(s, " Prüfdetail: "); ok {
-		if t, ok := translateParts(strings.TrimSuffix(reason, "."), "; "); ok {
-			return head + " Prüfdetail: " + t + "."
+	if head, rest, ok := strings.Cut(s, " Prüfdetail: "); ok {
+		// The reason ends the sentence; a longer text (explain's) may
+		// go on after it with more sentences in German.
+		for end := len(rest); end > 0; end = strings.LastIndex(rest[:end-1], ". ") + 1 {
+			reason := strings.TrimSuffix(rest[:end], ".")
+			if t, ok := translateParts(reason, "; "); ok {
+				return head + " Prüfdetail: " + t + rest[len(reason):]
+			}
 		}
 		return s
 	}

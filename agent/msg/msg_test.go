@@ -123,6 +123,11 @@ func TestDynamic(t *testing.T) {
 			"X. Prüfdetail: Inaktivitätsrichtlinie des Computers nicht lesbar: Access is denied.; Bildschirmschoner: ScreenSaveActive nicht gesetzt, ScreenSaveTimeOut ist keine Zahl; Sperre beim Aufwachen: DelayLockInterval hat einen unerwarteten Typ; 0: gone."},
 		{"X. Prüfdetail: screen saver does not lock: ScreenSaverIsSecure=not set, no screen saver selected (SCRNSAVE.EXE empty).",
 			"X. Prüfdetail: Bildschirmschoner sperrt nicht: ScreenSaverIsSecure ist nicht gesetzt, kein Bildschirmschoner ausgewählt (SCRNSAVE.EXE leer)."},
+		// explain's text goes on after the reason.
+		{"Die Firma kann es nicht. Prüfdetail: no active MDM enrollment. Geht das Gerät verloren, muss die Firma es löschen können.",
+			"Die Firma kann es nicht. Prüfdetail: keine aktive MDM-Registrierung. Geht das Gerät verloren, muss die Firma es löschen können."},
+		{"Die Firma kann es nicht. Prüfdetail: something new. Geht das Gerät verloren.",
+			"Die Firma kann es nicht. Prüfdetail: something new. Geht das Gerät verloren."},
 		// A value in a %s slot is kept, even when it looks like a word.
 		{"baseline accepted by pass: fail", "Ausgangszustand übernommen von pass: fail"},
 	} {
