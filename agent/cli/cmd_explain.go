@@ -161,6 +161,8 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 		fmt.Fprint(w, wrap(msg.T(lang, "The last scan produced no finding for this rule (it does not apply here)."), ind, lineWidth))
 	}
 	for _, f := range x.Findings {
+		// The texts in lang, written at scan time (see withTexts).
+		f.Finding = f.Finding.In(lang)
 		head := strings.ToUpper(statusLabel(f.Status, lang)) + scope(f.Finding)
 		fmt.Fprint(w, wrap(head, 2, lineWidth))
 		// A German text ends in the probe's English reason.
