@@ -64,6 +64,35 @@ func OpenFile(fsys fs.FS, name string, limit int64) (fs.File, fs.FileInfo, error
 	return openChecked(fsys, name, limit, "open")
 }
 
+// openListed is OpenFile for a file whose type the caller has just read
+// from its directory listing (fs.DirEntry.Type, the d_type of getdents(2)):
+// a regular file is opened without the Lstat before the open, since the
+// listing already said what the Lstat would. Every check after the open is
+// the same, so a file swapped for a FIFO, device or link since the listing
+// is refused as OpenFile refuses it (DirFS on Unix opens with O_NOFOLLOW;
+// another fs.FS, or another OS, whose open would follow a link keeps the
+// Lstat); the
+// window is the one between OpenFile's own Lstat and open. Any other type
+// takes OpenFile's path.
+func openListed(fsys fs.FS, name string, typ fs.FileMode, limit int64) (fs.File, fs.FileInfo, error) {
+	if _, ours := fsys.(*DirFS); !ours || typ.Type() != 0 || !openRefusesLinks {
+		return openChecked(fsys, name, limit, "open")
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, nil, linkRefused(name, err)
+	}
+	st, err := f.Stat()
+	if err == nil {
+		err = checkRegular("open", name, st, limit)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}
+
 // openChecked opens name after checking it with Lstat, and checks the open
 // file again: the path may have been swapped between the Lstat and the
 // open (DirFS opens with O_NOFOLLOW|O_NONBLOCK, so a swapped-in FIFO or

@@ -57,10 +57,8 @@ type Cycle struct {
 	// Start is the scan's time; Lang its output language.
 	Start time.Time
 	Lang  string
-	// Report is set by the Report stage; Prev by the Record stage (nil on
-	// a device's first scan).
+	// Report is set by the Report stage.
 	Report *status.Report
-	Prev   *status.Report
 	// Events are what a stage (drift) produced for a later one (outbox) to
 	// deliver.
 	Events []Event
@@ -113,18 +111,17 @@ func (c *Cycle) buildReport() {
 	c.Report = r
 }
 
-// Record is the stage that stores the report in st (store.RecordTx) and
-// sets Cycle.Prev. It does nothing in a dry run.
+// Record is the stage that stores the report in st (store.RecordTx). It
+// does nothing in a dry run.
 func Record(st *store.Store) Stage {
-	return Stage{Name: "record", Run: func(tx *bolt.Tx, c *Cycle) (err error) {
+	return Stage{Name: "record", Run: func(tx *bolt.Tx, c *Cycle) error {
 		if tx == nil || st == nil {
 			return nil
 		}
 		if c.Report == nil {
 			return errors.New("no report to record (the Report stage must come first)")
 		}
-		c.Prev, err = st.RecordTx(tx, c.Report)
-		return err
+		return st.RecordTx(tx, c.Report)
 	}}
 }
 

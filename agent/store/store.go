@@ -608,7 +608,13 @@ type Hook func(tx *bolt.Tx, prev, cur *status.Report) error
 // all in one transaction. It returns the previous report (nil if none).
 func (s *Store) Record(r *status.Report, hooks ...Hook) (prev *status.Report, err error) {
 	err = s.Update(func(tx *bolt.Tx) error {
-		if prev, err = s.RecordTx(tx, r); err != nil {
+		if r.Device.ID != "" {
+			if prev, err = previousTx(tx, r.Device.ID); err != nil {
+				s.opts.Log.Warn().Err(err).Str("device", r.Device.ID).Msg("latest_report_unreadable")
+				prev = nil
+			}
+		}
+		if err := s.RecordTx(tx, r); err != nil {
 			return err
 		}
 		for _, h := range hooks {
@@ -624,31 +630,70 @@ func (s *Store) Record(r *status.Report, hooks ...Hook) (prev *status.Report, er
 	return prev, nil
 }
 
+// previousTx decodes the device's latest report, before a new one
+// replaces it; nil when there is none.
+func previousTx(tx *bolt.Tx, id string) (*status.Report, error) {
+	devs := tx.Bucket(bucketDevices)
+	if devs == nil {
+		return nil, nil
+	}
+	dev := devs.Bucket([]byte(id))
+	if dev == nil || dev.Bucket(bucketLatest) == nil {
+		return nil, nil
+	}
+	b := dev.Bucket(bucketLatest).Get(keyReport)
+	if b == nil {
+		return nil, nil
+	}
+	prev := new(status.Report)
+	if err := json.Unmarshal(b, prev); err != nil {
+		return nil, err
+	}
+	if dev.Bucket(bucketScans) != nil {
+		applyLastScan(dev, prev)
+	}
+	return prev, nil
+}
+
+// findingHistory is what carryHistory needs of each finding of the
+// previous report. Decoding only these fields of a report whose findings
+// carry their texts in two languages costs a fraction of decoding it all,
+// on every scan.
+type findingHistory struct {
+	Findings []struct {
+		Rule        string        `json:"rule"`
+		Status      policy.Status `json:"status"`
+		Subject     string        `json:"subject"`
+		User        string        `json:"user"`
+		FirstSeen   time.Time     `json:"first_seen"`
+		LastChanged time.Time     `json:"last_changed"`
+	} `json:"findings"`
+}
+
 // RecordTx is Record's work inside the caller's write transaction: the
 // scan cycle (agent/scan) records its report as one stage of the scan's
 // single transaction.
-func (s *Store) RecordTx(tx *bolt.Tx, r *status.Report) (prev *status.Report, err error) {
+func (s *Store) RecordTx(tx *bolt.Tx, r *status.Report) error {
 	if r.Device.ID == "" {
-		return nil, errors.New("recording scan: report has no device id")
+		return errors.New("recording scan: report has no device id")
 	}
 	dev, err := deviceBucket(tx, r.Device.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	latest := dev.Bucket(bucketLatest)
+	var prev *findingHistory
 	if b := latest.Get(keyReport); b != nil {
-		prev = new(status.Report)
+		prev = new(findingHistory)
 		if err := json.Unmarshal(b, prev); err != nil {
 			s.opts.Log.Warn().Err(err).Str("device", r.Device.ID).Msg("latest_report_unreadable")
 			prev = nil
-		} else {
-			applyLastScan(dev, prev)
 		}
 	}
 	carryHistory(prev, r)
 	hash, err := contentHash(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	changed := !bytes.Equal(latest.Get(keyHash), []byte(hash))
 	key := scanKey(dev.Bucket(bucketScans), r.ScannedAt)
@@ -657,28 +702,28 @@ func (s *Store) RecordTx(tx *bolt.Tx, r *status.Report) (prev *status.Report, er
 		Compliant: r.Compliant, Failing: r.Summary.ByStatus["fail"], Unknown: r.Summary.ByStatus["unknown"],
 		ContentHash: hash, Changed: changed}
 	if err := putJSON(dev.Bucket(bucketScans), key, rec); err != nil {
-		return nil, err
+		return err
 	}
 	if changed {
 		if err := putJSON(latest, keyReport, r); err != nil {
-			return nil, err
+			return err
 		}
 		if err := latest.Put(keyHash, []byte(hash)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if r.Device.Kind == policy.DeviceComputer {
 		m := tx.Bucket(bucketMeta)
 		if !bytes.Equal(m.Get(keyPrimary), []byte(r.Device.ID)) {
 			if err := m.Put(keyPrimary, []byte(r.Device.ID)); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	if err := s.prune(dev.Bucket(bucketScans)); err != nil {
-		return nil, err
+		return err
 	}
-	return prev, nil
+	return nil
 }
 
 func deviceBucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
@@ -699,11 +744,16 @@ func deviceBucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
 }
 
 // carryHistory sets FirstSeen/LastChanged on cur's findings from prev.
-func carryHistory(prev, cur *status.Report) {
-	old := map[string]status.Finding{}
+func carryHistory(prev *findingHistory, cur *status.Report) {
+	type past struct {
+		Status                 policy.Status
+		FirstSeen, LastChanged time.Time
+	}
+	old := map[string]past{}
 	if prev != nil {
 		for _, f := range prev.Findings {
-			old[f.Key()] = f
+			k := policy.Finding{Rule: f.Rule, Subject: f.Subject, User: f.User}.Key()
+			old[k] = past{f.Status, f.FirstSeen, f.LastChanged}
 		}
 	}
 	for i := range cur.Findings {

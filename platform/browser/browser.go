@@ -229,6 +229,15 @@ func sharedParents(installs []Install) []sharedParent {
 	return out
 }
 
+// Prepare computes what every home's inspection shares (the folders that
+// hold several browsers' folders). Home calls it; a caller that copies one
+// Inspector per home, to run homes concurrently, calls it once before.
+func (in *Inspector) Prepare() {
+	if in.shared == nil {
+		in.shared = sharedParents(in.Installs)
+	}
+}
+
 // Home returns the evidence found in one user's browsers. home is the
 // root-relative home ("home/alice", "Users/alice").
 func (in *Inspector) Home(ctx context.Context, user, home string) []policy.Messenger {
@@ -237,9 +246,7 @@ func (in *Inspector) Home(ctx context.Context, user, home string) []policy.Messe
 	}
 	w := &walk{in: in, user: user, home: home, kinds: map[string]fs.FileMode{}, infos: map[string]fs.FileInfo{},
 		complete: map[string]map[string]bool{}}
-	if in.shared == nil {
-		in.shared = sharedParents(in.Installs)
-	}
+	in.Prepare()
 	// One look at a folder that holds several browsers' folders (~/.config,
 	// ~/Library/Application Support, %LOCALAPPDATA%) answers for all of
 	// them: on most homes most browsers are absent.

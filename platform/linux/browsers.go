@@ -27,6 +27,16 @@ func scanBrowsers(ctx context.Context, h *platform.Host, cat *policy.Catalog, us
 		found    []policy.Messenger
 		problems [][2]string
 	}
+	base := browser.Inspector{
+		FS: h.Root, Index: idx, Installs: browser.Installs("linux"), Memo: h.Memo,
+		Abs: func(p string) (string, bool) {
+			if len(p) == 0 || p[0] != '/' {
+				return "", false
+			}
+			return platform.RelPath(p), true
+		},
+	}
+	base.Prepare()
 	var tasks []func()
 	var results []*homeResult
 	seen := map[string]bool{}
@@ -41,16 +51,8 @@ func scanBrowsers(ctx context.Context, h *platform.Host, cat *policy.Catalog, us
 		seen[home] = true
 		r := &homeResult{}
 		results = append(results, r)
-		in := &browser.Inspector{
-			FS: h.Root, Index: idx, Installs: browser.Installs("linux"), Memo: h.Memo,
-			Problem: func(p, msg string) { r.problems = append(r.problems, [2]string{"/" + p, msg}) },
-			Abs: func(p string) (string, bool) {
-				if len(p) == 0 || p[0] != '/' {
-					return "", false
-				}
-				return platform.RelPath(p), true
-			},
-		}
+		in := base // a copy per home: Problem writes to this home's list
+		in.Problem = func(p, msg string) { r.problems = append(r.problems, [2]string{"/" + p, msg}) }
 		name := u.Name
 		tasks = append(tasks, func() {
 			if ctx.Err() == nil {

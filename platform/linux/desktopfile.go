@@ -128,7 +128,7 @@ func (c *collector) desktopFile(dir string, de fs.DirEntry, user string) {
 		c.problem("desktop", p, "not read: not a regular file")
 		return
 	}
-	b, err := readInto(c.fsys, p, maxDesktopFile, c.buf)
+	b, err := platform.ReadListed(c.fsys, p, typ, maxDesktopFile, c.buf)
 	c.buf = b[:0]
 	if err != nil {
 		c.problem("desktop", p, "not read: "+describeErr(err))

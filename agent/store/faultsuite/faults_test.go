@@ -137,6 +137,12 @@ func oracle(path string) int {
 			fmt.Fprintln(os.Stderr, "check:", e)
 			bad = true
 		}
+		if !bad {
+			if err := boundsOfTx(path, tx.ID(), db.Info().PageSize); err != nil {
+				fmt.Fprintln(os.Stderr, "bounds:", err)
+				bad = true
+			}
+		}
 		_ = sum
 		return nil
 	})
@@ -144,6 +150,32 @@ func oracle(path string) int {
 		return 3
 	}
 	return 0
+}
+
+// boundsOfTx runs walkTree over the file from the root of the meta page
+// that transaction txid read.
+func boundsOfTx(path string, txid int, ps int) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	for _, m := range []int{0, ps} {
+		if m+metaOff+56 > len(b) || ne.Uint64(b[m+metaOff+48:]) != uint64(txid) {
+			continue
+		}
+		// The freelist page too must lie whole inside the file: bbolt
+		// reads it through its mmap, where the rest of a cut page reads as
+		// zeros and a page past it faults (SIGBUS), depending only on
+		// where the cut fell.
+		if fl := ne.Uint64(b[m+freeOff:]); fl != ^uint64(0) {
+			off := int(fl) * ps
+			if fl > uint64(len(b)/ps) || off+hdr > len(b) || off+(int(ne.Uint32(b[off+12:]))+1)*ps > len(b) {
+				return fmt.Errorf("freelist page %d is not whole in the %d-byte file", fl, len(b))
+			}
+		}
+		return walkTree(b, ps, ne.Uint64(b[m+rootOff:]), func(int) {})
+	}
+	return fmt.Errorf("no meta page of transaction %d", txid)
 }
 
 type suite struct {
@@ -523,40 +555,83 @@ func corpus(healthy []byte, rng *rand.Rand) []damaged {
 // bucket of the newer meta page through branch pages and every bucket.
 func reachable(b []byte, ps int) map[int]bool {
 	out := map[int]bool{}
-	root := ne.Uint64(b[rootOff:])
+	meta := 0
 	if ne.Uint64(b[ps+metaOff+48:]) > ne.Uint64(b[metaOff+48:]) { // txid
-		root = ne.Uint64(b[ps+rootOff:])
+		meta = ps
 	}
-	var page func(id uint64)
-	var node func(p []byte)
-	node = func(p []byte) {
+	if err := walkTree(b, ps, ne.Uint64(b[meta+rootOff:]), func(id int) { out[id] = true }); err != nil {
+		panic(fmt.Sprintf("the healthy database: %v", err))
+	}
+	return out
+}
+
+// walkTree walks the bucket tree from page root over the raw file, calls
+// visit for every page it reaches, and returns an error for a page outside
+// the file, a page reached twice, or an element whose key or value runs past
+// the end of its page (with its overflow pages). bbolt's read path has no
+// such check: it hands out a key that runs on into the next pages, and its
+// write path copies those bytes into the rewritten page. It is written apart
+// from agent/store/verify.go on purpose: the oracle must not share the
+// agent's mistakes.
+func walkTree(b []byte, ps int, root uint64, visit func(id int)) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("walk: %v", r)
+		}
+	}()
+	seen := map[uint64]bool{}
+	var page func(id uint64) error
+	var node func(id uint64, p []byte) error
+	node = func(id uint64, p []byte) error {
 		flags, count := ne.Uint16(p[8:]), int(ne.Uint16(p[10:]))
+		if hdr+16*count > len(p) {
+			return fmt.Errorf("page %d: %d elements do not fit", id, count)
+		}
 		for i := 0; i < count; i++ {
 			e := hdr + 16*i
 			if flags == flagBr {
-				page(ne.Uint64(p[e+8:]))
+				pos, ks := int(ne.Uint32(p[e:])), int(ne.Uint32(p[e+4:]))
+				if e+pos+ks > len(p) {
+					return fmt.Errorf("page %d element %d: key past the page", id, i)
+				}
+				if err := page(ne.Uint64(p[e+8:])); err != nil {
+					return err
+				}
 				continue
+			}
+			pos, ks, vs := int(ne.Uint32(p[e+4:])), int(ne.Uint32(p[e+8:])), int(ne.Uint32(p[e+12:]))
+			if e+pos+ks+vs > len(p) {
+				return fmt.Errorf("page %d element %d: key or value past the page", id, i)
 			}
 			if ne.Uint32(p[e:])&1 == 0 {
 				continue
 			}
-			pos, ks, vs := int(ne.Uint32(p[e+4:])), int(ne.Uint32(p[e+8:])), int(ne.Uint32(p[e+12:]))
 			v := p[e+pos+ks : e+pos+ks+vs]
 			if r := ne.Uint64(v); r != 0 {
-				page(r)
-			} else {
-				node(v[16:])
+				if err := page(r); err != nil {
+					return err
+				}
+			} else if err := node(id, v[16:]); err != nil {
+				return err
 			}
 		}
+		return nil
 	}
-	page = func(id uint64) {
-		if out[int(id)] {
-			return
+	page = func(id uint64) error {
+		if seen[id] {
+			return fmt.Errorf("page %d reached twice", id)
 		}
-		out[int(id)] = true
+		seen[id] = true
 		off := int(id) * ps
-		node(b[off : off+(int(ne.Uint32(b[off+12:]))+1)*ps])
+		if id > uint64(len(b)/ps) || off+hdr > len(b) {
+			return fmt.Errorf("page %d outside the file", id)
+		}
+		end := off + (int(ne.Uint32(b[off+12:]))+1)*ps
+		if end > len(b) || end < off {
+			return fmt.Errorf("page %d: overflow past the file", id)
+		}
+		visit(int(id))
+		return node(id, b[off:end])
 	}
-	page(root)
-	return out
+	return page(root)
 }
