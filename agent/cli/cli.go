@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -140,7 +141,7 @@ func Run(ctx context.Context, args []string, e *Env) int {
 	}
 	v, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(e.stderr, "agent: unknown command %q\n\n", args[0])
+		fmt.Fprintf(e.stderr, "agent: "+msg.T(e.lang(langArg(args)), "unknown command %q")+"\n\n", args[0])
 		usage(e.stderr)
 		return exitUsage
 	}
@@ -167,6 +168,7 @@ const (
 // common holds a verb's flag set and the common flags' values.
 type common struct {
 	verb   string // as errors name it: "baseline accept"
+	args   []string
 	fs     *flag.FlagSet
 	json   bool
 	langF  string
@@ -210,15 +212,88 @@ func (e *Env) flags(name string, which int) *common {
 }
 
 // parse parses args and maps -h and errors to exit codes; a --lang other
-// than en or de is a usage error.
+// than en or de is a usage error. The flag package's own error (an
+// unknown flag, a bad value) is printed in the language the arguments or
+// the environment ask for, followed by the usage.
 func (c *common) parse(args []string) (int, bool) {
-	if err := c.fs.Parse(args); err != nil {
+	if c.args == nil {
+		c.args = args
+	}
+	usage := c.fs.Usage
+	c.fs.Usage = func() {}
+	out := c.fs.Output()
+	c.fs.SetOutput(io.Discard)
+	err := c.fs.Parse(args)
+	c.fs.Usage = usage
+	c.fs.SetOutput(out)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			c.e.complain(c.verb, flagError(err, c.lang()))
+		}
+		c.fs.Usage()
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, false
 		}
 		return exitUsage, false
 	}
 	return c.checkLang()
+}
+
+// langArg returns the value of a --lang (or -lang) among args, or "".
+// Errors found while parsing them are printed in that language when it is
+// one the agent speaks.
+func langArg(args []string) string {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "lang" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if _, ok := msg.Parse(value); ok {
+			return value
+		}
+	}
+	return ""
+}
+
+// flagErrors are the flag package's error messages
+// (https://pkg.go.dev/flag, FlagSet.Parse), each with its German text.
+var flagErrors = []struct {
+	re *regexp.Regexp
+	t  func(lang string) string
+}{
+	{regexp.MustCompile(`^flag provided but not defined: (.*)$`), func(l string) string { return msg.T(l, "unknown flag %s") }},
+	{regexp.MustCompile(`^flag needs an argument: (.*)$`), func(l string) string { return msg.T(l, "flag %s needs a value") }},
+	{regexp.MustCompile(`^bad flag syntax: (.*)$`), func(l string) string { return msg.T(l, "bad flag syntax: %s") }},
+	{regexp.MustCompile(`^invalid boolean value (".*") for (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid value %s for %s (want true or false): %s") }},
+	{regexp.MustCompile(`^invalid boolean flag (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid boolean flag %s: %s") }},
+	{regexp.MustCompile(`^invalid value (".*") for flag (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid value %s for %s: %s") }},
+}
+
+// flagError is a flag parse error in lang; one the table does not know
+// stays as the flag package wrote it.
+func flagError(err error, lang string) string {
+	s := err.Error()
+	for _, f := range flagErrors {
+		if m := f.re.FindStringSubmatch(s); m != nil {
+			args := make([]any, len(m)-1)
+			for i, v := range m[1:] {
+				args[i] = v
+			}
+			return fmt.Sprintf(f.t(lang), args...)
+		}
+	}
+	return s
+}
+
+// complain prints text, already in the user's language, as verb's error.
+func (e *Env) complain(verb, text string) {
+	fmt.Fprintf(e.stderr, "agent %s: %s\n", verb, text)
 }
 
 // parseInterleaved parses flags that may come before or after the
@@ -242,20 +317,27 @@ func (c *common) checkLang() (int, bool) {
 	if _, ok := msg.Parse(c.langF); ok || c.langF == "" {
 		return 0, true
 	}
-	fmt.Fprintf(c.e.stderr, "agent %s: --lang %q: want en or de\n", c.verb, c.langF)
+	c.e.complain(c.verb, fmt.Sprintf(msg.T(c.e.lang(""), "--lang %q: want en or de"), c.langF))
 	return exitUsage, false
 }
 
 // given reports whether any of the named flags was given.
 func (c *common) given(names ...string) bool { return flagGiven(c.fs, names...) }
 
-// lang is the output language: --lang, else the environment's.
-func (c *common) lang() string { return c.e.lang(c.langF) }
+// lang is the output language: --lang, else the environment's. A --lang
+// the flag package has not reached (after an argument it stops at, or
+// in arguments it failed on) counts too.
+func (c *common) lang() string {
+	if c.langF != "" {
+		return c.e.lang(c.langF)
+	}
+	return c.e.lang(langArg(c.args))
+}
 
 // noArgs refuses positional arguments.
 func (c *common) noArgs() (int, bool) {
 	if c.fs.NArg() > 0 {
-		fmt.Fprintf(c.e.stderr, "agent %s: unexpected argument %q\n", c.verb, c.fs.Arg(0))
+		c.e.complain(c.verb, fmt.Sprintf(msg.T(c.lang(), "unexpected argument %q"), c.fs.Arg(0)))
 		return exitUsage, false
 	}
 	return 0, true

@@ -27,7 +27,7 @@ func cmdDrift(ctx context.Context, e *Env, args []string) int {
 	}
 	since, err := localapi.ParseSince(*sinceFlag, e.clock())
 	if err != nil {
-		fmt.Fprintf(e.stderr, "agent drift: --since: %v\n", err)
+		e.complain("drift", "--since: "+msg.Dynamic(c.lang(), err.Error()))
 		return exitUsage
 	}
 	b := chooseBackend(ctx, e, c)

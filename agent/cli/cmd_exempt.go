@@ -30,18 +30,18 @@ func cmdExempt(ctx context.Context, e *Env, args []string) int {
 	}
 	if *list {
 		if len(pos) > 0 {
-			fmt.Fprintln(e.stderr, "agent exempt: --list takes no rule")
+			e.complain("exempt", msg.T(c.lang(), "--list takes no rule"))
 			return exitUsage
 		}
 		return listRecords(ctx, e, c, *device)
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: agent exempt RULE [--subject S] [--user U] --reason TEXT --approver NAME --until DATE [--device ID]\n       agent exempt --list [--json]")
+		fmt.Fprintln(e.stderr, msg.T(c.lang(), "usage:")+" agent exempt RULE [--subject S] [--user U] --reason TEXT --approver NAME --until DATE [--device ID]\n       agent exempt --list [--json]")
 		return exitUsage
 	}
 	if *until != "" {
 		if _, err := policy.ParseDate(*until); err != nil {
-			fmt.Fprintf(e.stderr, "agent exempt: --until: %v\n", err)
+			e.complain("exempt", "--until: "+msg.Dynamic(c.lang(), err.Error()))
 			return exitUsage
 		}
 	}

@@ -40,12 +40,12 @@ func cmdExplain(ctx context.Context, e *Env, args []string) int {
 		return code
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: agent explain RULE [--device ID] [--lang de|en] [--json]")
+		fmt.Fprintln(e.stderr, msg.T(c.lang(), "usage:")+" agent explain RULE [--device ID] [--lang de|en] [--json]")
 		return exitUsage
 	}
 	pol, err := policyInForce(e, c.policy)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "agent explain: %v\n", err)
+		e.complain("explain", msg.Dynamic(c.lang(), err.Error()))
 		return exitUsage
 	}
 	p := pol.Policy
@@ -54,7 +54,7 @@ func cmdExplain(ctx context.Context, e *Env, args []string) int {
 		rule = a.Rule()
 	}
 	if !p.KnownRule(rule) {
-		fmt.Fprintf(e.stderr, "agent explain: %v\n", p.UnknownRuleError(rule))
+		e.complain("explain", msg.Dynamic(c.lang(), p.UnknownRuleError(rule).Error()))
 		return exitUsage
 	}
 	b := chooseBackend(ctx, e, c)
@@ -89,7 +89,7 @@ func deviceHistory(ctx context.Context, b backend, device, rule string) apitype.
 		// The database's error, in the words the database path uses.
 		h.Note = api.Msg
 	case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
-		h.Note = "the running service cannot answer this (an older version?); " + errServiceHoldsDBForRead.Error()
+		h.Note = errServiceTooOld.Error()
 	case errors.Is(err, store.ErrNoDatabase):
 		h.Note = "no scan recorded yet"
 	case errors.Is(err, store.ErrLocked):
@@ -153,7 +153,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 
 	if x.Device == "" {
 		section(msg.T(lang, "ON THIS DEVICE"))
-		fmt.Fprint(w, wrap(msg.T(lang, "No scan to show: ")+x.Note, ind, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "No scan to show: ")+msg.Dynamic(lang, x.Note), ind, lineWidth))
 		return
 	}
 	section(fmt.Sprintf(msg.T(lang, "ON THIS DEVICE (%s, scanned %s)"), x.Device, x.ScannedAt.Local().Format("2006-01-02 15:04")))
@@ -201,7 +201,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 	if len(lines) == 0 {
 		text := msg.T(lang, "No changes recorded.")
 		if x.Note != "" {
-			text = x.Note
+			text = msg.Dynamic(lang, x.Note)
 		}
 		fmt.Fprint(w, wrap(text, ind, lineWidth))
 	}

@@ -17,7 +17,7 @@ import (
 
 func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: agent policy default | check FILE | show [--policy FILE]")
+		fmt.Fprintln(e.stderr, msg.T(e.lang(""), "usage:")+" agent policy default | check FILE | show [--policy FILE]")
 		return exitUsage
 	}
 	switch args[0] {
@@ -26,7 +26,7 @@ func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 		return 0
 	case "check":
 		if len(args) != 2 {
-			fmt.Fprintln(e.stderr, "usage: agent policy check FILE")
+			fmt.Fprintln(e.stderr, msg.T(e.lang(""), "usage:")+" agent policy check FILE")
 			return exitUsage
 		}
 		b, err := platform.ReadPath(args[1], platform.MaxConfigSize)
@@ -55,7 +55,7 @@ func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 		}
 		pol, err := policyInForce(e, c.policy)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "agent policy show: %v\n", err)
+			e.complain("policy show", msg.Dynamic(c.lang(), err.Error()))
 			return exitUsage
 		}
 		v := policyTable(pol.Policy, pol.Ref)
@@ -67,7 +67,7 @@ func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 		showPolicy(e, v, c.lang())
 		return 0
 	}
-	fmt.Fprintf(e.stderr, "agent policy: unknown subcommand %q\n", args[0])
+	e.complain("policy", fmt.Sprintf(msg.T(e.lang(langArg(args)), "unknown subcommand %q"), args[0]))
 	return exitUsage
 }
 

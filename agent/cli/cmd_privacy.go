@@ -47,7 +47,7 @@ func cmdPrivacy(ctx context.Context, e *Env, args []string) int {
 	jsonOut, lang := &c.json, c.lang()
 	cfg, err := loadRunConfig(fs, *cfgPath, config.Default(paths))
 	if err != nil {
-		fmt.Fprintf(e.stderr, "agent privacy: %v\n", err)
+		e.complain("privacy", msg.Dynamic(lang, err.Error()))
 		return exitUsage
 	}
 	source := *cfgPath

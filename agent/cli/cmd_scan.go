@@ -10,6 +10,7 @@ import (
 
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
+	"github.com/msgguard/msgguard/agent/msg"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
@@ -54,7 +55,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 	}
 	pol, err := loadPolicy(*polFile)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+		e.complain("scan", msg.Dynamic(lang, err.Error()))
 		return exitUsage
 	}
 	probe, err := probeFor(*plat, *root, *commands, *registry, *browsers)
@@ -67,12 +68,13 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 	if !*noStore {
 		st, err := store.Open(*dbPath, store.Options{Log: e.log})
 		if err != nil {
-			fmt.Fprintf(e.stderr, "agent scan: %v\n%s", err, dbHint(err))
+			e.complain("scan", msg.Dynamic(lang, err.Error()))
+			fmt.Fprint(e.stderr, dbHint(err, lang))
 			return exitUsage
 		}
 		defer st.Close()
 		if st.Recovered != "" {
-			fmt.Fprintf(e.stderr, "agent scan: warning: the database was corrupt; it was moved to %s and a new one created\n", st.Recovered)
+			e.complain("scan", fmt.Sprintf(msg.T(lang, "warning: the database was corrupt; it was moved to %s and a new one created"), st.Recovered))
 		}
 		s.Store = st
 		// Drift is recorded on manual scans too; the events wait in the
@@ -94,7 +96,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 		}
 		if r == nil {
 			if len(prs) == 0 {
-				fmt.Fprintf(e.stderr, "agent scan: phone %s could not be inspected\n", *phone)
+				e.complain("scan", fmt.Sprintf(msg.T(lang, "phone %s could not be inspected"), *phone))
 				return exitUsage
 			}
 			r, prs = prs[0], prs[1:]
@@ -187,14 +189,14 @@ func probeFor(plat, root, commands, registry string, browsers bool) (scan.Probe,
 }
 
 // dbHint turns a store error into advice for the person at the keyboard.
-func dbHint(err error) string {
+func dbHint(err error, lang string) string {
 	switch {
 	case errors.Is(err, store.ErrLocked):
-		return "hint: the msgguard service is probably running and holds the database; use 'agent status', or pass --db FILE\n"
+		return msg.T(lang, "hint: the msgguard service is probably running and holds the database; use 'agent status', or pass --db FILE") + "\n"
 	case errors.Is(err, os.ErrPermission):
-		return "hint: run as root, or pass --db FILE for a database you can write\n"
+		return msg.T(lang, "hint: run as root, or pass --db FILE for a database you can write") + "\n"
 	case errors.Is(err, store.ErrCorrupt):
-		return "hint: the service's next start or the next 'agent scan' moves the damaged file aside and starts a new database\n"
+		return msg.T(lang, "hint: the service's next start or the next 'agent scan' moves the damaged file aside and starts a new database") + "\n"
 	}
 	return ""
 }

@@ -42,7 +42,7 @@ func requireAdmin(e *Env, verb string) bool {
 	if e.admin() {
 		return true
 	}
-	fmt.Fprintf(e.stderr, "agent %s: must run as root (try: sudo agent %s)\n", verb, verb)
+	e.complain(verb, fmt.Sprintf(msg.T(e.lang(""), "must run as root (try: sudo agent %s)"), verb))
 	return false
 }
 
@@ -187,10 +187,10 @@ func scanViaService(ctx context.Context, e *Env, socket string, asJSON bool, lan
 	var denied *localapi.AccessDeniedError
 	switch {
 	case errors.As(err, &denied):
-		fmt.Fprintf(e.stderr, "agent scan: the service is running and only root may ask it to scan (try: sudo agent scan); 'agent status' shows the last scan\n")
+		e.complain("scan", msg.T(lang, "the service is running and only root may ask it to scan (try: sudo agent scan); 'agent status' shows the last scan"))
 		return exitUsage, true
 	case err != nil:
-		fmt.Fprintf(e.stderr, "agent scan: the service could not scan: %v\n", err)
+		e.complain("scan", fmt.Sprintf(msg.T(lang, "the service could not scan: %v"), err))
 		return exitUsage, true
 	}
 	if err := printReport(e, r, asJSON, lang); err != nil {

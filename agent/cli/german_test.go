@@ -24,9 +24,10 @@ var germanAllowed = regexp.MustCompile(strings.ReplaceAll(strings.Join([]string{
 	`GDPR messenger policy \(msgguard default\)`,
 	`no such file or directory`,
 	`agent (attest|exempt|explain) [A-Za-z.-]+`, // a command to run
-	`--[a-z-]+`,                       // flags
-	`/\S*`,                            // paths
-	`\b[a-z0-9]+(?:[.-][a-z0-9]+)+\b`, // rule ids, package names, host names
+	`^agent [a-z]+( [a-z]+)?:`,                  // the verb an error is of
+	`--[a-z-]+`,                                 // flags
+	`/\S*`,                                      // paths
+	`\b[a-z0-9]+(?:[.-][a-z0-9]+)+\b`,           // rule ids, package names, host names
 }, "|"), " ", `\s+`))
 
 // withoutFieldLists drops privacy's lists of the JSON fields it stores
@@ -104,5 +105,74 @@ func TestReadVerbsGerman(t *testing.T) {
 				t.Errorf("%s --lang de: %q is English in line %d:\n%s", name, w, i+1, line)
 			}
 		}
+	}
+}
+
+// TestErrorsGerman: the CLI's own errors on stderr follow --lang (or the
+// environment), with the same exit codes in both languages.
+func TestErrorsGerman(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "state.db")
+	if e, _, errb := testEnv(t); runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db) != exitNotCompliant {
+		t.Fatalf("scan: %s", errb)
+	}
+	missing := filepath.Join(t.TempDir(), "none.db")
+	for _, tt := range []struct {
+		args []string
+		code int
+		de   string // in German stderr
+		en   string // in English stderr
+	}{
+		{[]string{"status", "--db", missing, "--socket", ""}, exitNoScan, "noch kein Scan in", "no scan recorded yet in"},
+		{[]string{"status", "--bogus"}, exitUsage, "agent status: unbekannte Option -bogus", "agent status: unknown flag -bogus"},
+		{[]string{"status", "--verbose=vielleicht"}, exitUsage, "ungültiger Wert \"vielleicht\" für -verbose (erlaubt: true oder false)", "invalid value \"vielleicht\" for -verbose"},
+		{[]string{"status", "--db"}, exitUsage, "Option -db braucht einen Wert", "flag -db needs a value"},
+		{[]string{"status", "extra", "--db", db}, exitUsage, "unerwartetes Argument \"extra\"", "unexpected argument \"extra\""},
+		{[]string{"drift", "--since", "gestern", "--db", db}, exitUsage, "--since: erwartet ein Alter wie 7d", "--since: want an age such as 7d"},
+		{[]string{"explain", "no.such-rule", "--db", db}, exitUsage, "unbekannte Regel \"no.such-rule\"", "unknown rule \"no.such-rule\""},
+		{[]string{"attest", "--list", "x", "--db", db}, exitUsage, "--list nimmt keine Regel", "--list takes no rule"},
+		{[]string{"attest", "--until", "morgen", "x"}, exitUsage, "--until: \"morgen\" ist kein Datum", "--until: \"morgen\" is not a date"},
+		{[]string{"exempt", "disk-encryption", "--reason", "r", "--approver", "a", "--until", "2020-01-01", "--db", db}, exitUsage,
+			"liegt nicht in der Zukunft", "is not in the future"},
+		{[]string{"policy", "frob"}, exitUsage, "unbekannter Unterbefehl \"frob\"", "unknown subcommand \"frob\""},
+		{[]string{"frob"}, exitUsage, "unbekannter Befehl \"frob\"", "unknown command \"frob\""},
+		{[]string{"explain"}, exitUsage, "Aufruf: agent explain", "usage: agent explain"},
+	} {
+		for _, lang := range []string{"de", "en"} {
+			e, _, errb := testEnv(t)
+			e.euid = 0
+			args := append(append([]string{}, tt.args...), "--lang", lang)
+			if tt.args[0] != "policy" {
+				// Before the other flags, as people type it.
+				args = append([]string{tt.args[0], "--lang", lang}, tt.args[1:]...)
+			}
+			if tt.args[0] == "frob" {
+				// No verb to take --lang: the environment decides.
+				args = tt.args
+				e.getenv = func(k string) string { return map[string]string{"LANG": lang}[k] }
+			}
+			code := runCLI(t, e, args...)
+			want := map[string]string{"de": tt.de, "en": tt.en}[lang]
+			if code != tt.code || !strings.Contains(errb.String(), want) {
+				t.Errorf("%v: exit %d, stderr:\n%s\nwant exit %d and %q", args, code, errb, tt.code, want)
+			}
+			if lang != "de" {
+				continue
+			}
+			// The first line is the error; the usage after it is help.
+			first, _, _ := strings.Cut(errb.String(), "\n")
+			first = germanAllowed.ReplaceAllString(first, "_")
+			if w := englishGiveaways.FindString(first); w != "" {
+				t.Errorf("%v: %q is English in %q", args, w, first)
+			}
+		}
+	}
+}
+
+// TestErrorLangAfterArgument: a --lang after an argument the flag package
+// stops at still decides the language of the error about that argument.
+func TestErrorLangAfterArgument(t *testing.T) {
+	e, _, errb := testEnv(t)
+	if code := runCLI(t, e, "status", "extra", "--lang", "de"); code != exitUsage || !strings.Contains(errb.String(), `unerwartetes Argument "extra"`) {
+		t.Errorf("exit %d, stderr %q; want exit 2 in German", code, errb)
 	}
 }

@@ -12,7 +12,8 @@ import (
 // is itself translated (a status, "system-wide", "user alice"), and the
 // German format with %s in the same order. Dynamic translates each
 // "; "-separated part on its own (drift appends folded rule changes so,
-// probes join reasons so), except where a pattern has one inside.
+// probes join reasons so), or a longer run of parts where a pattern has
+// "; " inside.
 var patterns = []struct{ en, de string }{
 	// drift events (agent/drift: diff.go, drift.go)
 	{"messenger %s (%s) appeared %v", "Messenger %s (%s) hinzugekommen, %s"},
@@ -32,6 +33,39 @@ var patterns = []struct{ en, de string }{
 	{"baseline accepted by %s: %s", "Ausgangszustand übernommen von %s: %s"},
 	{"drift state reset, new baseline set: %v", "Drift-Zustand zurückgesetzt, neuer Ausgangszustand: %s"},
 	{"policy changed from %s to %s", "Richtlinie geändert von %s zu %s"},
+	// errors the CLI prints that other packages build: the store, the
+	// local API client, compliance records, the policy; the CLI's own
+	// backend (agent/cli/backend.go), whose errors also come back over
+	// the local API
+	{"database %s unavailable: %s", "Datenbank %s nicht verfügbar: %s"},
+	{"agent answered %s: %s", "der Dienst antwortete mit %s: %s"},
+	{"access denied: %s", "Zugriff verweigert: %s"},
+	{"reading policy: %s", "Richtlinie nicht gelesen: %s"},
+	{"rule %s is observed by the agent, not attested; only attestation rules can be attested (to waive it, use agent exempt)", "Regel %s prüft der Agent selbst, sie wird nicht bestätigt; bestätigen lassen sich nur Bestätigungsregeln (zum Aussetzen: agent exempt)"},
+	{"no device to attest for", "kein Gerät, für das bestätigt werden könnte"},
+	{"--until %s is not in the future", "--until %s liegt nicht in der Zukunft"},
+	{"--until %s is beyond the rule's validity of %s (at most %s)", "--until %s liegt nach dem Ende der Gültigkeit der Regel von %s (höchstens %s)"},
+	{"a broken policy cannot be exempted", "eine fehlerhafte Richtlinie lässt sich nicht aussetzen"},
+	{"no device to exempt", "kein Gerät für die Ausnahme"},
+	{"--until is required: every exemption ends (at most %s from now)", "--until ist erforderlich: jede Ausnahme endet (höchstens %s ab jetzt)"},
+	{"--until %s is more than max_exemption (%s) from now", "--until %s liegt mehr als max_exemption (%s) in der Zukunft"},
+	{"--until: %s is not a date; write YYYY-MM-DD or an RFC 3339 time", "--until: %s ist kein Datum; YYYY-MM-DD oder eine Zeit nach RFC 3339 angeben"},
+	{"%s is not a date; write YYYY-MM-DD or an RFC 3339 time", "%s ist kein Datum; YYYY-MM-DD oder eine Zeit nach RFC 3339 angeben"},
+	{"rule %s is off in the policy %s (%s is false), so it produces no findings", "Regel %s ist in der Richtlinie %s ausgeschaltet (%s ist false) und liefert daher keine Befunde"},
+	{"unknown rule %s (the policy %s produces no findings with it)", "unbekannte Regel %s (die Richtlinie %s liefert dazu keine Befunde)"},
+	{"unknown rule %s", "unbekannte Regel %s"},
+	{"did you mean %s? (the policy %s produces no findings with it)", "gemeint war vielleicht %s? (die Richtlinie %s liefert dazu keine Befunde)"},
+	{"no scan recorded yet in %s; run 'agent scan' first (a confirmation belongs to a scanned device)", "noch kein Scan in %s gespeichert; zuerst 'agent scan' ausführen (eine Bestätigung gehört zu einem geprüften Gerät)"},
+	{"no scan of this computer recorded yet; run 'agent scan' first", "noch kein Scan dieses Computers gespeichert; zuerst 'agent scan' ausführen"},
+	{"no device %s in the database (see the device ids in 'agent status --json')", "kein Gerät %s in der Datenbank (die Gerätekennungen zeigt 'agent status --json')"},
+	{"only an administrator may record this", "nur ein Administrator darf das erfassen"},
+	{"the msgguard service is running and holds the database; stop it ('agent stop'), record, then start it again ('agent start')", "der msgguard-Dienst läuft und hält die Datenbank; ihn anhalten ('agent stop'), erfassen und wieder starten ('agent start')"},
+	{"no scan recorded yet", "noch kein Scan gespeichert"},
+	{"database is locked by another process", "die Datenbank ist von einem anderen Prozess gesperrt"},
+	{"database is corrupt", "die Datenbank ist beschädigt"},
+	{"the msgguard service is running and holds the database; ask it (leave out --db), or stop it ('agent stop') to read the database", "der msgguard-Dienst läuft und hält die Datenbank; ihn fragen (ohne --db) oder anhalten ('agent stop'), um die Datenbank zu lesen"},
+	{"the running service cannot answer this (an older version?)", "der laufende Dienst kann das nicht beantworten (eine ältere Version?)"},
+	{"want an age such as 7d or 24h, an RFC 3339 time, or all; got %s", "erwartet ein Alter wie 7d oder 24h, eine Zeit nach RFC 3339 oder all; angegeben: %s"},
 	// Probe reasons (platform/...), shown after "Prüfdetail:" in German
 	// findings. TestProbeReasons finds every reason the platform packages
 	// write and fails when one has no pattern here. A %s never spans "; ",
@@ -207,19 +241,8 @@ func Dynamic(lang, s string) string {
 		}
 		return s
 	}
-	parts := strings.Split(s, "; ")
-	if len(parts) == 1 || strings.HasPrefix(s, "state summary: ") {
-		if t, ok := dynamic(s); ok {
-			return t
-		}
-		return s
-	}
-	for i, p := range parts {
-		if t, ok := dynamic(p); ok {
-			parts[i] = t
-		}
-	}
-	return strings.Join(parts, "; ")
+	t, _ := translateParts(s, "; ")
+	return t
 }
 
 // translateParts translates s, which probes may have joined from reasons
