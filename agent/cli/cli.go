@@ -86,33 +86,62 @@ type verb struct {
 func verbs() []verb {
 	return []verb{
 		{"scan", "scan [--json] [--lang LANG] [--db FILE] [--root DIR --platform OS] [--phone SERIAL | --phones]",
-			"inspect this device, store and print the result", cmdScan},
+			msg.N("inspect this device, store and print the result"), cmdScan},
 		{"status", "status [--json] [--lang LANG] [--verbose] [--db FILE] [--socket PATH]",
-			"show what the last scan found", cmdStatus},
+			msg.N("show what the last scan found"), cmdStatus},
 		{"drift", "drift [--since AGE] [--all] [--json] [--lang LANG] [--db FILE] [--socket PATH]",
-			"list drift events: what changed on this device and when", cmdDrift},
+			msg.N("list drift events: what changed on this device and when"), cmdDrift},
 		{"explain", "explain RULE [--device ID] [--json] [--lang LANG] [--db FILE] [--socket PATH]",
-			"what a rule checks, why, how to fix it, and its history on this device", cmdExplain},
+			msg.N("what a rule checks, why, how to fix it, and its history on this device"), cmdExplain},
 		{"attest", "attest RULE --by NAME [--note TEXT] [--until DATE] [--device ID]\nattest --list [--json] [--lang LANG]",
-			"record that a person confirmed an organisational measure, or list the records", cmdAttest},
+			msg.N("record that a person confirmed an organisational measure, or list the records"), cmdAttest},
 		{"exempt", "exempt RULE [--subject S] [--user U] --reason TEXT --approver NAME --until DATE [--device ID]\nexempt --list [--json] [--lang LANG]",
-			"waive a rule on this device until a date, or list the local exemptions", cmdExempt},
+			msg.N("waive a rule on this device until a date, or list the local exemptions"), cmdExempt},
 		{"baseline", "baseline show [--json] [--lang LANG] [--device ID] [--db FILE] [--socket PATH]\nbaseline accept --by NAME --why TEXT [--device ID] [--db FILE] [--socket PATH]",
-			"the recorded state drift is measured against: show it, or accept the current state", cmdBaseline},
+			msg.N("the recorded state drift is measured against: show it, or accept the current state"), cmdBaseline},
 		{"phones", "phones [--json] [--lang LANG] [--adb PATH]",
-			"list attached Android/iOS phones and whether they can be inspected", cmdPhones},
+			msg.N("list attached Android/iOS phones and whether they can be inspected"), cmdPhones},
 		{"policy", "policy default | check FILE | show [--policy FILE] [--json] [--lang LANG]",
-			"print the default policy, validate a policy file, or show the policy in force", cmdPolicy},
+			msg.N("print the default policy, validate a policy file, or show the policy in force"), cmdPolicy},
 		{"privacy", "privacy [--config FILE] [--json] [--lang LANG]",
-			"list exactly what the agent stores and sends, where, and for how long", cmdPrivacy},
-		{"version", "version [--json] [--lang LANG]", "print the agent's version", cmdVersion},
-		{"run", "run [--config FILE]", "run the agent in the foreground (what the service manager starts)", cmdRun},
-		{"install", "install [--policy FILE] [--config FILE] [--no-start]", "install, enable and start the service", cmdInstall},
-		{"uninstall", "uninstall [--purge]", "stop and remove the service (data kept unless --purge)", cmdUninstall},
-		{"start", "start", "start the installed service", control("start", (*install.Manager).Start)},
-		{"stop", "stop", "stop the service", control("stop", (*install.Manager).Stop)},
-		{"restart", "restart", "restart the service", control("restart", (*install.Manager).Restart)},
+			msg.N("list exactly what the agent stores and sends, where, and for how long"), cmdPrivacy},
+		{"version", "version [--json] [--lang LANG]", msg.N("print the agent's version"), cmdVersion},
+		{"run", "run [--config FILE]", msg.N("run the agent in the foreground (what the service manager starts)"), cmdRun},
+		{"install", "install [--policy FILE] [--config FILE] [--no-start]", msg.N("install, enable and start the service"), cmdInstall},
+		{"uninstall", "uninstall [--purge]", msg.N("stop and remove the service (data kept unless --purge)"), cmdUninstall},
+		{"start", "start", msg.N("start the installed service"), control("start", (*install.Manager).Start)},
+		{"stop", "stop", msg.N("stop the service"), control("stop", (*install.Manager).Stop)},
+		{"restart", "restart", msg.N("restart the service"), control("restart", (*install.Manager).Restart)},
 	}
+}
+
+// printDefaults is flag.PrintDefaults with each flag's help (marked with
+// msg.N where it is defined) and the default in lang. English keeps the
+// flag package's own output.
+func printDefaults(fs *flag.FlagSet, lang string) {
+	if msg.FromLocale(lang) != msg.DE {
+		fs.PrintDefaults()
+		return
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		g := *f
+		g.Usage = msg.T(lang, f.Usage)
+		name, help := flag.UnquoteUsage(&g)
+		var b strings.Builder
+		fmt.Fprintf(&b, "  -%s", f.Name)
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		b.WriteString("\n    \t" + strings.ReplaceAll(help, "\n", "\n    \t"))
+		switch def := f.DefValue; {
+		case def == "" || def == "false" || def == "0" || def == "0s":
+		case fmt.Sprintf("%T", f.Value) == "*flag.stringValue":
+			fmt.Fprintf(&b, " (%s %q)", msg.T(lang, "default:"), def)
+		default:
+			fmt.Fprintf(&b, " (%s %s)", msg.T(lang, "default:"), def)
+		}
+		fmt.Fprintln(fs.Output(), b.String())
+	})
 }
 
 // lookup returns the verb named name.
@@ -133,7 +162,7 @@ func Run(ctx context.Context, args []string, e *Env) int {
 				return v.run(ctx, e, []string{"-h"})
 			}
 		}
-		usage(e.stderr)
+		usage(e.stderr, e.lang(langArg(args)))
 		if len(args) == 0 {
 			return exitUsage
 		}
@@ -142,18 +171,18 @@ func Run(ctx context.Context, args []string, e *Env) int {
 	v, ok := lookup(args[0])
 	if !ok {
 		fmt.Fprintf(e.stderr, "agent: "+msg.T(e.lang(langArg(args)), "unknown command %q")+"\n\n", args[0])
-		usage(e.stderr)
+		usage(e.stderr, e.lang(langArg(args)))
 		return exitUsage
 	}
 	return v.run(ctx, e, args[1:])
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: agent <command> [flags]\n\ncommands:")
+func usage(w io.Writer, lang string) {
+	fmt.Fprintln(w, msg.T(lang, "usage: agent <command> [flags]\n\ncommands:"))
 	for _, v := range verbs() {
-		fmt.Fprintf(w, "  %-10s %s\n", v.name, v.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", v.name, msg.T(lang, v.summary))
 	}
-	fmt.Fprintln(w, "\nRun 'agent <command> -h' (or 'agent help <command>') for a command's flags.")
+	fmt.Fprintln(w, msg.T(lang, "\nRun 'agent <command> -h' (or 'agent help <command>') for a command's flags."))
 }
 
 // The common flags, chosen per verb with e.flags.
@@ -186,27 +215,28 @@ func (e *Env) flags(name string, which int) *common {
 	top, _, _ := strings.Cut(name, " ")
 	if v, ok := lookup(top); ok {
 		c.fs.Usage = func() {
+			lang := c.lang()
 			for _, l := range strings.Split(v.usage, "\n") {
-				fmt.Fprintf(e.stderr, "usage: agent %s\n", l)
+				fmt.Fprintf(e.stderr, "%s agent %s\n", msg.T(lang, "usage:"), l)
 			}
-			fmt.Fprintf(e.stderr, "\n%s\n\nflags:\n", v.summary)
-			c.fs.PrintDefaults()
+			fmt.Fprintf(e.stderr, "\n%s\n\n%s\n", msg.T(lang, v.summary), msg.T(lang, "flags:"))
+			printDefaults(c.fs, lang)
 		}
 	}
 	if which&flagJSON != 0 {
-		c.fs.BoolVar(&c.json, "json", false, "print JSON instead of text")
+		c.fs.BoolVar(&c.json, "json", false, msg.N("print JSON instead of text"))
 	}
 	if which&flagLang != 0 {
-		c.fs.StringVar(&c.langF, "lang", "", "output `language`: en or de (default from LC_ALL, LC_MESSAGES, LANG)")
+		c.fs.StringVar(&c.langF, "lang", "", msg.N("output `language`: en or de (default from LC_ALL, LC_MESSAGES, LANG)"))
 	}
 	if which&flagDB != 0 {
-		c.fs.StringVar(&c.db, "db", e.defaultDB(), "database `file` (given: use it instead of asking the running service)")
+		c.fs.StringVar(&c.db, "db", e.defaultDB(), msg.N("database `file` (given: use it instead of asking the running service)"))
 	}
 	if which&flagSocket != 0 {
-		c.fs.StringVar(&c.socket, "socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, asked first; empty: use the database")
+		c.fs.StringVar(&c.socket, "socket", e.paths().Socket, msg.N("local API `socket` (named pipe on Windows) of the running service, asked first; empty: use the database"))
 	}
 	if which&flagPolicy != 0 {
-		c.fs.StringVar(&c.policy, "policy", "", "policy `file` (default: the installed policy, else the embedded one; a running service uses its own)")
+		c.fs.StringVar(&c.policy, "policy", "", msg.N("policy `file` (default: the installed policy, else the embedded one; a running service uses its own)"))
 	}
 	return c
 }

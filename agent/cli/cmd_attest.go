@@ -42,11 +42,11 @@ func policyInForce(e *Env, file string) (scan.Policy, error) {
 
 func cmdAttest(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("attest", flagJSON|flagLang|flagDB|flagSocket|flagPolicy)
-	by := c.fs.String("by", "", "`name` of the person who confirmed it (required)")
-	note := c.fs.String("note", "", "optional `text`: how it was checked, a ticket number")
-	until := c.fs.String("until", "", "end `date` (YYYY-MM-DD, valid through that day, UTC; default: the rule's full validity)")
-	device := c.fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
-	list := c.fs.Bool("list", false, "list the recorded attestations instead")
+	by := c.fs.String("by", "", msg.N("`name` of the person who confirmed it (required)"))
+	note := c.fs.String("note", "", msg.N("optional `text`: how it was checked, a ticket number"))
+	until := c.fs.String("until", "", msg.N("end `date` (YYYY-MM-DD, valid through that day, UTC; default: the rule's full validity)"))
+	device := c.fs.String("device", "", msg.N("device `id` (a phone's id from 'agent status --json'; default: this computer)"))
+	list := c.fs.Bool("list", false, msg.N("list the recorded attestations instead"))
 	pos, code, ok := c.parseInterleaved(args)
 	if !ok {
 		return code

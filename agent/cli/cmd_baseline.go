@@ -32,7 +32,7 @@ func cmdBaseline(ctx context.Context, e *Env, args []string) int {
 // baselineShow prints the drift baselines.
 func baselineShow(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("baseline", flagJSON|flagLang|flagDB|flagSocket)
-	device := c.fs.String("device", "", "only this device `ID` (default: every device)")
+	device := c.fs.String("device", "", msg.N("only this device `ID` (default: every device)"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -111,9 +111,9 @@ func printBaseline(w io.Writer, b drift.Baseline, redacted bool, lang string) {
 
 func baselineAccept(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("baseline accept", flagLang|flagDB|flagSocket)
-	device := c.fs.String("device", "", "only this device `ID` (default: every device)")
-	by := c.fs.String("by", "", "who accepts the current state (required)")
-	why := c.fs.String("why", "", "why it is accepted, e.g. a ticket (required)")
+	device := c.fs.String("device", "", msg.N("only this device `ID` (default: every device)"))
+	by := c.fs.String("by", "", msg.N("who accepts the current state (required)"))
+	why := c.fs.String("why", "", msg.N("why it is accepted, e.g. a ticket (required)"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}

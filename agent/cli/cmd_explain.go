@@ -34,7 +34,7 @@ type explanation struct {
 // history (drift events and the attestation/exemption log).
 func cmdExplain(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("explain", flagJSON|flagLang|flagDB|flagSocket|flagPolicy)
-	device := c.fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
+	device := c.fs.String("device", "", msg.N("device `id` (a phone's id from 'agent status --json'; default: this computer)"))
 	pos, code, ok := c.parseInterleaved(args)
 	if !ok {
 		return code

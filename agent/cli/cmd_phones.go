@@ -16,7 +16,7 @@ import (
 
 func cmdPhones(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("phones", flagJSON|flagLang)
-	adb := c.fs.String("adb", "", "absolute `path` of adb (root-owned), tried before the standard locations")
+	adb := c.fs.String("adb", "", msg.N("absolute `path` of adb (root-owned), tried before the standard locations"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}

@@ -21,6 +21,12 @@ func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 		return exitUsage
 	}
 	switch args[0] {
+	case "-h", "--help", "help":
+		// agent help policy, agent policy -h: the subcommands.
+		v, _ := lookup("policy")
+		lang := e.lang(langArg(args))
+		fmt.Fprintf(e.stderr, "%s agent %s\n\n%s\n", msg.T(lang, "usage:"), v.usage, msg.T(lang, v.summary))
+		return 0
 	case "default":
 		e.stdout.Write(policy.DefaultYAML())
 		return 0

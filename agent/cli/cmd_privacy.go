@@ -37,7 +37,7 @@ func cmdPrivacy(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
 	c := e.flags("privacy", flagJSON|flagLang)
 	fs := c.fs
-	cfgPath := fs.String("config", paths.Config, "agent configuration `file` (default: the installed one; missing: the defaults)")
+	cfgPath := fs.String("config", paths.Config, msg.N("agent configuration `file` (default: the installed one; missing: the defaults)"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}

@@ -26,18 +26,18 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("scan", flagJSON|flagLang|flagDB|flagSocket)
 	fs := c.fs
 	dbPath := &c.db
-	root := fs.String("root", "/", "inspect the device whose root filesystem is at `dir` (fixtures, mounted images)")
-	plat := fs.String("platform", e.goos, "platform of the inspected root: linux, darwin or windows")
-	polFile := fs.String("policy", "", "policy `file` (default: the embedded GDPR policy)")
-	noStore := fs.Bool("no-store", false, "do not record the scan in the database")
-	timeout := fs.Duration("timeout", scan.DefaultProbeTimeout, "give up on the device probe after `duration`")
-	phone := fs.String("phone", "", "scan the attached phone with this `serial` (see 'agent phones') instead of this computer")
-	allPhones := fs.Bool("phones", false, "scan this computer and every attached phone")
-	adb := fs.String("adb", "", "absolute `path` of adb (root-owned)")
-	registry := fs.String("registry", "", "with --platform windows: read the registry from the .reg exports in `dir` (dir/*.reg, dir/hives/<user>.reg) instead of this machine's")
-	verbose := fs.Bool("verbose", false, "show full texts, evidence and attestations")
-	browsers := fs.Bool("browsers", true, "look for messenger web sessions in users' browser profiles (folder names only; see agent privacy)")
-	commands := fs.String("commands", "", "answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)")
+	root := fs.String("root", "/", msg.N("inspect the device whose root filesystem is at `dir` (fixtures, mounted images)"))
+	plat := fs.String("platform", e.goos, msg.N("platform of the inspected root: linux, darwin or windows"))
+	polFile := fs.String("policy", "", msg.N("policy `file` (default: the embedded GDPR policy)"))
+	noStore := fs.Bool("no-store", false, msg.N("do not record the scan in the database"))
+	timeout := fs.Duration("timeout", scan.DefaultProbeTimeout, msg.N("give up on the device probe after `duration`"))
+	phone := fs.String("phone", "", msg.N("scan the attached phone with this `serial` (see 'agent phones') instead of this computer"))
+	allPhones := fs.Bool("phones", false, msg.N("scan this computer and every attached phone"))
+	adb := fs.String("adb", "", msg.N("absolute `path` of adb (root-owned)"))
+	registry := fs.String("registry", "", msg.N("with --platform windows: read the registry from the .reg exports in `dir` (dir/*.reg, dir/hives/<user>.reg) instead of this machine's"))
+	verbose := fs.Bool("verbose", false, msg.N("show full texts, evidence and attestations"))
+	browsers := fs.Bool("browsers", true, msg.N("look for messenger web sessions in users' browser profiles (folder names only; see agent privacy)"))
+	commands := fs.String("commands", "", msg.N("answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}

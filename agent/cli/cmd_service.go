@@ -49,9 +49,9 @@ func requireAdmin(e *Env, verb string) bool {
 func cmdInstall(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("install", 0)
 	fs := c.fs
-	pol := fs.String("policy", "", "policy `file` to install (root-owned, not group/world-writable; checked before anything is changed)")
-	cfg := fs.String("config", "", "agent configuration `file` to install (same checks); default: keep the installed one or write a commented sample")
-	noStart := fs.Bool("no-start", false, "install and enable the service but do not start it now")
+	pol := fs.String("policy", "", msg.N("policy `file` to install (root-owned, not group/world-writable; checked before anything is changed)"))
+	cfg := fs.String("config", "", msg.N("agent configuration `file` to install (same checks); default: keep the installed one or write a commented sample"))
+	noStart := fs.Bool("no-start", false, msg.N("install and enable the service but do not start it now"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -72,7 +72,7 @@ func cmdInstall(ctx context.Context, e *Env, args []string) int {
 func cmdUninstall(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("uninstall", 0)
 	fs := c.fs
-	purge := fs.Bool("purge", false, "also remove configuration, policy, database and logs")
+	purge := fs.Bool("purge", false, msg.N("also remove configuration, policy, database and logs"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}

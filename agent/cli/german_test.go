@@ -24,6 +24,8 @@ var germanAllowed = regexp.MustCompile(strings.ReplaceAll(strings.Join([]string{
 	`GDPR messenger policy \(msgguard default\)`,
 	`no such file or directory`,
 	`agent (attest|exempt|explain) [A-Za-z.-]+`, // a command to run
+	`'agent [a-z][^']*'`,                        // a quoted command to run
+	`(?:^|\s)-[a-z-]+`,                          // flags in help
 	`^agent [a-z]+( [a-z]+)?:`,                  // the verb an error is of
 	`--[a-z-]+`,                                 // flags
 	`/\S*`,                                      // paths
@@ -174,5 +176,34 @@ func TestErrorLangAfterArgument(t *testing.T) {
 	e, _, errb := testEnv(t)
 	if code := runCLI(t, e, "status", "extra", "--lang", "de"); code != exitUsage || !strings.Contains(errb.String(), `unerwartetes Argument "extra"`) {
 		t.Errorf("exit %d, stderr %q; want exit 2 in German", code, errb)
+	}
+}
+
+// TestHelpGerman: the help of the CLI and of every verb follows --lang.
+func TestHelpGerman(t *testing.T) {
+	e, _, errb := testEnv(t)
+	if code := runCLI(t, e, "help", "--lang", "de"); code != 0 || !strings.Contains(errb.String(), "Befehle:") {
+		t.Errorf("help --lang de: exit %d:\n%s", code, errb)
+	}
+	for _, v := range verbs() {
+		e, _, errb := testEnv(t)
+		e.getenv = func(k string) string { return map[string]string{"LANG": "de_DE.UTF-8"}[k] }
+		runCLI(t, e, v.name, "-h")
+		text := errb.String()
+		if !strings.Contains(text, "Aufruf: agent "+v.name) {
+			t.Errorf("%s -h with LANG=de_DE.UTF-8:\n%s", v.name, text)
+			continue
+		}
+		// Skip the usage lines: their syntax (--db FILE) is the same in
+		// both languages.
+		for i, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, "Aufruf:") || strings.HasPrefix(line, "       ") {
+				continue
+			}
+			line = germanAllowed.ReplaceAllString(line, "_")
+			if w := englishGiveaways.FindString(line); w != "" {
+				t.Errorf("%s -h: %q is English in line %d: %s", v.name, w, i+1, line)
+			}
+		}
 	}
 }
