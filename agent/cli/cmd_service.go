@@ -124,10 +124,10 @@ func writeService(w io.Writer, s *status.Service, now time.Time, lang string) {
 		// judged by the service's rule (degraded while a sink has failed
 		// deliveries queued, or after a rebuild).
 		if len(s.Health.Problems) > 0 {
-			fmt.Fprintf(w, "\nhealth:   %s\n", msg.T(lang, "PROBLEMS"))
+			fmt.Fprintf(w, msg.T(lang, "\nhealth:   %s\n"), msg.T(lang, "PROBLEMS"))
 		}
 		for _, p := range s.Health.Problems {
-			fmt.Fprintf(w, "          - %s\n", p)
+			fmt.Fprintf(w, "          - %s\n", msg.Dynamic(lang, p))
 		}
 		if len(s.Health.Sinks) > 0 {
 			fmt.Fprintln(w, msg.T(lang, "\nservice:  not running; events wait in the sinks' queues"))
@@ -148,8 +148,9 @@ func writeService(w io.Writer, s *status.Service, now time.Time, lang string) {
 		state = msg.T(lang, "PROBLEMS")
 	}
 	fmt.Fprintf(w, msg.T(lang, "health:   %s (memory %d MB)\n"), state, h.RSSBytes>>20)
+	// The service words its problems in English; msg.Dynamic knows them.
 	for _, p := range h.Problems {
-		fmt.Fprintf(w, "          - %s\n", p)
+		fmt.Fprintf(w, "          - %s\n", msg.Dynamic(lang, p))
 	}
 	if h.Redacted && len(h.Problems) == 0 && h.ProblemCount > 0 {
 		// A non-administrator's health carries the count, not the texts

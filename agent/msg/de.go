@@ -21,6 +21,7 @@ var de = map[string]string{
 	"ok":                                                         "in Ordnung",
 	"PROBLEMS":                                                   "PROBLEME",
 	"health:   %s (memory %d MB)\n":                              "Zustand:  %s (Speicher %d MB)\n",
+	"\nhealth:   %s\n":                                           "\nZustand:  %s\n",
 	"sink %s: queue %d":                                          "Empfänger %s: Warteschlange %d",
 	", last delivered %s":                                        ", zuletzt zugestellt %s",
 	", last error: %s":                                           ", letzter Fehler: %s",

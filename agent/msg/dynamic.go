@@ -33,6 +33,16 @@ var patterns = []struct{ en, de string }{
 	{"baseline accepted by %s: %s", "Ausgangszustand übernommen von %s: %s"},
 	{"drift state reset, new baseline set: %v", "Drift-Zustand zurückgesetzt, neuer Ausgangszustand: %s"},
 	{"policy changed from %s to %s", "Richtlinie geändert von %s zu %s"},
+	// the service's health problems (agent/daemon, agent/status,
+	// agent/cli/cmd_run.go)
+	{"sink %s: %s events queued after failed deliveries: %s", "Empfänger %s: %s Ereignisse warten nach fehlgeschlagener Zustellung: %s"},
+	{"database rebuilt %s after corruption (%s); the damaged file was kept as %s", "Datenbank am %s nach Beschädigung neu angelegt (%s); die beschädigte Datei liegt unter %s"},
+	{"the database was corrupt (%s); at %s it was moved to %s and a new one started", "die Datenbank war beschädigt (%s); am %s wurde sie nach %s verschoben und neu angelegt"},
+	{"last scan failed: %s", "letzter Scan fehlgeschlagen: %s"},
+	{"policy file %s rejected; %s stays in force", "Richtliniendatei %s abgelehnt; %s gilt weiter"},
+	{"memory %s MB over the %s MB budget", "Speicher %s MB über dem Budget von %s MB"},
+	{"CPU %s% over the %s% budget", "CPU %s % über dem Budget von %s %"},
+	{"sink: %s", "Empfänger: %s"},
 	// errors the CLI prints that other packages build: the store, the
 	// local API client, compliance records, the policy; the CLI's own
 	// backend (agent/cli/backend.go), whose errors also come back over

@@ -128,6 +128,12 @@ func TestDynamic(t *testing.T) {
 			"Die Firma kann es nicht. Prüfdetail: keine aktive MDM-Registrierung. Geht das Gerät verloren, muss die Firma es löschen können."},
 		{"Die Firma kann es nicht. Prüfdetail: something new. Geht das Gerät verloren.",
 			"Die Firma kann es nicht. Prüfdetail: something new. Geht das Gerät verloren."},
+		// health problems of the service
+		{"sink syslog: 3 events queued after failed deliveries: dial tcp 10.0.0.1:514: connect: connection refused",
+			"Empfänger syslog: 3 Ereignisse warten nach fehlgeschlagener Zustellung: dial tcp 10.0.0.1:514: connect: connection refused"},
+		{"database rebuilt 2026-03-02 09:00:00 CET after corruption (invalid page); the damaged file was kept as /var/lib/msgguard/state.db.corrupt",
+			"Datenbank am 2026-03-02 09:00:00 CET nach Beschädigung neu angelegt (invalid page); die beschädigte Datei liegt unter /var/lib/msgguard/state.db.corrupt"},
+		{"CPU 12.5% over the 10.0% budget", "CPU 12.5 % über dem Budget von 10.0 %"},
 		// A value in a %s slot is kept, even when it looks like a word.
 		{"baseline accepted by pass: fail", "Ausgangszustand übernommen von pass: fail"},
 	} {
