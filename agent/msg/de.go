@@ -309,4 +309,6 @@ var de = map[string]string{
 	"install and enable the service but do not start it now":                                                                       "den Dienst installieren und aktivieren, aber jetzt nicht starten",
 	"also remove configuration, policy, database and logs":                                                                         "auch Konfiguration, Richtlinie, Datenbank und Protokolle entfernen",
 	"show full texts, evidence, attestations and passing findings":                                                                 "vollständige Texte, Nachweise, Bestätigungen und erfüllte Befunde zeigen",
+	"no attached phone with serial %q (see 'agent phones')":                                                                        "kein angeschlossenes Smartphone mit der Seriennummer %q (siehe 'agent phones')",
+	"%s %s is %s: not inspected (%s)":                                                                                              "%s %s ist %s: nicht geprüft (%s)",
 }

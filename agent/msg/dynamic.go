@@ -29,6 +29,8 @@ var patterns = []struct{ en, de string }{
 	{"%s (subject %s, user %s): %v → %v", "%s (Gegenstand %s, Benutzer %s): %s → %s"},
 	{"%s (subject %s): %v → %v", "%s (Gegenstand %s): %s → %s"},
 	{"%s (user %s): %v → %v", "%s (Benutzer %s): %s → %s"},
+	{"%s: %v → %v", "%s: %s → %s"},
+	{"outbox of sink %s was full: %s older low-severity event(s) dropped", "Warteschlange des Empfängers %s war voll: %s ältere Ereignisse niedriger Schwere verworfen"},
 	{"state summary: %v; %s failing, %s unknown, %s passing findings", "Zustandsübersicht: %s; %s nicht erfüllt, %s nicht feststellbar, %s erfüllt"},
 	{"baseline accepted by %s: %s", "Ausgangszustand übernommen von %s: %s"},
 	{"drift state reset, new baseline set: %v", "Drift-Zustand zurückgesetzt, neuer Ausgangszustand: %s"},

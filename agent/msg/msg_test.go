@@ -128,6 +128,7 @@ func TestDynamic(t *testing.T) {
 			"Die Firma kann es nicht. Prüfdetail: keine aktive MDM-Registrierung. Geht das Gerät verloren, muss die Firma es löschen können."},
 		{"Die Firma kann es nicht. Prüfdetail: something new. Geht das Gerät verloren.",
 			"Die Firma kann es nicht. Prüfdetail: something new. Geht das Gerät verloren."},
+		{"remote-wipe.capable: false → true", "remote-wipe.capable: nein → ja"},
 		// health problems of the service
 		{"sink syslog: 3 events queued after failed deliveries: dial tcp 10.0.0.1:514: connect: connection refused",
 			"Empfänger syslog: 3 Ereignisse warten nach fehlgeschlagener Zustellung: dial tcp 10.0.0.1:514: connect: connection refused"},
