@@ -111,7 +111,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 		}
 		fmt.Fprint(w, wrap(label+" "+s, ind, lineWidth))
 	}
-	fmt.Fprintf(w, "%s (%s)\n", info.Rule, info.Kind)
+	fmt.Fprintf(w, "%s (%s)\n", info.Rule, kindLabel(info.Kind, lang))
 	grace := msg.T(lang, "none")
 	if info.Enforcement.Grace > 0 {
 		grace = durationLabel(info.Enforcement.Grace, lang)
@@ -231,6 +231,35 @@ func logText(l compliance.LogEntry, lang string, redacted bool) string {
 		return fmt.Sprintf(msg.T(lang, "exemption approved by %s expired (valid until %s)"), l.By, until)
 	}
 	return l.Kind
+}
+
+// kindLabel names the kind of rule (policy.RuleInfo.Kind) for people in
+// German; English shows the kind's id, as it always has.
+func kindLabel(kind, lang string) string {
+	if msg.FromLocale(lang) != msg.DE {
+		return kind
+	}
+	switch kind {
+	case "screen-lock":
+		return msg.T(lang, "screen lock")
+	case "remote-wipe":
+		return msg.T(lang, "remote wipe")
+	case "disk-encryption":
+		return msg.T(lang, "disk encryption")
+	case "business-only":
+		return msg.T(lang, "business use only")
+	case "agent":
+		return msg.T(lang, "the agent's own check")
+	case "messenger":
+		return msg.T(lang, "messenger")
+	case "contacts":
+		return msg.T(lang, "contact upload")
+	case "separation":
+		return msg.T(lang, "business/private separation")
+	case "attestation":
+		return msg.T(lang, "confirmation by a person")
+	}
+	return kind
 }
 
 func decisionLabel(d policy.Decision, lang string) string {

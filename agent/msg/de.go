@@ -311,4 +311,14 @@ var de = map[string]string{
 	"show full texts, evidence, attestations and passing findings":                                                                 "vollständige Texte, Nachweise, Bestätigungen und erfüllte Befunde zeigen",
 	"no attached phone with serial %q (see 'agent phones')":                                                                        "kein angeschlossenes Smartphone mit der Seriennummer %q (siehe 'agent phones')",
 	"%s %s is %s: not inspected (%s)":                                                                                              "%s %s ist %s: nicht geprüft (%s)",
+	// Kinds of rule (explain's heading).
+	"screen lock":                 "Bildschirmsperre",
+	"remote wipe":                 "Fernlöschung",
+	"disk encryption":             "Festplattenverschlüsselung",
+	"business use only":           "nur dienstliche Nutzung",
+	"the agent's own check":       "eigene Prüfung des Agenten",
+	"messenger":                   "Messenger",
+	"contact upload":              "Kontakt-Upload",
+	"business/private separation": "Trennung dienstlich/privat",
+	"confirmation by a person":    "Bestätigung durch eine Person",
 }
