@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"runtime"
 )
 
 // Runner runs a command and returns its standard output. Production runners
@@ -40,6 +41,19 @@ type Host struct {
 	// Memo carries directory-listing results from one scan to the next
 	// (see DirMemo); nil lists everything every time.
 	Memo *DirMemo
+	// Workers bounds the goroutines a probe runs its independent tasks on
+	// (package databases, homes); 0 means one per core (GOMAXPROCS). The
+	// agent's service leaves a core to its local API this way: a scheduled
+	// scan may take longer, an administrator's `agent status` should not.
+	Workers int
+}
+
+// Parallel returns the number of goroutines for independent probe tasks.
+func (h *Host) Parallel() int {
+	if h.Workers > 0 {
+		return h.Workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // ErrNoRunner is returned by Host.Output when the host has no runner.

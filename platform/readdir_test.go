@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -38,5 +39,14 @@ func TestReadDir(t *testing.T) {
 	}
 	if _, _, err := ReadDir(fsys, "f1", 10); err == nil {
 		t.Error("ReadDir of a file succeeded")
+	}
+}
+
+func TestHostParallel(t *testing.T) {
+	if got, want := (&Host{}).Parallel(), runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("Parallel() with no Workers = %d; want GOMAXPROCS %d", got, want)
+	}
+	if got := (&Host{Workers: 1}).Parallel(); got != 1 {
+		t.Errorf("Parallel() with Workers 1 = %d", got)
 	}
 }

@@ -123,7 +123,10 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		st.Close()
 		return fmt.Errorf("local API: %w", err)
 	}
-	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "", cfg.Browsers.Enabled)
+	// Scheduled scans run on all cores but one, so that the local API
+	// always has one to answer on (on two cores a scan's homes and
+	// package database otherwise take both).
+	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "", cfg.Browsers.Enabled, max(1, runtime.GOMAXPROCS(0)-1))
 	if err != nil {
 		ln.Close()
 		st.Close()

@@ -58,7 +58,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 		e.complain("scan", msg.Dynamic(lang, err.Error()))
 		return exitUsage
 	}
-	probe, err := probeFor(*plat, *root, *commands, *registry, *browsers)
+	probe, err := probeFor(*plat, *root, *commands, *registry, *browsers, 0)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
 		return exitUsage
@@ -144,7 +144,10 @@ func loadPolicy(file string) (scan.Policy, error) {
 // Commands run by absolute path from the platform's table, unless commands
 // names a directory of recorded output (platform.ReplayRunner) — the way to
 // inspect a macOS or Windows tree on Linux.
-func probeFor(plat, root, commands, registry string, browsers bool) (scan.Probe, error) {
+//
+// workers bounds the probe's parallel tasks (platform.Host.Workers; 0: one
+// per core).
+func probeFor(plat, root, commands, registry string, browsers bool, workers int) (scan.Probe, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", root, err)
@@ -153,7 +156,7 @@ func probeFor(plat, root, commands, registry string, browsers bool) (scan.Probe,
 		return nil, fmt.Errorf("root %s is not a directory", root)
 	}
 	live := (abs == "/" || plat == "windows") && plat == runtime.GOOS && commands == "" && registry == ""
-	h := &platform.Host{GOOS: plat, Root: platform.NewDirFS(abs), RootDir: abs, Live: live, Browsers: browsers, Memo: &platform.DirMemo{}}
+	h := &platform.Host{GOOS: plat, Root: platform.NewDirFS(abs), RootDir: abs, Live: live, Browsers: browsers, Memo: &platform.DirMemo{}, Workers: workers}
 	runner := func(table map[string][]string) platform.Runner {
 		if commands != "" {
 			return platform.ReplayRunner{Dir: commands}

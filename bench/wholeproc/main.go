@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -226,15 +225,32 @@ func rawStatus(socket string) error {
 	if _, err := io.WriteString(c, "GET /v1/status HTTP/1.1\r\nHost: local-msgguard\r\nUser-Agent: wholeproc\r\nConnection: close\r\n\r\n"); err != nil {
 		return err
 	}
-	b, err := io.ReadAll(io.LimitReader(c, 8<<20))
-	if err != nil {
-		return err
+	// The response is read into a pooled buffer and dropped: a growing
+	// io.ReadAll per request would be the generator's own cost again.
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
+	n, head := 0, ""
+	for {
+		m, err := c.Read(buf)
+		if head == "" && m > 0 {
+			head = string(buf[:min(m, 64)])
+		}
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
 	}
-	if !bytes.HasPrefix(b, []byte("HTTP/1.1 200 ")) {
-		return fmt.Errorf("GET /v1/status: %q", firstLine(string(b[:min(len(b), 200)])))
+	if !strings.HasPrefix(head, "HTTP/1.1 200 ") {
+		return fmt.Errorf("GET /v1/status: %q after %d bytes", firstLine(head), n)
 	}
 	return nil
 }
+
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {

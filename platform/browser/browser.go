@@ -264,7 +264,11 @@ func (in *Inspector) Home(ctx context.Context, user, home string) []policy.Messe
 			break
 		}
 		dir := path.Join(home, inst.Dir)
-		if !w.plainDir(dir, inst.Name+" data folder") {
+		// With the service's memo, a browser whose folders are all
+		// unchanged is answered without checking each path component
+		// (see remembered); everything else is checked first.
+		w.optimistic = w.rememberedInstall(inst, dir)
+		if !w.optimistic && !w.plainDir(dir, inst.Name+" data folder") {
 			continue
 		}
 		switch inst.Engine {
@@ -290,6 +294,55 @@ type walk struct {
 	// kinds: a name missing there is absent without an lstat.
 	complete map[string]map[string]bool
 	found    []policy.Messenger
+	// optimistic is set while an install is walked whose folder was not
+	// checked with plainDir (rememberedInstall): before anything below it
+	// is listed or read, that path is checked from the home down.
+	optimistic bool
+}
+
+// remembered reports whether the memo holds a result for dir as it is now:
+// one Lstat of the whole path, without checking each component for links.
+// That is safe because a remembered result reads nothing: it is what the
+// folder with this device, inode and times held when it was last listed —
+// through checked components, since only such listings are remembered —
+// and an unchanged identity means unchanged entries, wherever the path now
+// leads. A miss leaves the caller to check the path and list it.
+func (w *walk) remembered(dir string) (fs.FileInfo, bool) {
+	if w.in.Memo == nil {
+		return nil, false
+	}
+	st, err := platform.Lstat(w.in.FS, dir)
+	if err != nil {
+		return nil, false
+	}
+	if _, ok := w.in.Memo.Get(dir, st); !ok {
+		return nil, false
+	}
+	return st, true
+}
+
+// rememberedInstall reports whether an install's top folder (a Chromium
+// user-data folder, Firefox's profiles.ini) is remembered unchanged; the
+// walk then starts optimistic and checks paths only before it lists.
+func (w *walk) rememberedInstall(inst Install, dir string) bool {
+	if w.in.Memo == nil || w.knownAbsent(dir) {
+		return false // most browsers are absent: no system call for them
+	}
+	key := dir
+	if inst.Engine == Firefox {
+		key = dir + "/profiles.ini"
+	}
+	st, ok := w.remembered(key)
+	if ok {
+		w.infos[key] = st
+	}
+	return ok
+}
+
+// checked is called before listing or reading below dir: on an optimistic
+// walk it checks dir from the home down, as plainDir does.
+func (w *walk) checked(dir, what string) bool {
+	return !w.optimistic || w.plainDir(dir, what)
 }
 
 // child is a folder entry's name and type.
@@ -374,19 +427,46 @@ func (w *walk) problem(p, msg string) {
 	}
 }
 
+// cached returns what the walk already knows of p without a system call:
+// its type (known), or that it does not exist (absent).
+func (w *walk) cached(p string) (m fs.FileMode, known, absent bool) {
+	if m, ok := w.kinds[p]; ok {
+		if m == fs.ModeIrregular|fs.ModeTemporary { // cached absence
+			return 0, false, true
+		}
+		return m, true, false
+	}
+	if names, ok := w.complete[path.Dir(p)]; ok && names[path.Base(p)] {
+		return 0, false, true
+	}
+	return 0, false, false
+}
+
+// knownAbsent reports whether a component of p (below the home) is known
+// not to exist.
+func (w *walk) knownAbsent(p string) bool {
+	for i := len(w.home) + 1; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		if _, known, absent := w.cached(p[:i]); absent {
+			return true
+		} else if !known {
+			return false
+		}
+	}
+	return false
+}
+
 // errAbsent marks a path that does not exist (cached).
 var errAbsent = fs.ErrNotExist
 
 // lstat returns the type of p, cached; errAbsent when it does not exist.
 func (w *walk) lstat(p string) (fs.FileMode, error) {
-	if m, ok := w.kinds[p]; ok {
-		if m == fs.ModeIrregular|fs.ModeTemporary { // cached absence
-			return 0, errAbsent
-		}
-		return m, nil
-	}
-	if names, ok := w.complete[path.Dir(p)]; ok && names[path.Base(p)] {
+	if m, known, absent := w.cached(p); absent {
 		return 0, errAbsent
+	} else if known {
+		return m, nil
 	}
 	st, err := platform.Lstat(w.in.FS, p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -446,6 +526,9 @@ func (w *walk) list(dir, what string) ([]fs.DirEntry, bool) {
 // listOnly is list without remembering the entries: a site-storage folder
 // holds one entry per site visited, and only the catalog's are wanted.
 func (w *walk) listOnly(dir, what string) ([]fs.DirEntry, bool) {
+	if !w.checked(dir, what) {
+		return nil, false
+	}
 	entries, truncated, err := platform.ReadDir(w.in.FS, dir, w.max())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		w.problem(dir, what+" not read: "+describe(err))

@@ -256,9 +256,43 @@ func TestParseShortcutFixture(t *testing.T) {
 	}
 }
 
+// TestParseShortcutRealFiles reads shortcuts Windows itself wrote (from
+// plaso's test data, see testdata/README.md): a link target ID list, link
+// info and extra data blocks around the string data, which the built
+// fixtures do not have. The relative paths are the ones plaso's own test
+// expects (tests/parsers/winlnk.py); none is a browser web app.
+func TestParseShortcutRealFiles(t *testing.T) {
+	for file, want := range map[string]string{
+		"NeroInfoTool.lnk":       `..\..\..\..\..\..\..\..\Program Files (x86)\Nero\Nero 9\Nero InfoTool\InfoTool.exe`,
+		"unpaired_surrogate.lnk": ".\\unicode_U+0000d800_\ufffd.exe", // an unpaired UTF-16 surrogate decodes to U+FFFD
+		"example.lnk":            `.\migwiz\migwiz.exe`,
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata/real-lnk", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := ParseShortcut(b)
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		if sc.Target != want || sc.AppID != "" || sc.ProfileDir != "" || BrowserOfTarget(sc.Target) != "browser" {
+			t.Errorf("%s: %+q; want target %q and no web app", file, sc, want)
+		}
+		for n := range len(b) {
+			_, _ = ParseShortcut(b[:n])
+		}
+	}
+}
+
 func FuzzParseShortcut(f *testing.F) {
 	if b, err := os.ReadFile("../windows/testdata/home/root/Users/carol/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Chrome Apps/WhatsApp Web.lnk"); err == nil {
 		f.Add(b)
+	}
+	for _, file := range []string{"NeroInfoTool.lnk", "unpaired_surrogate.lnk", "example.lnk"} {
+		if b, err := os.ReadFile(filepath.Join("testdata/real-lnk", file)); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseShortcut(b) })
 }

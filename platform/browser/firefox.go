@@ -86,9 +86,15 @@ func (w *walk) firefox(inst Install, dir string) {
 	ini := dir + "/profiles.ini"
 	// An unchanged profiles.ini (same inode, size and times) is not read
 	// again by the service: its profiles are remembered.
-	st, _ := platform.Lstat(w.in.FS, ini)
+	st := w.infos[ini] // from rememberedInstall
+	if st == nil {
+		st, _ = platform.Lstat(w.in.FS, ini)
+	}
 	if v, ok := w.in.Memo.Get(ini, st); ok {
 		w.ffProfiles(inst, ini, dir, decodeProfiles(v))
+		return
+	}
+	if !w.checked(dir, inst.Name+" data folder") {
 		return
 	}
 	began := w.in.Memo.Begin()
@@ -154,11 +160,12 @@ func (w *walk) ffProfiles(inst Install, ini, dir string, profiles []ffProfile) {
 		if label == "" {
 			label = platform.Printable(path.Base(rel), maxLabel)
 		}
-		if !w.plainDir(rel, inst.Name+" profile") {
-			continue
-		}
 		st := rel + "/storage/default"
-		if !w.plainDir(st, "site storage folder") {
+		// An unchanged site-storage folder answers from the memo with one
+		// Lstat (remembered); otherwise the path is checked from the home.
+		if fi, ok := w.remembered(st); ok {
+			w.infos[st] = fi
+		} else if !w.plainDir(rel, inst.Name+" profile") || !w.plainDir(st, "site storage folder") {
 			continue
 		}
 		w.match(inst, st, label, w.in.Index.firefox, w.in.Index.firefoxNames, firefoxOrigin)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +91,99 @@ func TestMemoProfilesINI(t *testing.T) {
 	}
 	if _, ok := memo.Get(ff+"profiles.ini", st); !ok {
 		t.Errorf("profiles.ini was not remembered")
+	}
+}
+
+// TestMemoNeverListsThroughALink: the service answers unchanged folders
+// from the memo without checking every path component, but a folder that
+// is not remembered is listed only after the whole path from the home was
+// checked. A profile's storage folder swapped for a link to other folders
+// after the first scans is refused, not listed.
+func TestMemoNeverListsThroughALink(t *testing.T) {
+	const ff = "home/alice/.mozilla/firefox/"
+	const idb = "home/alice/.config/google-chrome/Default/IndexedDB"
+	root := tree(t,
+		ff+"profiles.ini=[Profile0]\nName=main\nIsRelative=1\nPath=a.main\n",
+		ff+"a.main/storage/default/https+++web.whatsapp.com/",
+		idb+"/https_web.whatsapp.com_0.indexeddb.leveldb/",
+		"home/alice/elsewhere/storage/default/https+++app.slack.com/",
+		"home/alice/elsewhere/Default/IndexedDB/https_app.slack.com_0.indexeddb.leveldb/")
+	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
+	var problems []string
+	in := &Inspector{FS: platform.NewDirFS(root), Index: NewIndex(testCatalog(t)), Installs: Installs("linux"), Memo: memo,
+		Problem: func(p, msg string) { problems = append(problems, p+": "+msg) }}
+	scan := func() []string {
+		problems = nil
+		var got []string
+		for _, m := range in.Home(context.Background(), "alice", "home/alice") {
+			got = append(got, m.ID+" in "+m.Location)
+		}
+		return got
+	}
+	for i := range 2 {
+		if got := scan(); len(got) != 2 || len(problems) != 0 {
+			t.Fatalf("scan %d: %v, problems %v", i, got, problems)
+		}
+	}
+	// The storage folder of the Firefox profile becomes a link to another
+	// folder; so does Chrome's whole IndexedDB folder's parent profile.
+	for _, sw := range []struct{ at, to string }{
+		{ff + "a.main/storage", "../../../elsewhere/storage"},
+		{"home/alice/.config/google-chrome/Default", "../../elsewhere/Default"},
+	} {
+		p := filepath.Join(root, filepath.FromSlash(sw.at))
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(sw.to, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := scan()
+	for _, g := range got {
+		if strings.Contains(g, "slack") {
+			t.Errorf("listed through a link: %v", got)
+		}
+	}
+	if len(problems) != 2 {
+		t.Errorf("problems = %q; want the two links reported", problems)
+	}
+}
+
+// TestMemoChecksBeforeListing: a browser folder still remembered although
+// it is now reached through a link (~/.config moved and linked back, so
+// the folder's identity is unchanged) lets the walk start without checking
+// the path; but a changed folder below it is listed only after the path was
+// checked from the home, which finds the link, reports it and lists
+// nothing.
+func TestMemoChecksBeforeListing(t *testing.T) {
+	const idb = "home/alice/.config/google-chrome/Default/IndexedDB"
+	root := tree(t, idb+"/https_web.whatsapp.com_0.indexeddb.leveldb/", "home/alice/moved/")
+	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
+	var problems []string
+	in := &Inspector{FS: platform.NewDirFS(root), Index: NewIndex(testCatalog(t)), Installs: Installs("linux"), Memo: memo,
+		Problem: func(p, msg string) { problems = append(problems, p+": "+msg) }}
+	for range 2 {
+		if got := in.Home(context.Background(), "alice", "home/alice"); len(got) != 1 {
+			t.Fatalf("before: %+v", got)
+		}
+	}
+	config := filepath.Join(root, "home/alice/.config")
+	if err := os.Rename(config, filepath.Join(root, "home/alice/moved/.config")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("moved/.config", config); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, filepath.FromSlash(idb), "https_app.slack.com_0.indexeddb.leveldb"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	problems = nil
+	got := in.Home(context.Background(), "alice", "home/alice")
+	if len(got) != 0 {
+		t.Errorf("listed a changed folder through a link: %+v", got)
+	}
+	if len(problems) == 0 {
+		t.Errorf("the link was not reported")
 	}
 }

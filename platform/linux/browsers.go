@@ -2,7 +2,6 @@ package linux
 
 import (
 	"context"
-	"runtime"
 
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/platform/browser"
@@ -60,7 +59,7 @@ func scanBrowsers(ctx context.Context, h *platform.Host, cat *policy.Catalog, us
 			}
 		})
 	}
-	runTasks(tasks, runtime.GOMAXPROCS(0))
+	runTasks(tasks, h.Parallel())
 	probs := platform.Problems{Max: maxProblemsPerProbe}
 	var found []policy.Messenger
 	for _, r := range results {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"io/fs"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -48,8 +47,8 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 	// The package databases (one big sequential read), the system-wide
 	// application directories and each home (many small reads) are
 	// independent tasks, run side by side on as many goroutines as the
-	// machine has cores (runtime.GOMAXPROCS): more would only queue for
-	// the same cores and the disk. Each task has its own collector; the
+	// machine has cores (Host.Parallel; fewer in the service): more would
+	// only queue for the same cores and the disk. Each task has its own collector; the
 	// catalog index and the root filesystem are only read. The package
 	// task goes first, as the longest.
 	pkgs := c.fork()
@@ -73,7 +72,7 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 		perHome[i] = hc
 		tasks = append(tasks, func() { hc.scanHome(ctx, home) })
 	}
-	runTasks(tasks, runtime.GOMAXPROCS(0))
+	runTasks(tasks, h.Parallel())
 	if h.Live {
 		c.run(ctx, func() { c.scanProcesses(ctx, h, users) })
 	}
