@@ -196,8 +196,8 @@ const (
 
 // common holds a verb's flag set and the common flags' values.
 type common struct {
-	verb   string // as errors name it: "baseline accept"
-	args   []string
+	verb   string   // as errors name it: "baseline accept"
+	args   []string // as given: a --lang the flag package did not reach still counts
 	fs     *flag.FlagSet
 	json   bool
 	langF  string
