@@ -15,6 +15,7 @@ import (
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
+	"github.com/msgguard/msgguard/agent/msg"
 	"github.com/msgguard/msgguard/agent/records"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/status"
@@ -57,7 +58,7 @@ func chooseBackend(ctx context.Context, e *Env, c *common) backend {
 			return serviceBackend{cl}
 		}
 		if !errors.Is(err, localapi.ErrNotRunning) {
-			fmt.Fprintf(e.stderr, "agent %s: the service did not answer (%v); using the database instead\n", c.verb, err)
+			e.complain(c.verb, fmt.Sprintf(msg.T(c.lang(), "the service did not answer (%v); using the database instead"), err))
 		}
 	}
 	return &dbBackend{e: e, path: c.db, policyFile: c.policy}
@@ -246,6 +247,9 @@ var errServiceHoldsDB = errors.New("the msgguard service is running and holds th
 // the service holds it (and --db was given, or it cannot answer).
 var errServiceHoldsDBForRead = errors.New("the msgguard service is running and holds the database; ask it (leave out --db), or stop it ('agent stop') to read the database")
 
+// errServiceTooOld says why a read verb cannot ask the running service.
+var errServiceTooOld = errors.New("the running service cannot answer this (an older version?); " + errServiceHoldsDBForRead.Error())
+
 // fail prints err for verb, in the words both backends share, and returns
 // the exit code: 3 when nothing was recorded yet, else 2. example is the
 // command line to suggest with sudo when err says only administrators may.
@@ -255,26 +259,31 @@ func fail(e *Env, c *common, err error, example string) int {
 		denied  *localapi.AccessDeniedError
 		invalid *localapi.RequestError
 		verb    = c.verb
+		l       = c.lang()
 	)
+	// Texts the service or the compliance package built in English are
+	// translated by pattern (msg.Dynamic); an error of the operating
+	// system inside them stays as it is.
 	switch {
 	case errors.As(err, &denied), errors.Is(err, errAdminOnly):
-		fmt.Fprintf(e.stderr, "agent %s: only an administrator may record this (try: sudo agent %s)\n", verb, example)
+		e.complain(verb, fmt.Sprintf(msg.T(l, "only an administrator may record this (try: sudo agent %s)"), example))
 	case errors.As(err, &invalid):
-		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, invalid.Err)
+		e.complain(verb, msg.Dynamic(l, invalid.Err.Error()))
 	case errors.As(err, &api) && api.Code == http.StatusBadRequest:
-		fmt.Fprintf(e.stderr, "agent %s: %s\n", verb, api.Msg)
+		e.complain(verb, msg.Dynamic(l, api.Msg))
 	case errors.As(err, &api) && api.Code == http.StatusServiceUnavailable:
-		fmt.Fprintf(e.stderr, "agent %s: the service is running but %s\n", verb, api.Msg)
+		e.complain(verb, fmt.Sprintf(msg.T(l, "the service is running but %s"), msg.Dynamic(l, api.Msg)))
 		return exitNoScan
 	case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
-		fmt.Fprintf(e.stderr, "agent %s: the running service cannot answer this (an older version?); %v\n", verb, errServiceHoldsDBForRead)
+		e.complain(verb, msg.Dynamic(l, errServiceTooOld.Error()))
 	case errors.Is(err, store.ErrNoDatabase), errors.Is(err, store.ErrNoScan):
-		fmt.Fprintf(e.stderr, "agent %s: no scan recorded yet in %s; run 'agent scan'\n", verb, c.db)
+		e.complain(verb, fmt.Sprintf(msg.T(l, "no scan recorded yet in %s; run 'agent scan'"), c.db))
 		return exitNoScan
 	case errors.Is(err, store.ErrLocked):
-		fmt.Fprintf(e.stderr, "agent %s: %v\n", verb, errServiceHoldsDBForRead)
+		e.complain(verb, msg.Dynamic(l, errServiceHoldsDBForRead.Error()))
 	default:
-		fmt.Fprintf(e.stderr, "agent %s: %v\n%s", verb, err, dbHint(err))
+		e.complain(verb, msg.Dynamic(l, err.Error()))
+		fmt.Fprint(e.stderr, dbHint(err, l))
 	}
 	return exitUsage
 }

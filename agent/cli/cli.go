@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -85,33 +86,62 @@ type verb struct {
 func verbs() []verb {
 	return []verb{
 		{"scan", "scan [--json] [--lang LANG] [--db FILE] [--root DIR --platform OS] [--phone SERIAL | --phones]",
-			"inspect this device, store and print the result", cmdScan},
+			msg.N("inspect this device, store and print the result"), cmdScan},
 		{"status", "status [--json] [--lang LANG] [--verbose] [--db FILE] [--socket PATH]",
-			"show what the last scan found", cmdStatus},
+			msg.N("show what the last scan found"), cmdStatus},
 		{"drift", "drift [--since AGE] [--all] [--json] [--lang LANG] [--db FILE] [--socket PATH]",
-			"list drift events: what changed on this device and when", cmdDrift},
+			msg.N("list drift events: what changed on this device and when"), cmdDrift},
 		{"explain", "explain RULE [--device ID] [--json] [--lang LANG] [--db FILE] [--socket PATH]",
-			"what a rule checks, why, how to fix it, and its history on this device", cmdExplain},
+			msg.N("what a rule checks, why, how to fix it, and its history on this device"), cmdExplain},
 		{"attest", "attest RULE --by NAME [--note TEXT] [--until DATE] [--device ID]\nattest --list [--json] [--lang LANG]",
-			"record that a person confirmed an organisational measure, or list the records", cmdAttest},
+			msg.N("record that a person confirmed an organisational measure, or list the records"), cmdAttest},
 		{"exempt", "exempt RULE [--subject S] [--user U] --reason TEXT --approver NAME --until DATE [--device ID]\nexempt --list [--json] [--lang LANG]",
-			"waive a rule on this device until a date, or list the local exemptions", cmdExempt},
+			msg.N("waive a rule on this device until a date, or list the local exemptions"), cmdExempt},
 		{"baseline", "baseline show [--json] [--lang LANG] [--device ID] [--db FILE] [--socket PATH]\nbaseline accept --by NAME --why TEXT [--device ID] [--db FILE] [--socket PATH]",
-			"the recorded state drift is measured against: show it, or accept the current state", cmdBaseline},
+			msg.N("the recorded state drift is measured against: show it, or accept the current state"), cmdBaseline},
 		{"phones", "phones [--json] [--lang LANG] [--adb PATH]",
-			"list attached Android/iOS phones and whether they can be inspected", cmdPhones},
+			msg.N("list attached Android/iOS phones and whether they can be inspected"), cmdPhones},
 		{"policy", "policy default | check FILE | show [--policy FILE] [--json] [--lang LANG]",
-			"print the default policy, validate a policy file, or show the policy in force", cmdPolicy},
+			msg.N("print the default policy, validate a policy file, or show the policy in force"), cmdPolicy},
 		{"privacy", "privacy [--config FILE] [--json] [--lang LANG]",
-			"list exactly what the agent stores and sends, where, and for how long", cmdPrivacy},
-		{"version", "version [--json] [--lang LANG]", "print the agent's version", cmdVersion},
-		{"run", "run [--config FILE]", "run the agent in the foreground (what the service manager starts)", cmdRun},
-		{"install", "install [--policy FILE] [--config FILE] [--no-start]", "install, enable and start the service", cmdInstall},
-		{"uninstall", "uninstall [--purge]", "stop and remove the service (data kept unless --purge)", cmdUninstall},
-		{"start", "start", "start the installed service", control("start", (*install.Manager).Start)},
-		{"stop", "stop", "stop the service", control("stop", (*install.Manager).Stop)},
-		{"restart", "restart", "restart the service", control("restart", (*install.Manager).Restart)},
+			msg.N("list exactly what the agent stores and sends, where, and for how long"), cmdPrivacy},
+		{"version", "version [--json] [--lang LANG]", msg.N("print the agent's version"), cmdVersion},
+		{"run", "run [--config FILE]", msg.N("run the agent in the foreground (what the service manager starts)"), cmdRun},
+		{"install", "install [--policy FILE] [--config FILE] [--no-start]", msg.N("install, enable and start the service"), cmdInstall},
+		{"uninstall", "uninstall [--purge]", msg.N("stop and remove the service (data kept unless --purge)"), cmdUninstall},
+		{"start", "start", msg.N("start the installed service"), control("start", (*install.Manager).Start)},
+		{"stop", "stop", msg.N("stop the service"), control("stop", (*install.Manager).Stop)},
+		{"restart", "restart", msg.N("restart the service"), control("restart", (*install.Manager).Restart)},
 	}
+}
+
+// printDefaults is flag.PrintDefaults with each flag's help (marked with
+// msg.N where it is defined) and the default in lang. English keeps the
+// flag package's own output.
+func printDefaults(fs *flag.FlagSet, lang string) {
+	if msg.FromLocale(lang) != msg.DE {
+		fs.PrintDefaults()
+		return
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		g := *f
+		g.Usage = msg.T(lang, f.Usage)
+		name, help := flag.UnquoteUsage(&g)
+		var b strings.Builder
+		fmt.Fprintf(&b, "  -%s", f.Name)
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		b.WriteString("\n    \t" + strings.ReplaceAll(help, "\n", "\n    \t"))
+		switch def := f.DefValue; {
+		case def == "" || def == "false" || def == "0" || def == "0s":
+		case fmt.Sprintf("%T", f.Value) == "*flag.stringValue":
+			fmt.Fprintf(&b, " (%s %q)", msg.T(lang, "default:"), def)
+		default:
+			fmt.Fprintf(&b, " (%s %s)", msg.T(lang, "default:"), def)
+		}
+		fmt.Fprintln(fs.Output(), b.String())
+	})
 }
 
 // lookup returns the verb named name.
@@ -132,7 +162,7 @@ func Run(ctx context.Context, args []string, e *Env) int {
 				return v.run(ctx, e, []string{"-h"})
 			}
 		}
-		usage(e.stderr)
+		usage(e.stderr, e.lang(langArg(args)))
 		if len(args) == 0 {
 			return exitUsage
 		}
@@ -140,19 +170,19 @@ func Run(ctx context.Context, args []string, e *Env) int {
 	}
 	v, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(e.stderr, "agent: unknown command %q\n\n", args[0])
-		usage(e.stderr)
+		fmt.Fprintf(e.stderr, "agent: "+msg.T(e.lang(langArg(args)), "unknown command %q")+"\n\n", args[0])
+		usage(e.stderr, e.lang(langArg(args)))
 		return exitUsage
 	}
 	return v.run(ctx, e, args[1:])
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: agent <command> [flags]\n\ncommands:")
+func usage(w io.Writer, lang string) {
+	fmt.Fprintln(w, msg.T(lang, "usage: agent <command> [flags]\n\ncommands:"))
 	for _, v := range verbs() {
-		fmt.Fprintf(w, "  %-10s %s\n", v.name, v.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", v.name, msg.T(lang, v.summary))
 	}
-	fmt.Fprintln(w, "\nRun 'agent <command> -h' (or 'agent help <command>') for a command's flags.")
+	fmt.Fprintln(w, msg.T(lang, "\nRun 'agent <command> -h' (or 'agent help <command>') for a command's flags."))
 }
 
 // The common flags, chosen per verb with e.flags.
@@ -166,7 +196,8 @@ const (
 
 // common holds a verb's flag set and the common flags' values.
 type common struct {
-	verb   string // as errors name it: "baseline accept"
+	verb   string   // as errors name it: "baseline accept"
+	args   []string // as given: a --lang the flag package did not reach still counts
 	fs     *flag.FlagSet
 	json   bool
 	langF  string
@@ -184,41 +215,115 @@ func (e *Env) flags(name string, which int) *common {
 	top, _, _ := strings.Cut(name, " ")
 	if v, ok := lookup(top); ok {
 		c.fs.Usage = func() {
+			lang := c.lang()
 			for _, l := range strings.Split(v.usage, "\n") {
-				fmt.Fprintf(e.stderr, "usage: agent %s\n", l)
+				fmt.Fprintf(e.stderr, "%s agent %s\n", msg.T(lang, "usage:"), l)
 			}
-			fmt.Fprintf(e.stderr, "\n%s\n\nflags:\n", v.summary)
-			c.fs.PrintDefaults()
+			fmt.Fprintf(e.stderr, "\n%s\n\n%s\n", msg.T(lang, v.summary), msg.T(lang, "flags:"))
+			printDefaults(c.fs, lang)
 		}
 	}
 	if which&flagJSON != 0 {
-		c.fs.BoolVar(&c.json, "json", false, "print JSON instead of text")
+		c.fs.BoolVar(&c.json, "json", false, msg.N("print JSON instead of text"))
 	}
 	if which&flagLang != 0 {
-		c.fs.StringVar(&c.langF, "lang", "", "output `language`: en or de (default from LC_ALL, LC_MESSAGES, LANG)")
+		c.fs.StringVar(&c.langF, "lang", "", msg.N("output `language`: en or de (default from LC_ALL, LC_MESSAGES, LANG)"))
 	}
 	if which&flagDB != 0 {
-		c.fs.StringVar(&c.db, "db", e.defaultDB(), "database `file` (given: use it instead of asking the running service)")
+		c.fs.StringVar(&c.db, "db", e.defaultDB(), msg.N("database `file` (given: use it instead of asking the running service)"))
 	}
 	if which&flagSocket != 0 {
-		c.fs.StringVar(&c.socket, "socket", e.paths().Socket, "local API `socket` (named pipe on Windows) of the running service, asked first; empty: use the database")
+		c.fs.StringVar(&c.socket, "socket", e.paths().Socket, msg.N("local API `socket` (named pipe on Windows) of the running service, asked first; empty: use the database"))
 	}
 	if which&flagPolicy != 0 {
-		c.fs.StringVar(&c.policy, "policy", "", "policy `file` (default: the installed policy, else the embedded one; a running service uses its own)")
+		c.fs.StringVar(&c.policy, "policy", "", msg.N("policy `file` (default: the installed policy, else the embedded one; a running service uses its own)"))
 	}
 	return c
 }
 
 // parse parses args and maps -h and errors to exit codes; a --lang other
-// than en or de is a usage error.
+// than en or de is a usage error. The flag package's own error (an
+// unknown flag, a bad value) is printed in the language the arguments or
+// the environment ask for, followed by the usage.
 func (c *common) parse(args []string) (int, bool) {
-	if err := c.fs.Parse(args); err != nil {
+	if c.args == nil {
+		c.args = args
+	}
+	usage := c.fs.Usage
+	c.fs.Usage = func() {}
+	out := c.fs.Output()
+	c.fs.SetOutput(io.Discard)
+	err := c.fs.Parse(args)
+	c.fs.Usage = usage
+	c.fs.SetOutput(out)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			c.e.complain(c.verb, flagError(err, c.lang()))
+		}
+		c.fs.Usage()
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, false
 		}
 		return exitUsage, false
 	}
 	return c.checkLang()
+}
+
+// langArg returns the value of a --lang (or -lang) among args, or "".
+// Errors found while parsing them are printed in that language when it is
+// one the agent speaks.
+func langArg(args []string) string {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "lang" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if _, ok := msg.Parse(value); ok {
+			return value
+		}
+	}
+	return ""
+}
+
+// flagErrors are the flag package's error messages
+// (https://pkg.go.dev/flag, FlagSet.Parse), each with its German text.
+var flagErrors = []struct {
+	re *regexp.Regexp
+	t  func(lang string) string
+}{
+	{regexp.MustCompile(`^flag provided but not defined: (.*)$`), func(l string) string { return msg.T(l, "unknown flag %s") }},
+	{regexp.MustCompile(`^flag needs an argument: (.*)$`), func(l string) string { return msg.T(l, "flag %s needs a value") }},
+	{regexp.MustCompile(`^bad flag syntax: (.*)$`), func(l string) string { return msg.T(l, "bad flag syntax: %s") }},
+	{regexp.MustCompile(`^invalid boolean value (".*") for (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid value %s for %s (want true or false): %s") }},
+	{regexp.MustCompile(`^invalid boolean flag (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid boolean flag %s: %s") }},
+	{regexp.MustCompile(`^invalid value (".*") for flag (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid value %s for %s: %s") }},
+}
+
+// flagError is a flag parse error in lang; one the table does not know
+// stays as the flag package wrote it.
+func flagError(err error, lang string) string {
+	s := err.Error()
+	for _, f := range flagErrors {
+		if m := f.re.FindStringSubmatch(s); m != nil {
+			args := make([]any, len(m)-1)
+			for i, v := range m[1:] {
+				args[i] = v
+			}
+			return fmt.Sprintf(f.t(lang), args...)
+		}
+	}
+	return s
+}
+
+// complain prints text, already in the user's language, as verb's error.
+func (e *Env) complain(verb, text string) {
+	fmt.Fprintf(e.stderr, "agent %s: %s\n", verb, text)
 }
 
 // parseInterleaved parses flags that may come before or after the
@@ -242,20 +347,27 @@ func (c *common) checkLang() (int, bool) {
 	if _, ok := msg.Parse(c.langF); ok || c.langF == "" {
 		return 0, true
 	}
-	fmt.Fprintf(c.e.stderr, "agent %s: --lang %q: want en or de\n", c.verb, c.langF)
+	c.e.complain(c.verb, fmt.Sprintf(msg.T(c.e.lang(""), "--lang %q: want en or de"), c.langF))
 	return exitUsage, false
 }
 
 // given reports whether any of the named flags was given.
 func (c *common) given(names ...string) bool { return flagGiven(c.fs, names...) }
 
-// lang is the output language: --lang, else the environment's.
-func (c *common) lang() string { return c.e.lang(c.langF) }
+// lang is the output language: --lang, else the environment's. A --lang
+// the flag package has not reached (after an argument it stops at, or
+// in arguments it failed on) counts too.
+func (c *common) lang() string {
+	if c.langF != "" {
+		return c.e.lang(c.langF)
+	}
+	return c.e.lang(langArg(c.args))
+}
 
 // noArgs refuses positional arguments.
 func (c *common) noArgs() (int, bool) {
 	if c.fs.NArg() > 0 {
-		fmt.Fprintf(c.e.stderr, "agent %s: unexpected argument %q\n", c.verb, c.fs.Arg(0))
+		c.e.complain(c.verb, fmt.Sprintf(msg.T(c.lang(), "unexpected argument %q"), c.fs.Arg(0)))
 		return exitUsage, false
 	}
 	return 0, true

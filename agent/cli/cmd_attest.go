@@ -42,29 +42,29 @@ func policyInForce(e *Env, file string) (scan.Policy, error) {
 
 func cmdAttest(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("attest", flagJSON|flagLang|flagDB|flagSocket|flagPolicy)
-	by := c.fs.String("by", "", "`name` of the person who confirmed it (required)")
-	note := c.fs.String("note", "", "optional `text`: how it was checked, a ticket number")
-	until := c.fs.String("until", "", "end `date` (YYYY-MM-DD, valid through that day, UTC; default: the rule's full validity)")
-	device := c.fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
-	list := c.fs.Bool("list", false, "list the recorded attestations instead")
+	by := c.fs.String("by", "", msg.N("`name` of the person who confirmed it (required)"))
+	note := c.fs.String("note", "", msg.N("optional `text`: how it was checked, a ticket number"))
+	until := c.fs.String("until", "", msg.N("end `date` (YYYY-MM-DD, valid through that day, UTC; default: the rule's full validity)"))
+	device := c.fs.String("device", "", msg.N("device `id` (a phone's id from 'agent status --json'; default: this computer)"))
+	list := c.fs.Bool("list", false, msg.N("list the recorded attestations instead"))
 	pos, code, ok := c.parseInterleaved(args)
 	if !ok {
 		return code
 	}
 	if *list {
 		if len(pos) > 0 {
-			fmt.Fprintln(e.stderr, "agent attest: --list takes no rule")
+			e.complain("attest", msg.T(c.lang(), "--list takes no rule"))
 			return exitUsage
 		}
 		return listRecords(ctx, e, c, *device)
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: agent attest RULE --by NAME [--note TEXT] [--until DATE] [--device ID]\n       agent attest --list [--json]")
+		fmt.Fprintln(e.stderr, msg.T(c.lang(), "usage:")+" agent attest RULE --by NAME [--note TEXT] [--until DATE] [--device ID]\n       agent attest --list [--json]")
 		return exitUsage
 	}
 	if *until != "" {
 		if _, err := policy.ParseDate(*until); err != nil {
-			fmt.Fprintf(e.stderr, "agent attest: --until: %v\n", err)
+			e.complain("attest", "--until: "+msg.Dynamic(c.lang(), err.Error()))
 			return exitUsage
 		}
 	}
@@ -85,7 +85,7 @@ func cmdAttest(ctx context.Context, e *Env, args []string) int {
 // records: it checks against the policy it runs.
 func warnPolicyIgnored(e *Env, c *common, b backend) {
 	if fromService(b) && c.given("policy") {
-		fmt.Fprintf(e.stderr, "agent %s: the service is running and checks the request against the policy it runs; --policy is ignored\n", c.verb)
+		e.complain(c.verb, msg.T(c.lang(), "the service is running and checks the request against the policy it runs; --policy is ignored"))
 	}
 }
 

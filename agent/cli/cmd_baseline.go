@@ -16,7 +16,7 @@ import (
 // state as the new one.
 func cmdBaseline(ctx context.Context, e *Env, args []string) int {
 	if len(args) == 0 || (args[0] != "show" && args[0] != "accept") {
-		fmt.Fprintln(e.stderr, "usage: agent baseline show [--json] [--device ID] [--db FILE]\n"+
+		fmt.Fprintln(e.stderr, msg.T(e.lang(langArg(args)), "usage:")+" agent baseline show [--json] [--device ID] [--db FILE]\n"+
 			"       agent baseline accept --by NAME --why TEXT [--device ID] [--db FILE]")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return 0
@@ -32,7 +32,7 @@ func cmdBaseline(ctx context.Context, e *Env, args []string) int {
 // baselineShow prints the drift baselines.
 func baselineShow(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("baseline", flagJSON|flagLang|flagDB|flagSocket)
-	device := c.fs.String("device", "", "only this device `ID` (default: every device)")
+	device := c.fs.String("device", "", msg.N("only this device `ID` (default: every device)"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -50,7 +50,7 @@ func baselineShow(ctx context.Context, e *Env, args []string) int {
 // baseline" message.
 func printBaselines(e *Env, l *apitype.BaselineList, dbPath string, asJSON bool, lang string) int {
 	if len(l.Baselines) == 0 {
-		fmt.Fprintf(e.stderr, "agent baseline: no baseline recorded yet in %s; run 'agent scan'\n", dbPath)
+		e.complain("baseline", fmt.Sprintf(msg.T(lang, "no baseline recorded yet in %s; run 'agent scan'"), dbPath))
 		return exitNoScan
 	}
 	if asJSON {
@@ -111,14 +111,14 @@ func printBaseline(w io.Writer, b drift.Baseline, redacted bool, lang string) {
 
 func baselineAccept(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("baseline accept", flagLang|flagDB|flagSocket)
-	device := c.fs.String("device", "", "only this device `ID` (default: every device)")
-	by := c.fs.String("by", "", "who accepts the current state (required)")
-	why := c.fs.String("why", "", "why it is accepted, e.g. a ticket (required)")
+	device := c.fs.String("device", "", msg.N("only this device `ID` (default: every device)"))
+	by := c.fs.String("by", "", msg.N("who accepts the current state (required)"))
+	why := c.fs.String("why", "", msg.N("why it is accepted, e.g. a ticket (required)"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
 	if *by == "" || *why == "" {
-		fmt.Fprintln(e.stderr, "agent baseline accept: --by and --why are required: the baseline records who accepted it and why")
+		e.complain("baseline accept", msg.T(c.lang(), "--by and --why are required: the baseline records who accepted it and why"))
 		return exitUsage
 	}
 	b := chooseBackend(ctx, e, c)

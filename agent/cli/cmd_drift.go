@@ -17,8 +17,8 @@ import (
 // API, or from the database when no service runs (or --db is given).
 func cmdDrift(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("drift", flagJSON|flagLang|flagDB|flagSocket)
-	sinceFlag := c.fs.String("since", "7d", "show events since `AGE` (7d, 24h, 90m), an RFC 3339 time, or \"all\"")
-	all := c.fs.Bool("all", false, "also show the periodic state summaries")
+	sinceFlag := c.fs.String("since", "7d", msg.N("show events since `AGE` (7d, 24h, 90m), an RFC 3339 time, or \"all\""))
+	all := c.fs.Bool("all", false, msg.N("also show the periodic state summaries"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -27,7 +27,7 @@ func cmdDrift(ctx context.Context, e *Env, args []string) int {
 	}
 	since, err := localapi.ParseSince(*sinceFlag, e.clock())
 	if err != nil {
-		fmt.Fprintf(e.stderr, "agent drift: --since: %v\n", err)
+		e.complain("drift", "--since: "+msg.Dynamic(c.lang(), err.Error()))
 		return exitUsage
 	}
 	b := chooseBackend(ctx, e, c)

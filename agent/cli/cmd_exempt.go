@@ -17,31 +17,31 @@ import (
 // its real result.
 func cmdExempt(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("exempt", flagJSON|flagLang|flagDB|flagSocket|flagPolicy)
-	subject := c.fs.String("subject", "", "only this `subject` (messenger id, volume such as /home; default: any)")
-	user := c.fs.String("user", "", "only this local `user` (default: any)")
-	reason := c.fs.String("reason", "", "why the rule is waived (required)")
-	approver := c.fs.String("approver", "", "`name` of who approved it (required)")
-	until := c.fs.String("until", "", "end `date` (YYYY-MM-DD, valid through that day, UTC; required, at most the policy's max_exemption ahead)")
-	device := c.fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
-	list := c.fs.Bool("list", false, "list the recorded local exemptions instead")
+	subject := c.fs.String("subject", "", msg.N("only this `subject` (messenger id, volume such as /home; default: any)"))
+	user := c.fs.String("user", "", msg.N("only this local `user` (default: any)"))
+	reason := c.fs.String("reason", "", msg.N("why the rule is waived (required)"))
+	approver := c.fs.String("approver", "", msg.N("`name` of who approved it (required)"))
+	until := c.fs.String("until", "", msg.N("end `date` (YYYY-MM-DD, valid through that day, UTC; required, at most the policy's max_exemption ahead)"))
+	device := c.fs.String("device", "", msg.N("device `id` (a phone's id from 'agent status --json'; default: this computer)"))
+	list := c.fs.Bool("list", false, msg.N("list the recorded local exemptions instead"))
 	pos, code, ok := c.parseInterleaved(args)
 	if !ok {
 		return code
 	}
 	if *list {
 		if len(pos) > 0 {
-			fmt.Fprintln(e.stderr, "agent exempt: --list takes no rule")
+			e.complain("exempt", msg.T(c.lang(), "--list takes no rule"))
 			return exitUsage
 		}
 		return listRecords(ctx, e, c, *device)
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: agent exempt RULE [--subject S] [--user U] --reason TEXT --approver NAME --until DATE [--device ID]\n       agent exempt --list [--json]")
+		fmt.Fprintln(e.stderr, msg.T(c.lang(), "usage:")+" agent exempt RULE [--subject S] [--user U] --reason TEXT --approver NAME --until DATE [--device ID]\n       agent exempt --list [--json]")
 		return exitUsage
 	}
 	if *until != "" {
 		if _, err := policy.ParseDate(*until); err != nil {
-			fmt.Fprintf(e.stderr, "agent exempt: --until: %v\n", err)
+			e.complain("exempt", "--until: "+msg.Dynamic(c.lang(), err.Error()))
 			return exitUsage
 		}
 	}

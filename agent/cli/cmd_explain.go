@@ -34,18 +34,18 @@ type explanation struct {
 // history (drift events and the attestation/exemption log).
 func cmdExplain(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("explain", flagJSON|flagLang|flagDB|flagSocket|flagPolicy)
-	device := c.fs.String("device", "", "device `id` (a phone's id from 'agent status --json'; default: this computer)")
+	device := c.fs.String("device", "", msg.N("device `id` (a phone's id from 'agent status --json'; default: this computer)"))
 	pos, code, ok := c.parseInterleaved(args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "usage: agent explain RULE [--device ID] [--lang de|en] [--json]")
+		fmt.Fprintln(e.stderr, msg.T(c.lang(), "usage:")+" agent explain RULE [--device ID] [--lang de|en] [--json]")
 		return exitUsage
 	}
 	pol, err := policyInForce(e, c.policy)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "agent explain: %v\n", err)
+		e.complain("explain", msg.Dynamic(c.lang(), err.Error()))
 		return exitUsage
 	}
 	p := pol.Policy
@@ -54,7 +54,7 @@ func cmdExplain(ctx context.Context, e *Env, args []string) int {
 		rule = a.Rule()
 	}
 	if !p.KnownRule(rule) {
-		fmt.Fprintf(e.stderr, "agent explain: %v\n", p.UnknownRuleError(rule))
+		e.complain("explain", msg.Dynamic(c.lang(), p.UnknownRuleError(rule).Error()))
 		return exitUsage
 	}
 	b := chooseBackend(ctx, e, c)
@@ -89,7 +89,7 @@ func deviceHistory(ctx context.Context, b backend, device, rule string) apitype.
 		// The database's error, in the words the database path uses.
 		h.Note = api.Msg
 	case errors.As(err, &api) && (api.Code == http.StatusNotFound || api.Code == http.StatusNotImplemented):
-		h.Note = "the running service cannot answer this (an older version?); " + errServiceHoldsDBForRead.Error()
+		h.Note = errServiceTooOld.Error()
 	case errors.Is(err, store.ErrNoDatabase):
 		h.Note = "no scan recorded yet"
 	case errors.Is(err, store.ErrLocked):
@@ -111,7 +111,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 		}
 		fmt.Fprint(w, wrap(label+" "+s, ind, lineWidth))
 	}
-	fmt.Fprintf(w, "%s (%s)\n", info.Rule, info.Kind)
+	fmt.Fprintf(w, "%s (%s)\n", info.Rule, kindLabel(info.Kind, lang))
 	grace := msg.T(lang, "none")
 	if info.Enforcement.Grace > 0 {
 		grace = durationLabel(info.Enforcement.Grace, lang)
@@ -153,7 +153,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 
 	if x.Device == "" {
 		section(msg.T(lang, "ON THIS DEVICE"))
-		fmt.Fprint(w, wrap(msg.T(lang, "No scan to show: ")+x.Note, ind, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "No scan to show: ")+msg.Dynamic(lang, x.Note), ind, lineWidth))
 		return
 	}
 	section(fmt.Sprintf(msg.T(lang, "ON THIS DEVICE (%s, scanned %s)"), x.Device, x.ScannedAt.Local().Format("2006-01-02 15:04")))
@@ -161,9 +161,12 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 		fmt.Fprint(w, wrap(msg.T(lang, "The last scan produced no finding for this rule (it does not apply here)."), ind, lineWidth))
 	}
 	for _, f := range x.Findings {
+		// The texts in lang, written at scan time (see withTexts).
+		f.Finding = f.Finding.In(lang)
 		head := strings.ToUpper(statusLabel(f.Status, lang)) + scope(f.Finding)
 		fmt.Fprint(w, wrap(head, 2, lineWidth))
-		para("", f.Message)
+		// A German text ends in the probe's English reason.
+		para("", msg.Dynamic(lang, f.Message))
 		if f.Underlying != "" && f.Exemption != nil {
 			para(msg.T(lang, "Exempt:"), fmt.Sprintf(msg.T(lang, "until %s, approved by %s: %s; real result: %s"),
 				compliance.FormatDay(f.Exemption.Until, lang), f.Exemption.Approver, f.Exemption.Reason, statusLabel(f.Underlying, lang)))
@@ -176,7 +179,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 			para(msg.T(lang, "Deadline:"), when)
 		}
 		for _, ev := range f.Evidence {
-			para(msg.T(lang, "Evidence:"), strings.Join(nonEmpty(ev.Source, ev.Location, ev.Detail), " · "))
+			para(msg.T(lang, "Evidence:"), evidenceText(ev, lang))
 		}
 		para(msg.T(lang, "Since:"), fmt.Sprintf(msg.T(lang, "%s (first seen), last changed %s"),
 			f.FirstSeen.Local().Format("2006-01-02 15:04"), f.LastChanged.Local().Format("2006-01-02 15:04")))
@@ -198,7 +201,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 	if len(lines) == 0 {
 		text := msg.T(lang, "No changes recorded.")
 		if x.Note != "" {
-			text = x.Note
+			text = msg.Dynamic(lang, x.Note)
 		}
 		fmt.Fprint(w, wrap(text, ind, lineWidth))
 	}
@@ -228,6 +231,35 @@ func logText(l compliance.LogEntry, lang string, redacted bool) string {
 		return fmt.Sprintf(msg.T(lang, "exemption approved by %s expired (valid until %s)"), l.By, until)
 	}
 	return l.Kind
+}
+
+// kindLabel names the kind of rule (policy.RuleInfo.Kind) for people in
+// German; English shows the kind's id, as it always has.
+func kindLabel(kind, lang string) string {
+	if msg.FromLocale(lang) != msg.DE {
+		return kind
+	}
+	switch kind {
+	case "screen-lock":
+		return msg.T(lang, "screen lock")
+	case "remote-wipe":
+		return msg.T(lang, "remote wipe")
+	case "disk-encryption":
+		return msg.T(lang, "disk encryption")
+	case "business-only":
+		return msg.T(lang, "business use only")
+	case "agent":
+		return msg.T(lang, "the agent's own check")
+	case "messenger":
+		return msg.T(lang, "messenger")
+	case "contacts":
+		return msg.T(lang, "contact upload")
+	case "separation":
+		return msg.T(lang, "business/private separation")
+	case "attestation":
+		return msg.T(lang, "confirmation by a person")
+	}
+	return kind
 }
 
 func decisionLabel(d policy.Decision, lang string) string {

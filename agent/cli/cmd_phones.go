@@ -16,7 +16,7 @@ import (
 
 func cmdPhones(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("phones", flagJSON|flagLang)
-	adb := c.fs.String("adb", "", "absolute `path` of adb (root-owned), tried before the standard locations")
+	adb := c.fs.String("adb", "", msg.N("absolute `path` of adb (root-owned), tried before the standard locations"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -87,14 +87,14 @@ func scanPhones(ctx context.Context, e *Env, s *scan.Scanner, pol scan.Policy, s
 		return nil, err
 	}
 	if serial != "" && len(results) == 0 {
-		return nil, fmt.Errorf("no attached phone with serial %q (see 'agent phones')", serial)
+		return nil, fmt.Errorf(msg.T(s.Lang, "no attached phone with serial %q (see 'agent phones')"), serial)
 	}
 	var out []*status.Report
 	for _, res := range results {
 		p := res.Phone
 		switch {
 		case !p.Ready:
-			fmt.Fprintf(e.stderr, "agent scan: %s %s is %s: not inspected (%s)\n", p.Kind, p.Serial, p.State, hintFor(p, "en"))
+			e.complain("scan", fmt.Sprintf(msg.T(s.Lang, "%s %s is %s: not inspected (%s)"), p.Kind, p.Serial, p.State, hintFor(p, s.Lang)))
 		case phones.NotReady(res.Err):
 			fmt.Fprintf(e.stderr, "agent scan: %s %s: %v\n", p.Kind, p.Serial, res.Err)
 		case res.Err != nil:

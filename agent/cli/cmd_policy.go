@@ -17,16 +17,22 @@ import (
 
 func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: agent policy default | check FILE | show [--policy FILE]")
+		fmt.Fprintln(e.stderr, msg.T(e.lang(""), "usage:")+" agent policy default | check FILE | show [--policy FILE]")
 		return exitUsage
 	}
 	switch args[0] {
+	case "-h", "--help", "help":
+		// agent help policy, agent policy -h: the subcommands.
+		v, _ := lookup("policy")
+		lang := e.lang(langArg(args))
+		fmt.Fprintf(e.stderr, "%s agent %s\n\n%s\n", msg.T(lang, "usage:"), v.usage, msg.T(lang, v.summary))
+		return 0
 	case "default":
 		e.stdout.Write(policy.DefaultYAML())
 		return 0
 	case "check":
 		if len(args) != 2 {
-			fmt.Fprintln(e.stderr, "usage: agent policy check FILE")
+			fmt.Fprintln(e.stderr, msg.T(e.lang(""), "usage:")+" agent policy check FILE")
 			return exitUsage
 		}
 		b, err := platform.ReadPath(args[1], platform.MaxConfigSize)
@@ -55,7 +61,7 @@ func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 		}
 		pol, err := policyInForce(e, c.policy)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "agent policy show: %v\n", err)
+			e.complain("policy show", msg.Dynamic(c.lang(), err.Error()))
 			return exitUsage
 		}
 		v := policyTable(pol.Policy, pol.Ref)
@@ -67,7 +73,7 @@ func cmdPolicy(ctx context.Context, e *Env, args []string) int {
 		showPolicy(e, v, c.lang())
 		return 0
 	}
-	fmt.Fprintf(e.stderr, "agent policy: unknown subcommand %q\n", args[0])
+	e.complain("policy", fmt.Sprintf(msg.T(e.lang(langArg(args)), "unknown subcommand %q"), args[0]))
 	return exitUsage
 }
 
@@ -113,7 +119,7 @@ func policyTable(p *policy.Policy, ref status.PolicyRef) policyView {
 
 // showPolicy prints the policy's messenger decisions as a table.
 func showPolicy(e *Env, v policyView, lang string) {
-	fmt.Fprintf(e.stdout, msg.T(lang, "policy %s (%s)\nsha256 %s\n\n"), v.Name, v.Source, v.SHA256)
+	fmt.Fprintf(e.stdout, msg.T(lang, "policy %s (%s)\nsha256 %s\n\n"), v.Name, policySourceLabel(v.Source, lang), v.SHA256)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, msg.T(lang, "MESSENGER\tNAME\tDECISION\tSEVERITY\tSOURCE"))
 	for _, m := range v.Messengers {

@@ -37,7 +37,7 @@ func cmdPrivacy(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
 	c := e.flags("privacy", flagJSON|flagLang)
 	fs := c.fs
-	cfgPath := fs.String("config", paths.Config, "agent configuration `file` (default: the installed one; missing: the defaults)")
+	cfgPath := fs.String("config", paths.Config, msg.N("agent configuration `file` (default: the installed one; missing: the defaults)"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -47,12 +47,12 @@ func cmdPrivacy(ctx context.Context, e *Env, args []string) int {
 	jsonOut, lang := &c.json, c.lang()
 	cfg, err := loadRunConfig(fs, *cfgPath, config.Default(paths))
 	if err != nil {
-		fmt.Fprintf(e.stderr, "agent privacy: %v\n", err)
+		e.complain("privacy", msg.Dynamic(lang, err.Error()))
 		return exitUsage
 	}
 	source := *cfgPath
 	if !fileExists(*cfgPath) {
-		source = "(no configuration file: defaults)"
+		source = msg.T(lang, "(no configuration file: defaults)")
 	}
 	v := buildPrivacy(cfg, source, lang)
 	if *jsonOut {
@@ -402,7 +402,7 @@ func writePrivacy(w io.Writer, v privacyView, lang string) {
 		fmt.Fprint(w, bullet(s.What))
 		fmt.Fprint(w, wrap(msg.T(lang, "where: ")+s.Where, 4, lineWidth))
 		fmt.Fprint(w, wrap(msg.T(lang, "kept: ")+s.Retention, 4, lineWidth))
-		fmt.Fprint(w, wrap(msg.T(lang, "fields: ")+fieldList(s.Fields), 4, lineWidth))
+		fmt.Fprint(w, wrap(msg.T(lang, "fields: ")+fieldList(s.Fields, lang), 4, lineWidth))
 	}
 	fmt.Fprintf(w, "\n%s\n", msg.T(lang, "SENT OFF THIS DEVICE"))
 	if len(v.Sent) == 0 {
@@ -423,7 +423,7 @@ func writePrivacy(w io.Writer, v privacyView, lang string) {
 			fmt.Fprint(w, wrap(msg.T(lang, "kept: ")+s.Retention, 4, lineWidth))
 		}
 		if len(s.Fields) > 0 {
-			fmt.Fprint(w, wrap(msg.T(lang, "fields: ")+fieldList(s.Fields), 4, lineWidth))
+			fmt.Fprint(w, wrap(msg.T(lang, "fields: ")+fieldList(s.Fields, lang), 4, lineWidth))
 		}
 		if len(s.Example) > 0 {
 			fmt.Fprint(w, wrap(msg.T(lang, "exactly these lines (placeholders in capitals):"), 4, lineWidth))
@@ -447,10 +447,18 @@ func writePrivacy(w io.Writer, v privacyView, lang string) {
 func bullet(s string) string { return "- " + wrapRest(s, 2, lineWidth) + "\n" }
 
 // fieldList joins field paths, marking personal ones with *.
-func fieldList(fs []field) string {
+func fieldList(fs []field, lang string) string {
 	parts := make([]string, 0, len(fs))
 	for _, f := range fs {
 		p := f.Path
+		// A type inside itself (phones[] in a report) is named, not
+		// listed again: walkFields writes that in English.
+		if path, at, ok := strings.Cut(strings.TrimSuffix(p, ")"), " (the same fields as "); ok {
+			if at == "the whole record" {
+				at = msg.T(lang, "the whole record")
+			}
+			p = path + fmt.Sprintf(msg.T(lang, " (the same fields as %s)"), at)
+		}
 		if f.Personal != "" {
 			p += "*"
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/msgguard/msgguard/agent/config"
 	"github.com/msgguard/msgguard/agent/daemon"
 	"github.com/msgguard/msgguard/agent/localapi"
+	"github.com/msgguard/msgguard/agent/msg"
 	"github.com/msgguard/msgguard/agent/phones"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/store"
@@ -31,7 +32,7 @@ func cmdRun(ctx context.Context, e *Env, args []string) int {
 	paths := e.paths()
 	c := e.flags("run", 0)
 	fs := c.fs
-	cfgPath := fs.String("config", paths.Config, "agent configuration `file`")
+	cfgPath := fs.String("config", paths.Config, msg.N("agent configuration `file`"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/msgguard/msgguard/agent/compliance"
 	"github.com/msgguard/msgguard/agent/drift"
+	"github.com/msgguard/msgguard/agent/msg"
 	"github.com/msgguard/msgguard/agent/scan"
 	"github.com/msgguard/msgguard/agent/scan/stages"
 	"github.com/msgguard/msgguard/agent/status"
@@ -25,18 +26,18 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("scan", flagJSON|flagLang|flagDB|flagSocket)
 	fs := c.fs
 	dbPath := &c.db
-	root := fs.String("root", "/", "inspect the device whose root filesystem is at `dir` (fixtures, mounted images)")
-	plat := fs.String("platform", e.goos, "platform of the inspected root: linux, darwin or windows")
-	polFile := fs.String("policy", "", "policy `file` (default: the embedded GDPR policy)")
-	noStore := fs.Bool("no-store", false, "do not record the scan in the database")
-	timeout := fs.Duration("timeout", scan.DefaultProbeTimeout, "give up on the device probe after `duration`")
-	phone := fs.String("phone", "", "scan the attached phone with this `serial` (see 'agent phones') instead of this computer")
-	allPhones := fs.Bool("phones", false, "scan this computer and every attached phone")
-	adb := fs.String("adb", "", "absolute `path` of adb (root-owned)")
-	registry := fs.String("registry", "", "with --platform windows: read the registry from the .reg exports in `dir` (dir/*.reg, dir/hives/<user>.reg) instead of this machine's")
-	verbose := fs.Bool("verbose", false, "show full texts, evidence and attestations")
-	browsers := fs.Bool("browsers", true, "look for messenger web sessions in users' browser profiles (folder names only; see agent privacy)")
-	commands := fs.String("commands", "", "answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)")
+	root := fs.String("root", "/", msg.N("inspect the device whose root filesystem is at `dir` (fixtures, mounted images)"))
+	plat := fs.String("platform", e.goos, msg.N("platform of the inspected root: linux, darwin or windows"))
+	polFile := fs.String("policy", "", msg.N("policy `file` (default: the embedded GDPR policy)"))
+	noStore := fs.Bool("no-store", false, msg.N("do not record the scan in the database"))
+	timeout := fs.Duration("timeout", scan.DefaultProbeTimeout, msg.N("give up on the device probe after `duration`"))
+	phone := fs.String("phone", "", msg.N("scan the attached phone with this `serial` (see 'agent phones') instead of this computer"))
+	allPhones := fs.Bool("phones", false, msg.N("scan this computer and every attached phone"))
+	adb := fs.String("adb", "", msg.N("absolute `path` of adb (root-owned)"))
+	registry := fs.String("registry", "", msg.N("with --platform windows: read the registry from the .reg exports in `dir` (dir/*.reg, dir/hives/<user>.reg) instead of this machine's"))
+	verbose := fs.Bool("verbose", false, msg.N("show full texts, evidence and attestations"))
+	browsers := fs.Bool("browsers", true, msg.N("look for messenger web sessions in users' browser profiles (folder names only; see agent privacy)"))
+	commands := fs.String("commands", "", msg.N("answer the probes' commands from recorded output files in `dir` instead of running them (for --root trees of other machines)"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -54,7 +55,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 	}
 	pol, err := loadPolicy(*polFile)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "agent scan: %v\n", err)
+		e.complain("scan", msg.Dynamic(lang, err.Error()))
 		return exitUsage
 	}
 	probe, err := probeFor(*plat, *root, *commands, *registry, *browsers, 0)
@@ -67,12 +68,13 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 	if !*noStore {
 		st, err := store.Open(*dbPath, store.Options{Log: e.log})
 		if err != nil {
-			fmt.Fprintf(e.stderr, "agent scan: %v\n%s", err, dbHint(err))
+			e.complain("scan", msg.Dynamic(lang, err.Error()))
+			fmt.Fprint(e.stderr, dbHint(err, lang))
 			return exitUsage
 		}
 		defer st.Close()
 		if st.Recovered != "" {
-			fmt.Fprintf(e.stderr, "agent scan: warning: the database was corrupt; it was moved to %s and a new one created\n", st.Recovered)
+			e.complain("scan", fmt.Sprintf(msg.T(lang, "warning: the database was corrupt; it was moved to %s and a new one created"), st.Recovered))
 		}
 		s.Store = st
 		// Drift is recorded on manual scans too; the events wait in the
@@ -94,7 +96,7 @@ func cmdScan(ctx context.Context, e *Env, args []string) int {
 		}
 		if r == nil {
 			if len(prs) == 0 {
-				fmt.Fprintf(e.stderr, "agent scan: phone %s could not be inspected\n", *phone)
+				e.complain("scan", fmt.Sprintf(msg.T(lang, "phone %s could not be inspected"), *phone))
 				return exitUsage
 			}
 			r, prs = prs[0], prs[1:]
@@ -190,14 +192,14 @@ func probeFor(plat, root, commands, registry string, browsers bool, workers int)
 }
 
 // dbHint turns a store error into advice for the person at the keyboard.
-func dbHint(err error) string {
+func dbHint(err error, lang string) string {
 	switch {
 	case errors.Is(err, store.ErrLocked):
-		return "hint: the msgguard service is probably running and holds the database; use 'agent status', or pass --db FILE\n"
+		return msg.T(lang, "hint: the msgguard service is probably running and holds the database; use 'agent status', or pass --db FILE") + "\n"
 	case errors.Is(err, os.ErrPermission):
-		return "hint: run as root, or pass --db FILE for a database you can write\n"
+		return msg.T(lang, "hint: run as root, or pass --db FILE for a database you can write") + "\n"
 	case errors.Is(err, store.ErrCorrupt):
-		return "hint: the service's next start or the next 'agent scan' moves the damaged file aside and starts a new database\n"
+		return msg.T(lang, "hint: the service's next start or the next 'agent scan' moves the damaged file aside and starts a new database") + "\n"
 	}
 	return ""
 }

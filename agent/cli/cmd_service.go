@@ -42,16 +42,16 @@ func requireAdmin(e *Env, verb string) bool {
 	if e.admin() {
 		return true
 	}
-	fmt.Fprintf(e.stderr, "agent %s: must run as root (try: sudo agent %s)\n", verb, verb)
+	e.complain(verb, fmt.Sprintf(msg.T(e.lang(""), "must run as root (try: sudo agent %s)"), verb))
 	return false
 }
 
 func cmdInstall(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("install", 0)
 	fs := c.fs
-	pol := fs.String("policy", "", "policy `file` to install (root-owned, not group/world-writable; checked before anything is changed)")
-	cfg := fs.String("config", "", "agent configuration `file` to install (same checks); default: keep the installed one or write a commented sample")
-	noStart := fs.Bool("no-start", false, "install and enable the service but do not start it now")
+	pol := fs.String("policy", "", msg.N("policy `file` to install (root-owned, not group/world-writable; checked before anything is changed)"))
+	cfg := fs.String("config", "", msg.N("agent configuration `file` to install (same checks); default: keep the installed one or write a commented sample"))
+	noStart := fs.Bool("no-start", false, msg.N("install and enable the service but do not start it now"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -72,7 +72,7 @@ func cmdInstall(ctx context.Context, e *Env, args []string) int {
 func cmdUninstall(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("uninstall", 0)
 	fs := c.fs
-	purge := fs.Bool("purge", false, "also remove configuration, policy, database and logs")
+	purge := fs.Bool("purge", false, msg.N("also remove configuration, policy, database and logs"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -124,10 +124,10 @@ func writeService(w io.Writer, s *status.Service, now time.Time, lang string) {
 		// judged by the service's rule (degraded while a sink has failed
 		// deliveries queued, or after a rebuild).
 		if len(s.Health.Problems) > 0 {
-			fmt.Fprintf(w, "\nhealth:   %s\n", msg.T(lang, "PROBLEMS"))
+			fmt.Fprintf(w, msg.T(lang, "\nhealth:   %s\n"), msg.T(lang, "PROBLEMS"))
 		}
 		for _, p := range s.Health.Problems {
-			fmt.Fprintf(w, "          - %s\n", p)
+			fmt.Fprintf(w, "          - %s\n", msg.Dynamic(lang, p))
 		}
 		if len(s.Health.Sinks) > 0 {
 			fmt.Fprintln(w, msg.T(lang, "\nservice:  not running; events wait in the sinks' queues"))
@@ -148,8 +148,9 @@ func writeService(w io.Writer, s *status.Service, now time.Time, lang string) {
 		state = msg.T(lang, "PROBLEMS")
 	}
 	fmt.Fprintf(w, msg.T(lang, "health:   %s (memory %d MB)\n"), state, h.RSSBytes>>20)
+	// The service words its problems in English; msg.Dynamic knows them.
 	for _, p := range h.Problems {
-		fmt.Fprintf(w, "          - %s\n", p)
+		fmt.Fprintf(w, "          - %s\n", msg.Dynamic(lang, p))
 	}
 	if h.Redacted && len(h.Problems) == 0 && h.ProblemCount > 0 {
 		// A non-administrator's health carries the count, not the texts
@@ -187,10 +188,10 @@ func scanViaService(ctx context.Context, e *Env, socket string, asJSON bool, lan
 	var denied *localapi.AccessDeniedError
 	switch {
 	case errors.As(err, &denied):
-		fmt.Fprintf(e.stderr, "agent scan: the service is running and only root may ask it to scan (try: sudo agent scan); 'agent status' shows the last scan\n")
+		e.complain("scan", msg.T(lang, "the service is running and only root may ask it to scan (try: sudo agent scan); 'agent status' shows the last scan"))
 		return exitUsage, true
 	case err != nil:
-		fmt.Fprintf(e.stderr, "agent scan: the service could not scan: %v\n", err)
+		e.complain("scan", fmt.Sprintf(msg.T(lang, "the service could not scan: %v"), err))
 		return exitUsage, true
 	}
 	if err := printReport(e, r, asJSON, lang); err != nil {

@@ -16,7 +16,7 @@ import (
 // service, else from the database.
 func cmdStatus(ctx context.Context, e *Env, args []string) int {
 	c := e.flags("status", flagJSON|flagLang|flagDB|flagSocket)
-	verbose := c.fs.Bool("verbose", false, "show full texts, evidence, attestations and passing findings")
+	verbose := c.fs.Bool("verbose", false, msg.N("show full texts, evidence, attestations and passing findings"))
 	if code, ok := c.parse(args); !ok {
 		return code
 	}

@@ -165,7 +165,7 @@ func TestDoneWhenAttestationsCLI(t *testing.T) {
 	if code := runCLI(t, e, "explain", "whatsapp-business.group-consent", "--device", dev, "--db", db, "--lang", "de"); code != 0 {
 		t.Fatalf("explain exit %d: %s", code, errb)
 	}
-	for _, want := range []string{"attestation.whatsapp-business.group-consent (attestation)", "Zu bestätigen: Keine WhatsApp-Gruppen",
+	for _, want := range []string{"attestation.whatsapp-business.group-consent (Bestätigung durch eine Person)", "Zu bestätigen: Keine WhatsApp-Gruppen",
 		"Zuständig: Teamleitung", "Gültig für: 180 Tage", "bestätigt von Erika Mustermann, gültig bis 29.08.2026",
 		"Bestätigung von Erika Mustermann abgelaufen", "AUF DIESEM GERÄT"} {
 		if !strings.Contains(out.String(), want) {

@@ -134,7 +134,7 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 		// A phone's id is what 'agent attest --device' takes.
 		fmt.Fprintf(w, "%s%s\n", label(t.id), r.Device.ID)
 	}
-	fmt.Fprint(w, label(t.policy)+wrapRest(fmt.Sprintf("%s (sha256 %.12s, %s)", r.Policy.Name, r.Policy.SHA256, r.Policy.Source), 12, o.width)+"\n")
+	fmt.Fprint(w, label(t.policy)+wrapRest(fmt.Sprintf("%s (sha256 %.12s, %s)", r.Policy.Name, r.Policy.SHA256, policySourceLabel(r.Policy.Source, o.lang)), 12, o.width)+"\n")
 	for _, pe := range r.Policy.Errors {
 		fmt.Fprint(w, wrap(t.policyRejected+": "+pe, 12, o.width))
 	}
@@ -303,7 +303,7 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 		}
 		if o.verbose {
 			for _, ev := range f.Evidence {
-				line := t.evidence + " " + strings.TrimSpace(strings.Join(nonEmpty(ev.Source, ev.Location, ev.Detail), " · "))
+				line := t.evidence + " " + evidenceText(ev, o.lang)
 				fmt.Fprint(w, o.style(ansiDim, wrap(line, ind, o.width)))
 			}
 			if f.Stage != "" {
@@ -311,6 +311,46 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 			}
 		}
 	}
+}
+
+// policySourceLabel names where the policy came from: a file's path, or the
+// policy embedded in the agent.
+func policySourceLabel(src, lang string) string {
+	if src == "embedded" {
+		return msg.T(lang, "embedded")
+	}
+	return src
+}
+
+// evidenceText is one piece of evidence: source · location · detail. The
+// policy and the probes label the values in them in English ("version
+// 4.6.5; profile work", `Chrome, profile "Default"`); the labels are the
+// only words, so they are translated here and the values stay.
+func evidenceText(ev policy.Evidence, lang string) string {
+	loc := ev.Location
+	for _, l := range []struct{ en, t string }{
+		{`, profile "`, msg.T(lang, ", profile ") + `"`},
+		{"; grace from ", msg.T(lang, "; grace from ")},
+		{"lock on wake from ", msg.T(lang, "lock on wake from ")},
+	} {
+		loc = strings.ReplaceAll(loc, l.en, l.t)
+	}
+	labels := map[string]string{
+		"version ":  msg.T(lang, "version "),
+		"profile ":  msg.T(lang, "profile "),
+		"services ": msg.T(lang, "services "),
+		"desktop ":  msg.T(lang, "desktop "),
+		"enforced ": msg.T(lang, "enforced "),
+	}
+	parts := strings.Split(ev.Detail, "; ")
+	for i, d := range parts {
+		if label, rest, ok := strings.Cut(d, " "); ok {
+			if t, ok := labels[label+" "]; ok {
+				parts[i] = t + rest
+			}
+		}
+	}
+	return strings.TrimSpace(strings.Join(nonEmpty(ev.Source, loc, strings.Join(parts, "; ")), " · "))
 }
 
 func nonEmpty(xs ...string) []string {

@@ -46,6 +46,12 @@ func FromLocale(v string) string {
 	return EN
 }
 
+// N marks s as a message that is translated later, where the language is
+// known (a verb's summary, a flag's help): it returns s unchanged, and
+// TestCatalog requires a German text for it as for T. The name follows
+// gettext's N_ (https://www.gnu.org/software/gettext/manual/gettext.html#Special-cases).
+func N(s string) string { return s }
+
 // T returns the message s in lang ("en", "de", or a locale such as
 // de_DE.UTF-8); a message without a German text stays English.
 func T(lang, s string) string {
