@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/msgguard/msgguard/agent/msg"
@@ -292,24 +293,29 @@ func langArg(args []string) string {
 }
 
 // flagErrors are the flag package's error messages
-// (https://pkg.go.dev/flag, FlagSet.Parse), each with its German text.
-var flagErrors = []struct {
+// (https://pkg.go.dev/flag, FlagSet.Parse), each with its German text;
+// compiled on the first flag error, not at every start.
+var flagErrors = sync.OnceValue(func() []flagErrorText {
+	return []flagErrorText{
+		{regexp.MustCompile(`^flag provided but not defined: (.*)$`), func(l string) string { return msg.T(l, "unknown flag %s") }},
+		{regexp.MustCompile(`^flag needs an argument: (.*)$`), func(l string) string { return msg.T(l, "flag %s needs a value") }},
+		{regexp.MustCompile(`^bad flag syntax: (.*)$`), func(l string) string { return msg.T(l, "bad flag syntax: %s") }},
+		{regexp.MustCompile(`^invalid boolean value (".*") for (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid value %s for %s (want true or false): %s") }},
+		{regexp.MustCompile(`^invalid boolean flag (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid boolean flag %s: %s") }},
+		{regexp.MustCompile(`^invalid value (".*") for flag (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid value %s for %s: %s") }},
+	}
+})
+
+type flagErrorText struct {
 	re *regexp.Regexp
 	t  func(lang string) string
-}{
-	{regexp.MustCompile(`^flag provided but not defined: (.*)$`), func(l string) string { return msg.T(l, "unknown flag %s") }},
-	{regexp.MustCompile(`^flag needs an argument: (.*)$`), func(l string) string { return msg.T(l, "flag %s needs a value") }},
-	{regexp.MustCompile(`^bad flag syntax: (.*)$`), func(l string) string { return msg.T(l, "bad flag syntax: %s") }},
-	{regexp.MustCompile(`^invalid boolean value (".*") for (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid value %s for %s (want true or false): %s") }},
-	{regexp.MustCompile(`^invalid boolean flag (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid boolean flag %s: %s") }},
-	{regexp.MustCompile(`^invalid value (".*") for flag (.*): (.*)$`), func(l string) string { return msg.T(l, "invalid value %s for %s: %s") }},
 }
 
 // flagError is a flag parse error in lang; one the table does not know
 // stays as the flag package wrote it.
 func flagError(err error, lang string) string {
 	s := err.Error()
-	for _, f := range flagErrors {
+	for _, f := range flagErrors() {
 		if m := f.re.FindStringSubmatch(s); m != nil {
 			args := make([]any, len(m)-1)
 			for i, v := range m[1:] {

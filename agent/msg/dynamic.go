@@ -185,25 +185,27 @@ var patterns = []struct{ en, de string }{
 }
 
 // values are single words and phrases inside patterns.
-var values = map[string]string{
-	"(none)":            "(keine)",
-	"system-wide":       "systemweit",
-	"another user":      "einem anderen Benutzer",
-	"fail":              "nicht erfüllt",
-	"pass":              "erfüllt",
-	"unknown":           "nicht feststellbar",
-	"not_applicable":    "nicht zutreffend",
-	"exempt":            "ausgenommen",
-	"attested":          "bestätigt",
-	"compliant":         "konform",
-	"not compliant":     "nicht konform",
-	"baseline accepted": "Ausgangszustand übernommen",
-	"database rebuilt":  "Datenbank neu angelegt",
-	"true":              "ja",
-	"false":             "nein",
-	"not set":           "nicht gesetzt",
-	"empty":             "leer",
-}
+var values = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"(none)":            "(keine)",
+		"system-wide":       "systemweit",
+		"another user":      "einem anderen Benutzer",
+		"fail":              "nicht erfüllt",
+		"pass":              "erfüllt",
+		"unknown":           "nicht feststellbar",
+		"not_applicable":    "nicht zutreffend",
+		"exempt":            "ausgenommen",
+		"attested":          "bestätigt",
+		"compliant":         "konform",
+		"not compliant":     "nicht konform",
+		"baseline accepted": "Ausgangszustand übernommen",
+		"database rebuilt":  "Datenbank neu angelegt",
+		"true":              "ja",
+		"false":             "nein",
+		"not set":           "nicht gesetzt",
+		"empty":             "leer",
+	}
+})
 
 type pattern struct {
 	re        *regexp.Regexp
@@ -309,7 +311,7 @@ func translateValue(s string) (string, bool) {
 }
 
 func dynamic(s string) (string, bool) {
-	if t, ok := values[s]; ok {
+	if t, ok := values()[s]; ok {
 		return t, true
 	}
 	for _, p := range compiled() {

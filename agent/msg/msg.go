@@ -56,7 +56,7 @@ func N(s string) string { return s }
 // de_DE.UTF-8); a message without a German text stays English.
 func T(lang, s string) string {
 	if FromLocale(lang) == DE {
-		if t, ok := de[s]; ok {
+		if t, ok := de()[s]; ok {
 			return t
 		}
 	}

@@ -48,7 +48,7 @@ func TestCatalog(t *testing.T) {
 				t.Fatal(err)
 			}
 			used[s] = true
-			if _, ok := de[s]; !ok {
+			if _, ok := de()[s]; !ok {
 				t.Errorf("%s: %q has no German text", fset.Position(lit.Pos()), s)
 			}
 			return true
@@ -57,7 +57,7 @@ func TestCatalog(t *testing.T) {
 	if len(used) < 100 {
 		t.Fatalf("found only %d messages in ../cli; is the parser looking at the right files?", len(used))
 	}
-	for en, g := range de {
+	for en, g := range de() {
 		if !used[en] {
 			t.Errorf("%q is in the catalog but no longer used", en)
 		}

@@ -316,7 +316,7 @@ func TestProbeReasons(t *testing.T) {
 			kept[w] = true
 		}
 	}
-	for _, g := range values {
+	for _, g := range values() {
 		for _, w := range word.FindAllString(g, -1) {
 			kept[w] = true
 		}
