@@ -129,9 +129,11 @@ type Daemon struct {
 	// per report for Snapshot; shownOf is the report it was made from.
 	shown, shownOf *status.Report
 
-	// served is set by each status and health request: the next trim
-	// tick drops the pages they touched.
-	served atomic.Bool
+	// served is set by each status and health request and by each scan:
+	// the first trim tick after a quiet spell (lastActive at least
+	// trimQuiet ago) returns the heap and drops the pages they touched.
+	served     atomic.Bool
+	lastActive atomic.Int64 // unix nanoseconds
 
 	// health is the last reading for Snapshot, taken at healthAt while
 	// healthOf was the latest report.
@@ -288,9 +290,15 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 		case <-sample.C:
 			d.res.sample(d.now())
 		case <-trim.C:
-			// Requests since the last tick paged in code (HTTP, JSON)
-			// the idle service does not need again soon.
-			if d.served.Swap(false) {
+			// Scans and requests since the last trim allocated (inventory,
+			// JSON, bbolt pages) and paged in code the idle service does
+			// not need again soon: hand both back once things are quiet.
+			// Not after every scan or request: in a burst of status
+			// requests, or scans asked back to back, every trim was a
+			// full collection and a page fault for each code page the
+			// next request ran through.
+			if time.Since(time.Unix(0, d.lastActive.Load())) >= trimQuiet && d.served.Swap(false) {
+				debug.FreeOSMemory()
 				dropTextPages()
 			}
 		}
@@ -390,11 +398,7 @@ func (d *Daemon) scanOnce(ctx context.Context, reasons []string) (*status.Report
 		default:
 		}
 	}
-	// A scan allocates (inventory, JSON, bbolt pages); hand the memory
-	// back so the idle agent stays small, and with it the code pages only
-	// a scan runs through.
-	debug.FreeOSMemory()
-	dropTextPages()
+	d.active() // the next quiet trim tick returns what the scan used
 	return r, err
 }
 
@@ -476,7 +480,7 @@ func (d *Daemon) Status(ctx context.Context) (*status.Report, error) {
 // pointer; nothing modifies it), and the service state apart, so that the
 // API encodes each report once.
 func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service, error) {
-	d.served.Store(true)
+	d.active()
 	h := d.recentHealth(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -491,9 +495,20 @@ func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service,
 	return d.shown, d.service(h), nil
 }
 
-// trimEvery is how often the daemon checks whether requests were served
-// since it last dropped its executable's pages (dropTextPages).
-const trimEvery = 10 * time.Second
+// trimEvery is how often the daemon checks whether scans ran or requests
+// were served since it last returned its heap and dropped its executable's
+// pages (dropTextPages); trimQuiet is how long nothing must have happened
+// before it does.
+const (
+	trimEvery = 10 * time.Second
+	trimQuiet = 5 * time.Second
+)
+
+// active records a scan or a request for the trim.
+func (d *Daemon) active() {
+	d.lastActive.Store(time.Now().UnixNano())
+	d.served.Store(true)
+}
 
 // healthTTL is how long Snapshot reuses a health reading: a burst of
 // status requests costs one read of the sinks' queues, not one each.
@@ -580,7 +595,7 @@ func (d *Daemon) Drift(ctx context.Context, since time.Time) (*apitype.DriftResp
 
 // Health implements localapi.Backend.
 func (d *Daemon) Health(context.Context) status.Health {
-	d.served.Store(true)
+	d.active()
 	h := status.Health{}
 	h.Problems = append(h.Problems, d.opt.Problems...)
 	if msg := d.pol.problem(); msg != "" {
