@@ -2,6 +2,7 @@ package msg
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -168,7 +169,11 @@ var patterns = []struct{ en, de string }{
 	{"supervised (organisation-owned) device; whether an MDM, which could erase it, is enrolled is not visible over USB — check the MDM console", "betreutes (firmeneigenes) Gerät; ob ein MDM registriert ist, das es löschen könnte, ist über USB nicht sichtbar – in der MDM-Konsole prüfen"},
 	{"not supervised; an MDM enrolment (which could erase it) is not visible over USB — check the MDM console", "nicht betreut; eine MDM-Registrierung (die es löschen könnte) ist über USB nicht sichtbar – in der MDM-Konsole prüfen"},
 	{"passcode state unknown, so Data Protection is unknown", "Code-Status unbekannt, daher ist auch der Datenschutz (Data Protection) unbekannt"},
-	// generic shapes, after the specific ones
+}
+
+// genericPatterns come after the specific ones: a shape such as "%s not
+// set" would take a specific reason's text as its value.
+var genericPatterns = []struct{ en, de string }{
 	{"%s has an unexpected type", "%s hat einen unerwarteten Typ"},
 	{"%s is not a number", "%s ist keine Zahl"},
 	{"%s not set", "%s nicht gesetzt"},
@@ -204,6 +209,27 @@ var values = sync.OnceValue(func() map[string]string {
 		"false":             "nein",
 		"not set":           "nicht gesetzt",
 		"empty":             "leer",
+		// what the probes' describeErr and regReason make of an
+		// error, and the platform readers' own errors (platform's
+		// ErrSymlink, ErrNotRegular, ErrCommandNotFound, ...), as
+		// they appear in problems
+		"does not exist":                        "existiert nicht",
+		"permission denied":                     "keine Berechtigung",
+		"unknown error":                         "unbekannter Fehler",
+		"the key does not exist":                "der Schlüssel existiert nicht",
+		"refusing to follow a symbolic link":    "symbolischem Link wird nicht gefolgt",
+		"not a regular file":                    "keine reguläre Datei",
+		"command not installed":                 "Befehl nicht installiert",
+		"command not in the allowed table":      "Befehl nicht in der Liste der erlaubten Befehle",
+		"no command runner configured":          "kein Befehlsaufruf eingerichtet",
+		"no recorded output for command":        "keine aufgezeichnete Ausgabe für den Befehl",
+		"timed out":                             "Zeitüberschreitung",
+		"skipped: the device stopped answering": "übersprungen: das Gerät antwortet nicht mehr",
+		// names of folders in the browser probe's problems
+		"browser folder":          "Browserordner",
+		"site storage folder":     "Ordner der Website-Daten",
+		"Firefox profiles folder": "Firefox-Profilordner",
+		"Firefox folder":          "Firefox-Ordner",
 	}
 })
 
@@ -213,7 +239,10 @@ type pattern struct {
 	de        string
 }
 
-var compiled = sync.OnceValue(func() []pattern {
+var compiled = sync.OnceValue(func() []pattern { return compile(slices.Concat(patterns, genericPatterns)) })
+
+// compile turns patterns into regular expressions.
+func compile(patterns []struct{ en, de string }) []pattern {
 	verb := regexp.MustCompile(`%[sv]`)
 	out := make([]pattern, 0, len(patterns))
 	for _, p := range patterns {
@@ -233,7 +262,7 @@ var compiled = sync.OnceValue(func() []pattern {
 		out = append(out, pattern{re: regexp.MustCompile(re.String()), translate: tr, de: p.de})
 	}
 	return out
-})
+}
 
 // Dynamic translates a message another package built in English (see
 // patterns); a message no pattern matches stays as it is.
@@ -249,13 +278,13 @@ func Dynamic(lang, s string) string {
 		// go on after it with more sentences in German.
 		for end := len(rest); end > 0; end = strings.LastIndex(rest[:end-1], ". ") + 1 {
 			reason := strings.TrimSuffix(rest[:end], ".")
-			if t, ok := translateParts(reason, "; "); ok {
+			if t, ok := translateParts(compiled(), reason, "; "); ok {
 				return head + " Prüfdetail: " + t + rest[len(reason):]
 			}
 		}
 		return s
 	}
-	t, _ := translateParts(s, "; ")
+	t, _ := translateParts(compiled(), s, "; ")
 	return t
 }
 
@@ -264,14 +293,14 @@ func Dynamic(lang, s string) string {
 // matches is translated as one (a pattern may itself contain sep); parts
 // no pattern matches stay as they are. ok reports whether any part was
 // translated.
-func translateParts(s, sep string) (string, bool) {
+func translateParts(ps []pattern, s, sep string) (string, bool) {
 	parts := strings.Split(s, sep)
 	out := make([]string, 0, len(parts))
 	changed := false
 	for i := 0; i < len(parts); {
 		j := len(parts)
 		for ; j > i; j-- {
-			if t, ok := dynamic(strings.Join(parts[i:j], sep)); ok {
+			if t, ok := dynamic(ps, strings.Join(parts[i:j], sep)); ok {
 				out = append(out, t)
 				changed = true
 				break
@@ -289,11 +318,11 @@ func translateParts(s, sep string) (string, bool) {
 // them joined with ", ". A list whose every item is known is translated
 // item by item first, so that a pattern with a leading %s ("%s not set")
 // does not take the items before it as its value.
-func translateValue(s string) (string, bool) {
+func translateValue(ps []pattern, s string) (string, bool) {
 	if items := strings.Split(s, ", "); len(items) > 1 {
 		all := true
 		for i, it := range items {
-			t, ok := dynamic(it)
+			t, ok := dynamic(ps, it)
 			if !ok {
 				all = false
 				break
@@ -304,17 +333,18 @@ func translateValue(s string) (string, bool) {
 			return strings.Join(items, ", "), true
 		}
 	}
-	if t, ok := dynamic(s); ok {
+	if t, ok := dynamic(ps, s); ok {
 		return t, true
 	}
-	return translateParts(s, ", ")
+	return translateParts(ps, s, ", ")
 }
 
-func dynamic(s string) (string, bool) {
+// dynamic translates s with the first of ps that matches it whole.
+func dynamic(ps []pattern, s string) (string, bool) {
 	if t, ok := values()[s]; ok {
 		return t, true
 	}
-	for _, p := range compiled() {
+	for _, p := range ps {
 		m := p.re.FindStringSubmatch(s)
 		if m == nil {
 			continue
@@ -322,7 +352,7 @@ func dynamic(s string) (string, bool) {
 		args := make([]string, len(m)-1)
 		for i, v := range m[1:] {
 			if p.translate[i] {
-				if t, ok := translateValue(v); ok {
+				if t, ok := translateValue(ps, v); ok {
 					v = t
 				}
 			}

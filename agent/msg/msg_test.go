@@ -100,7 +100,7 @@ func TestLanguage(t *testing.T) {
 }
 
 func TestDynamic(t *testing.T) {
-	for _, p := range patterns {
+	for _, p := range slices.Concat(patterns, genericPatterns, problemPatterns, problemGeneric) {
 		if n := strings.Count(p.en, "%s") + strings.Count(p.en, "%v"); n != strings.Count(p.de, "%s") || strings.Contains(p.de, "%v") {
 			t.Errorf("pattern %q: the German %q needs %d %%s", p.en, p.de, n)
 		}

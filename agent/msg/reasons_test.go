@@ -38,6 +38,15 @@ var anyVerb = regexp.MustCompile(`%[-+# 0]*[0-9]*(?:\.[0-9]+)?[a-zA-Z]`)
 // (errors, names, paths) become %s.
 func probeReasons(t *testing.T, root string) []probeReason {
 	t.Helper()
+	reasons, _ := platformTexts(t, root)
+	return reasons
+}
+
+// platformTexts collects, from the non-test Go source under root, the
+// probe reasons (see probeReasons) and the problem messages (see
+// packageTexts), each sorted by format.
+func platformTexts(t *testing.T, root string) (reasons, problems []probeReason) {
+	t.Helper()
 	fset := token.NewFileSet()
 	pkgs := map[string][]*ast.File{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -60,15 +69,35 @@ func probeReasons(t *testing.T, root string) []probeReason {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []probeReason
 	for _, files := range pkgs {
-		out = append(out, packageReasons(fset, files)...)
+		r, p := packageTexts(fset, files)
+		reasons, problems = append(reasons, r...), append(problems, p...)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].format < out[j].format })
-	return out
+	sort.Slice(reasons, func(i, j int) bool { return reasons[i].format < reasons[j].format })
+	sort.Slice(problems, func(i, j int) bool { return problems[i].format < problems[j].format })
+	return reasons, problems
 }
 
-func packageReasons(fset *token.FileSet, files []*ast.File) []probeReason {
+// isProblemCall reports whether a call records a problem (policy.Problem's
+// message): the probes' problem helpers and platform.Problems' Add and
+// AddCore, whose last argument is the message (a text or an error), and
+// the Windows probe's addf, whose third argument is the message's format.
+// Other calls named Add (atomic counters, times) take one argument.
+func isProblemCall(name string, args int) bool {
+	switch name {
+	case "problem", "Problem", "add", "Add", "AddCore":
+		return args >= 2
+	case "addf":
+		return args >= 3
+	}
+	return false
+}
+
+// packageTexts returns the reasons and the problem messages a package
+// writes. A problem message is the last argument of a problem call (see
+// isProblemCall), the format of addf, the Message of a policy.Problem
+// literal, or the text of an error created in such an argument.
+func packageTexts(fset *token.FileSet, files []*ast.File) (reasons, problems []probeReason) {
 	// The package's functions and function literals bound to a name: which
 	// arguments are reasons, and the body (for helpers whose result is
 	// part of a reason).
@@ -115,8 +144,6 @@ func packageReasons(fset *token.FileSet, files []*ast.File) []probeReason {
 		})
 	}
 
-	var out []probeReason
-	seen := map[string]bool{}
 	lists := map[string]bool{} // slices joined into a reason
 	// formats returns the texts e can produce: a literal, a concatenation,
 	// a fmt.Sprintf format, or what a helper of the package returns
@@ -150,6 +177,12 @@ func packageReasons(fset *token.FileSet, files []*ast.File) []probeReason {
 					s, _ := strconv.Unquote(lit.Value)
 					return []string{anyVerb.ReplaceAllString(s, "%s")}
 				}
+			case name == "New" && len(e.Args) == 1:
+				if sel, ok := e.Fun.(*ast.SelectorExpr); ok {
+					if x, ok := sel.X.(*ast.Ident); ok && x.Name == "errors" {
+						return formats(e.Args[0], depth)
+					}
+				}
 			case name == "Join" && len(e.Args) == 2 && depth == 0:
 				if id, ok := e.Args[0].(*ast.Ident); ok {
 					lists[id.Name] = true
@@ -176,6 +209,8 @@ func packageReasons(fset *token.FileSet, files []*ast.File) []probeReason {
 		}
 		return []string{"%s"}
 	}
+	var out []probeReason
+	seen := map[string]bool{}
 	add := func(e ast.Expr, appended bool) {
 		for _, f := range formats(e, 0) {
 			if appended {
@@ -188,7 +223,7 @@ func packageReasons(fset *token.FileSet, files []*ast.File) []probeReason {
 				}
 			}
 			// Only values and separators: nothing to translate.
-			if strings.Trim(strings.ReplaceAll(f, "%s", ""), " ;:,.()=+-/") == "" || seen[f] {
+			if onlyValues(f) || seen[f] {
 				continue
 			}
 			seen[f] = true
@@ -256,7 +291,63 @@ func packageReasons(fset *token.FileSet, files []*ast.File) []probeReason {
 			return true
 		})
 	}
-	return out
+	// Problem messages.
+	seenProblem := map[string]bool{}
+	addProblem := func(e ast.Expr, fs []string) {
+		for _, f := range fs {
+			if onlyValues(f) || seenProblem[f] {
+				continue
+			}
+			seenProblem[f] = true
+			problems = append(problems, probeReason{format: f, pos: fset.Position(e.Pos()).String()})
+		}
+	}
+	for _, file := range files {
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				name := calleeName(n)
+				if !isProblemCall(name, len(n.Args)) {
+					return true
+				}
+				if name == "addf" {
+					if lit, ok := n.Args[2].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						f, _ := strconv.Unquote(lit.Value)
+						addProblem(lit, []string{anyVerb.ReplaceAllString(f, "%s")})
+					}
+					return true
+				}
+				last := n.Args[len(n.Args)-1]
+				addProblem(last, formats(last, 0))
+			case *ast.CompositeLit:
+				if !isProblemType(n.Type) {
+					return true
+				}
+				for _, el := range n.Elts {
+					if kv, ok := el.(*ast.KeyValueExpr); ok {
+						if id, ok := kv.Key.(*ast.Ident); ok && id.Name == "Message" {
+							addProblem(kv.Value, formats(kv.Value, 0))
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+	return out, problems
+}
+
+// onlyValues reports whether a format has only values and separators:
+// nothing to translate.
+func onlyValues(f string) bool {
+	return strings.Trim(strings.ReplaceAll(f, "%s", ""), " ;:,.()=+-/") == ""
+}
+
+// isProblemType reports whether a composite literal's type is
+// policy.Problem.
+func isProblemType(e ast.Expr) bool {
+	sel, ok := e.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == "Problem"
 }
 
 func calleeName(c *ast.CallExpr) string {
@@ -303,15 +394,41 @@ func TestProbeReasons(t *testing.T) {
 	if len(reasons) < 80 {
 		t.Fatalf("found only %d probe reasons under ../../platform; is the collector looking at the right code?", len(reasons))
 	}
-	// English words: lower-case letters only (not an identifier such as
-	// ScreenSaverIsSecure). A word of the English reason may stay in the
-	// translation only where a German text has it too (a command name
-	// such as fdesetup or dumpsys).
-	word := regexp.MustCompile(`[A-Za-z'_]+`)
-	english := regexp.MustCompile(`^[a-z']{3,}$`)
-	path := regexp.MustCompile(`\S*/\S*`) // paths stay as they are
+	kept := keptWords(slices.Concat(patterns, genericPatterns))
+	for _, r := range reasons {
+		if reasonsWithoutGerman[r.format] {
+			continue
+		}
+		sample := fillSample(r.format)
+		got := Dynamic(DE, "Nicht feststellbar. Prüfdetail: "+sample+".")
+		got = strings.TrimSuffix(strings.TrimPrefix(got, "Nicht feststellbar. Prüfdetail: "), ".")
+		if w := englishLeft(r.format, got, kept); w != "" {
+			t.Errorf("%s: reason %q has no German pattern in dynamic.go (translated: %q, still English: %q)", r.pos, r.format, got, w)
+		}
+	}
+}
+
+// fillSample fills every %s of format with a sample value: V1, V2, ...
+func fillSample(format string) string {
+	n := 0
+	return regexp.MustCompile(`%s`).ReplaceAllStringFunc(format, func(string) string {
+		n++
+		return "V" + strconv.Itoa(n)
+	})
+}
+
+var (
+	word    = regexp.MustCompile(`[A-Za-z'_]+`)
+	english = regexp.MustCompile(`^[a-z']{3,}$`) // not an identifier such as ScreenSaverIsSecure
+	path    = regexp.MustCompile(`\S*/\S*`)      // paths stay as they are
+)
+
+// keptWords are the words of the German texts of table and of values: a
+// word of an English text may stay in its translation only where a German
+// text has it too (a command name such as fdesetup or dumpsys).
+func keptWords(table []struct{ en, de string }) map[string]bool {
 	kept := map[string]bool{}
-	for _, p := range patterns {
+	for _, p := range table {
 		for _, w := range word.FindAllString(p.de, -1) {
 			kept[w] = true
 		}
@@ -321,26 +438,20 @@ func TestProbeReasons(t *testing.T) {
 			kept[w] = true
 		}
 	}
-	for _, r := range reasons {
-		if reasonsWithoutGerman[r.format] {
-			continue
-		}
-		n := 0
-		sample := regexp.MustCompile(`%s`).ReplaceAllStringFunc(r.format, func(string) string {
-			n++
-			return "V" + strconv.Itoa(n)
-		})
-		got := Dynamic(DE, "Nicht feststellbar. Prüfdetail: "+sample+".")
-		got = strings.TrimSuffix(strings.TrimPrefix(got, "Nicht feststellbar. Prüfdetail: "), ".")
-		inReason := map[string]bool{}
-		for _, w := range word.FindAllString(path.ReplaceAllString(r.format, ""), -1) {
-			inReason[w] = english.MatchString(w)
-		}
-		for _, w := range word.FindAllString(got, -1) {
-			if inReason[w] && !kept[w] {
-				t.Errorf("%s: reason %q has no German pattern in dynamic.go (translated: %q, still English: %q)", r.pos, r.format, got, w)
-				break
-			}
+	return kept
+}
+
+// englishLeft returns an English word of format (lower-case letters only,
+// outside paths) that is still in its translation got, or "".
+func englishLeft(format, got string, kept map[string]bool) string {
+	inFormat := map[string]bool{}
+	for _, w := range word.FindAllString(path.ReplaceAllString(format, ""), -1) {
+		inFormat[w] = english.MatchString(w)
+	}
+	for _, w := range word.FindAllString(got, -1) {
+		if inFormat[w] && !kept[w] {
+			return w
 		}
 	}
+	return ""
 }

@@ -1,0 +1,81 @@
+package msg
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestProblemTexts: every problem message a platform package can write
+// has a German pattern. Each message format is filled with sample values
+// and translated as Problem translates it for the human output; the
+// result must keep none of the format's English text.
+func TestProblemTexts(t *testing.T) {
+	_, problems := platformTexts(t, "../../platform")
+	found := map[string]bool{}
+	for _, p := range problems {
+		found[p.format] = true
+	}
+	// The collector must keep seeing problems of every kind: a helper's
+	// last argument, AddCore, a policy.Problem literal, addf's format, an
+	// error created in the call, and describeErr's own texts.
+	for _, want := range []string{
+		"not followed: symbolic link",                  // c.problem(..., "...")
+		"more than %s entries; the rest were not read", // c.problem(..., fmt.Sprintf(...))
+		"machine-wide installed programs not read: %s", // s.probs.AddCore(...)
+		"no package database could be read (dpkg status or RPM database), installed packages are not inventoried", // policy.Problem{Message: ...}
+		"profile %s is not on the scanned drive %s; its files are not checked",                                    // s.probs.addf(...)
+		"user %s: hive not readable: %s",                    // s.probs.add(..., fmt.Errorf(...))
+		"application directory not read: permission denied", // describeErr(err)
+		"%s more problems not listed",                       // platform.Problems' summary
+	} {
+		if !found[want] {
+			t.Errorf("the collector no longer finds the problem %q", want)
+		}
+	}
+	if len(problems) < 100 {
+		t.Fatalf("found only %d problem texts under ../../platform; is the collector looking at the right code?", len(problems))
+	}
+	kept := keptWords(slices.Concat(problemPatterns, patterns, problemGeneric, genericPatterns))
+	for _, p := range problems {
+		got := Problem(DE, fillSample(p.format))
+		if w := englishLeft(p.format, got, kept); w != "" {
+			t.Errorf("%s: problem %q has no German pattern in problems.go (translated: %q, still English: %q)", p.pos, p.format, got, w)
+		}
+	}
+}
+
+func TestProblem(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"application directory not read: permission denied", "Anwendungsverzeichnis nicht gelesen: keine Berechtigung"},
+		{"application directory not read: open usr/share/applications: input/output error", "Anwendungsverzeichnis nicht gelesen: open usr/share/applications: input/output error"},
+		{"not followed: symbolic link", "nicht verfolgt: symbolischer Link"},
+		{"not read: refusing to follow a symbolic link", "nicht gelesen: symbolischem Link wird nicht gefolgt"},
+		{"more than 4096 entries; the rest were not read", "mehr als 4096 Einträge; die übrigen wurden nicht gelesen"},
+		{"3 more problems not listed", "3 weitere Probleme nicht aufgeführt"},
+		// the browser probe names the folder
+		{"Chrome data folder not read: permission denied", "Datenordner von Chrome nicht gelesen: keine Berechtigung"},
+		{"site storage folder not looked at: does not exist", "Ordner der Website-Daten nicht geprüft: existiert nicht"},
+		{"Firefox profile not inspected: a symbolic link or reparse point below the home is not followed",
+			"Profil Firefox nicht geprüft: einem symbolischen Link oder Analysepunkt unterhalb des Home-Verzeichnisses wird nicht gefolgt"},
+		// a reason's own pattern wins over the problems' generic shape
+		{"package database not read: bad header", "Paketdatenbank nicht gelesen: bad header"},
+		// a user's name before a probe reason (Linux screen lock)
+		{"alice: cannot read GNOME settings: permission denied", "alice: Einstellungen von GNOME nicht lesbar: permission denied"},
+		// an error text of the operating system stays as it is
+		{"open /home/alice/.config: input/output error", "open /home/alice/.config: input/output error"},
+		{"something new", "something new"},
+	} {
+		if got := Problem("de", tt.in); got != tt.want {
+			t.Errorf("Problem(de, %q) =\n %q; want\n %q", tt.in, got, tt.want)
+		}
+		if got := Problem("en", tt.in); got != tt.in {
+			t.Errorf("Problem(en, %q) = %q; want it unchanged", tt.in, got)
+		}
+	}
+	for _, p := range slices.Concat(problemPatterns, problemGeneric) {
+		if strings.Contains(p.de, "%v") {
+			t.Errorf("pattern %q: the German %q has %%v; write %%s", p.en, p.de)
+		}
+	}
+}
