@@ -179,7 +179,7 @@ func writeExplanation(w io.Writer, x explanation, lang string, now time.Time) {
 			para(msg.T(lang, "Deadline:"), when)
 		}
 		for _, ev := range f.Evidence {
-			para(msg.T(lang, "Evidence:"), evidenceText(ev, lang))
+			para(msg.T(lang, "Evidence:"), evidenceText(f.Rule, ev, lang))
 		}
 		para(msg.T(lang, "Since:"), fmt.Sprintf(msg.T(lang, "%s (first seen), last changed %s"),
 			f.FirstSeen.Local().Format("2006-01-02 15:04"), f.LastChanged.Local().Format("2006-01-02 15:04")))

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +206,125 @@ func TestHelpGerman(t *testing.T) {
 			line = germanAllowed.ReplaceAllString(line, "_")
 			if w := englishGiveaways.FindString(line); w != "" {
 				t.Errorf("%s -h: %q is English in line %d: %s", v.name, w, i+1, line)
+			}
+		}
+	}
+}
+
+// copyRoot copies a fixture root into a temporary directory, symbolic
+// links as links, so that a test can add hostile files to it.
+func copyRoot(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, out)
+		case d.IsDir():
+			return os.MkdirAll(out, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// probeIDs are the probe ids in problem evidence and in scan.incomplete's
+// list of probes.
+var probeIDs = regexp.MustCompile(`Nachweis: [a-z_-]+ ·|\((?:[a-z_-]+(?:, )?)+\);`)
+
+// TestProblemsGerman: the problems a scan reports (what a probe could not
+// read or would not follow) are German in the human output with --lang
+// de: the evidence of scan.incomplete and scan.could-not-check, the
+// verdict line and the findings that say they cannot be relied on. The
+// JSON keeps the probes' English, its contract.
+func TestProblemsGerman(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the fixture needs symbolic links")
+	}
+	// A link named like Signal's desktop entry in bob's home, pointing
+	// at /etc/shadow: refused, and reported.
+	root := copyRoot(t, fixtureRoot)
+	if err := os.Symlink("/etc/shadow", filepath.Join(root, "home/bob/.local/share/applications/signal-desktop.desktop")); err != nil {
+		t.Fatal(err)
+	}
+	// Without /etc/passwd no home is read: a core problem, so the verdict
+	// is "could not check".
+	noPasswd := copyRoot(t, fixtureRoot)
+	if err := os.Remove(filepath.Join(noPasswd, "etc/passwd")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, root, rule string
+		en               string   // the problem as the probe wrote it, in the JSON
+		de               []string // in the German output (spaces match line breaks)
+	}{
+		{"symlink", root, "scan.incomplete", "not followed: symbolic link",
+			[]string{"nicht verfolgt: symbolischer Link"}},
+		{"no passwd", noPasswd, "scan.could-not-check", "accounts not read, per-user sources are skipped: does not exist",
+			[]string{
+				"NICHT PRÜFBAR: nicht gelesen: /etc/passwd Benutzerkonten nicht gelesen",
+				"Dieses Gerät konnte nicht geprüft werden: /etc/passwd: Benutzerkonten nicht gelesen, benutzerbezogene Quellen werden übersprungen: existiert nicht.",
+				"Darauf ist kein Verlass: /etc/passwd: Benutzerkonten nicht gelesen",
+				"Nachweis: users · /etc/passwd · Benutzerkonten nicht gelesen, benutzerbezogene Quellen werden übersprungen: existiert nicht",
+			}},
+	} {
+		db := filepath.Join(t.TempDir(), "state.db")
+		if e, _, errb := testEnv(t); runCLI(t, e, "scan", "--root", tt.root, "--db", db) != exitNotCompliant {
+			t.Fatalf("%s: scan: %s", tt.name, errb)
+		}
+		e, out, _ := testEnv(t)
+		runCLI(t, e, "status", "--json", "--lang", "de", "--db", db, "--socket", "")
+		if !strings.Contains(out.String(), `"message": "`+tt.en+`"`) && !strings.Contains(out.String(), `"message":"`+tt.en+`"`) {
+			t.Errorf("%s: status --json --lang de does not keep the problem %q in English:\n%s", tt.name, tt.en, out)
+		}
+		var text strings.Builder
+		for _, args := range [][]string{
+			{"status", "--verbose", "--db", db, "--socket", ""},
+			{"explain", tt.rule, "--db", db, "--socket", ""},
+		} {
+			e, out, errb := testEnv(t)
+			e.euid = 0
+			if code := runCLI(t, e, append(args, "--lang", "de")...); code > exitUsage {
+				t.Errorf("%s: %s --lang de: exit %d: %s", tt.name, args[0], code, errb)
+			}
+			if strings.Contains(out.String(), tt.en) {
+				t.Errorf("%s: %s --lang de shows the problem in English:\n%s", tt.name, args[0], out)
+			}
+			masked := germanAllowed.ReplaceAllStringFunc(out.String(), func(s string) string {
+				return strings.Repeat("_", len(s))
+			})
+			// Probe ids ("users", "desktop") are ids: the evidence's
+			// source, and the list in scan.incomplete's message.
+			masked = probeIDs.ReplaceAllStringFunc(masked, func(s string) string {
+				return strings.Repeat("_", len(s))
+			})
+			for i, line := range strings.Split(masked, "\n") {
+				if w := englishGiveaways.FindString(line); w != "" {
+					t.Errorf("%s: %s --lang de: %q is English in line %d:\n%s", tt.name, args[0], w, i+1, line)
+				}
+			}
+			text.WriteString(out.String())
+		}
+		flat := strings.Join(strings.Fields(text.String()), " ")
+		for _, want := range tt.de {
+			if !strings.Contains(flat, want) {
+				t.Errorf("%s: the German output lacks %q:\n%s", tt.name, want, text.String())
 			}
 		}
 	}

@@ -54,9 +54,9 @@ func localize(r *status.Report, lang string) {
 	}
 	for i := range r.Findings {
 		f := r.Findings[i].Finding.In(lang)
-		// A German text ends in the probe's English reason; the catalog
-		// knows the common ones.
-		if strings.Contains(f.Message, " Prüfdetail: ") {
+		// A German text ends in the probe's English reason, or in the
+		// problems of unread core sources; the catalog knows them.
+		if strings.Contains(f.Message, " Prüfdetail: ") || msg.NamesUnread(f.Message) {
 			f.Message = msg.Dynamic(lang, f.Message)
 		}
 		r.Findings[i].Finding = f
@@ -110,6 +110,7 @@ func writeHuman(w io.Writer, r *status.Report, o renderOptions) {
 	t := texts(o.lang)
 	fs := displayFindings(r.Findings, o.now)
 	sum := policy.Summarize(fs)
+	sum.CouldNotCheck = unreadText(fs, sum.CouldNotCheck, o.lang)
 	verdict := sum.VerdictAt(o.lang, o.now)
 	head, rest, _ := strings.Cut(verdict, ":")
 	code := ansiGreen
@@ -303,7 +304,7 @@ func writeSection(w io.Writer, header, color string, fs []policy.Finding, o rend
 		}
 		if o.verbose {
 			for _, ev := range f.Evidence {
-				line := t.evidence + " " + evidenceText(ev, o.lang)
+				line := t.evidence + " " + evidenceText(f.Rule, ev, o.lang)
 				fmt.Fprint(w, o.style(ansiDim, wrap(line, ind, o.width)))
 			}
 			if f.Stage != "" {
@@ -322,11 +323,36 @@ func policySourceLabel(src, lang string) string {
 	return src
 }
 
-// evidenceText is one piece of evidence: source · location · detail. The
-// policy and the probes label the values in them in English ("version
-// 4.6.5; profile work", `Chrome, profile "Default"`); the labels are the
-// only words, so they are translated here and the values stay.
-func evidenceText(ev policy.Evidence, lang string) string {
+// unreadText is the summary's list of unread core sources (policy's
+// Summary.CouldNotCheck: location and problem of each piece of evidence
+// of the failing scan.could-not-check finding) with the problems in lang.
+func unreadText(fs []policy.Finding, en, lang string) string {
+	if en == "" || msg.FromLocale(lang) == msg.EN {
+		return en
+	}
+	for _, f := range fs {
+		if f.Rule != policy.RuleCouldNotCheck || f.Status != policy.StatusFail {
+			continue
+		}
+		what := make([]string, 0, len(f.Evidence))
+		for _, ev := range f.Evidence {
+			what = append(what, strings.TrimSpace(ev.Location+" "+msg.Problem(lang, ev.Detail)))
+		}
+		return strings.Join(what, "; ")
+	}
+	return en
+}
+
+// evidenceText is one piece of evidence of a finding of rule: source ·
+// location · detail. The policy and the probes label the values in them in
+// English ("version 4.6.5; profile work", `Chrome, profile "Default"`); the
+// labels are the only words, so they are translated here and the values
+// stay. The evidence of scan.incomplete and scan.could-not-check is the
+// scan's problems, whose detail is the probe's message (msg.Problem).
+func evidenceText(rule string, ev policy.Evidence, lang string) string {
+	if rule == policy.RuleScanIncomplete || rule == policy.RuleCouldNotCheck {
+		return strings.TrimSpace(strings.Join(nonEmpty(ev.Source, ev.Location, msg.Problem(lang, ev.Detail)), " · "))
+	}
 	loc := ev.Location
 	for _, l := range []struct{ en, t string }{
 		{`, profile "`, msg.T(lang, ", profile ") + `"`},

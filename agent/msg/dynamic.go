@@ -268,10 +268,21 @@ func compile(patterns []struct{ en, de string }) []pattern {
 // patterns); a message no pattern matches stays as it is.
 //
 // A German finding text ends in the probe's English reason after
-// "Prüfdetail:" (policy's withReason); Dynamic translates that reason.
+// "Prüfdetail:" (policy's withReason), or in the English problems of the
+// core sources a scan could not read (policy's unread); Dynamic
+// translates both.
 func Dynamic(lang, s string) string {
 	if FromLocale(lang) != DE || s == "" {
 		return s
+	}
+	// A finding that rests on the absence of something a core source
+	// would show ends in the list of those sources' problems.
+	if head, list, ok := translateUnread(s); ok {
+		h := strings.TrimRight(head, " ")
+		if strings.Contains(h, " Prüfdetail: ") {
+			h = Dynamic(lang, h)
+		}
+		return h + head[len(strings.TrimRight(head, " ")):] + list
 	}
 	if head, rest, ok := strings.Cut(s, " Prüfdetail: "); ok {
 		// The reason ends the sentence; a longer text (explain's) may

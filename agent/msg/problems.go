@@ -147,23 +147,89 @@ var problemTable = sync.OnceValue(func() []pattern {
 // (policy.Problem.Message) into lang; a message no pattern matches stays
 // as it is. Only the human output is translated: JSON keeps the probes'
 // English, which is its contract.
-//
-// A problem that names a user before a probe reason ("alice: cannot read
-// GNOME settings: ...") keeps the name and translates the reason.
 func Problem(lang, s string) string {
 	if FromLocale(lang) != DE || s == "" {
 		return s
 	}
-	ps := problemTable()
-	if t, ok := translateParts(ps, s, "; "); ok {
-		return t
+	return problemParts(s)
+}
+
+// problemParts translates problems joined with "; " (policy's list of
+// unread core sources), or one problem whose text has "; " inside: from
+// each part on, the longest run of parts that is one known problem is
+// translated as one; the rest stays as it is.
+func problemParts(s string) string {
+	parts := strings.Split(s, "; ")
+	out := make([]string, 0, len(parts))
+	for i := 0; i < len(parts); {
+		j := len(parts)
+		for ; j > i; j-- {
+			if t, ok := problem(strings.Join(parts[i:j], "; ")); ok {
+				out = append(out, t)
+				break
+			}
+		}
+		if j == i {
+			out, j = append(out, parts[i]), i+1
+		}
+		i = j
 	}
-	// A Linux user name has no space or slash (useradd(8)); a path or a
-	// command before ": " is an error text, kept as it is.
-	if name, rest, ok := strings.Cut(s, ": "); ok && name != "" && !strings.ContainsAny(name, " /\\") {
-		if t, ok := translateParts(ps, rest, "; "); ok {
-			return name + ": " + t
+	return strings.Join(out, "; ")
+}
+
+// problem translates one problem, which may be labelled with what it is
+// about: "alice: <reason>" (the Linux screen-lock probe names the user),
+// "/etc/passwd: <message>" (policy names the path of an unread core
+// source). A label is a path or a word without spaces (a user name); an
+// error text of the operating system ("open /x: permission denied") is
+// neither and stays as it is.
+func problem(s string) (string, bool) {
+	ps := problemTable()
+	if t, ok := dynamic(ps, s); ok {
+		return t, true
+	}
+	head, rest, ok := strings.Cut(s, ": ")
+	if !ok || head == "" || strings.Contains(head, " ") && !strings.HasPrefix(head, "/") && !strings.Contains(head, `\`) {
+		return "", false
+	}
+	if t, ok := dynamic(ps, rest); ok {
+		return head + ": " + t, true
+	}
+	return "", false
+}
+
+// unreadMarkers begin, in policy's German finding texts, the list of
+// unread core sources (policy's unread: "path: message; message"), which
+// runs to the end of the text.
+var unreadMarkers = []string{"Dieses Gerät konnte nicht geprüft werden: ", "Darauf ist kein Verlass: "}
+
+// translateUnread translates the problems in the list of unread core
+// sources at the end of a German finding text s; head is what comes
+// before the marker, to be translated by the caller.
+func translateUnread(s string) (head, translated string, ok bool) {
+	for _, m := range unreadMarkers {
+		i := strings.Index(s, m)
+		if i < 0 {
+			continue
+		}
+		list := s[i+len(m):]
+		list, dot := strings.CutSuffix(list, ".")
+		t := problemParts(list)
+		if dot {
+			t += "."
+		}
+		return s[:i], m + t, true
+	}
+	return "", "", false
+}
+
+// NamesUnread reports whether a German finding text s ends in the list of
+// unread core sources, which Dynamic translates.
+func NamesUnread(s string) bool {
+	for _, m := range unreadMarkers {
+		if strings.Contains(s, m) {
+			return true
 		}
 	}
-	return s
+	return false
 }

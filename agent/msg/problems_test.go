@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -71,6 +72,34 @@ func TestProblem(t *testing.T) {
 		}
 		if got := Problem("en", tt.in); got != tt.in {
 			t.Errorf("Problem(en, %q) = %q; want it unchanged", tt.in, got)
+		}
+	}
+	// policy's German texts that end in the list of unread core sources
+	// (unread: "path: message", joined with "; "); a problem of that list
+	// may have "; " inside.
+	for _, tt := range []struct{ in, want string }{
+		{"Dieses Gerät konnte nicht geprüft werden: /etc/passwd: accounts not read, per-user sources are skipped: does not exist.",
+			"Dieses Gerät konnte nicht geprüft werden: /etc/passwd: Benutzerkonten nicht gelesen, benutzerbezogene Quellen werden übersprungen: existiert nicht."},
+		{"Kein Messenger gefunden. Darauf ist kein Verlass: /var/db/dslocal/nodes/Default/users: local accounts not read, per-user sources are skipped: directory records: permission denied; `dscl . -list /Users`: exit status 1; no package database could be read (dpkg status or RPM database), installed packages are not inventoried.",
+			"Kein Messenger gefunden. Darauf ist kein Verlass: /var/db/dslocal/nodes/Default/users: lokale Benutzerkonten nicht gelesen, benutzerbezogene Quellen werden übersprungen: Verzeichniseinträge: keine Berechtigung; `dscl . -list /Users`: exit status 1; keine Paketdatenbank lesbar (dpkg-Status oder RPM-Datenbank), installierte Pakete werden nicht erfasst."},
+		{`X ist gesperrt. Prüfdetail: no active MDM enrollment. Darauf ist kein Verlass: HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList: user profiles not listed, per-user sources are skipped: the key does not exist.`,
+			`X ist gesperrt. Prüfdetail: keine aktive MDM-Registrierung. Darauf ist kein Verlass: HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList: Benutzerprofile nicht aufgelistet, benutzerbezogene Quellen werden übersprungen: der Schlüssel existiert nicht.`},
+	} {
+		if !NamesUnread(tt.in) {
+			t.Errorf("NamesUnread(%q) = false", tt.in)
+		}
+		if got := Dynamic("de", tt.in); got != tt.want {
+			t.Errorf("Dynamic(de, %q) =\n %q; want\n %q", tt.in, got, tt.want)
+		}
+	}
+	// The markers are policy's texts; a change there must reach here.
+	src, err := os.ReadFile("../../policy/evaluate.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range unreadMarkers {
+		if !strings.Contains(string(src), `"`+m+`%s."`) {
+			t.Errorf("policy/evaluate.go no longer writes %q before the unread sources; update unreadMarkers", m)
 		}
 	}
 	for _, p := range slices.Concat(problemPatterns, problemGeneric) {
