@@ -225,6 +225,11 @@ var values = sync.OnceValue(func() map[string]string {
 		"no recorded output for command":        "keine aufgezeichnete Ausgabe für den Befehl",
 		"timed out":                             "Zeitüberschreitung",
 		"skipped: the device stopped answering": "übersprungen: das Gerät antwortet nicht mehr",
+		"not a directory":                       "kein Verzeichnis",
+		// why the Windows probe could not open a user's hive
+		"user is not logged in and hives cannot be loaded": "Benutzer ist nicht angemeldet, und Registrierungsstrukturen (Hives) lassen sich nicht laden",
+		"profile is not on the scanned drive":              "Profil liegt nicht auf dem geprüften Laufwerk",
+		"refusing to follow a junction or reparse point":   "einer Verzeichnisverbindung (Junction) oder einem Analysepunkt wird nicht gefolgt",
 		// names of folders in the browser probe's problems
 		"browser folder":          "Browserordner",
 		"site storage folder":     "Ordner der Website-Daten",

@@ -59,6 +59,17 @@ func TestProblem(t *testing.T) {
 		{"site storage folder not looked at: does not exist", "Ordner der Website-Daten nicht geprüft: existiert nicht"},
 		{"Firefox profile not inspected: a symbolic link or reparse point below the home is not followed",
 			"Profil Firefox nicht geprüft: einem symbolischen Link oder Analysepunkt unterhalb des Home-Verzeichnisses wird nicht gefolgt"},
+		// errors the Windows probe makes of an unreadable hive
+		{"user anna: hive not readable: user is not logged in and hives cannot be loaded",
+			"Benutzer anna: Registrierungsstruktur (Hive) nicht lesbar: Benutzer ist nicht angemeldet, und Registrierungsstrukturen (Hives) lassen sich nicht laden"},
+		{"user anna: hive not readable: hive file: lstat Users/anna/NTUSER.DAT: refusing to follow a junction or reparse point",
+			"Benutzer anna: Registrierungsstruktur (Hive) nicht lesbar: Hive-Datei: lstat Users/anna/NTUSER.DAT: einer Verzeichnisverbindung (Junction) oder einem Analysepunkt wird nicht gefolgt"},
+		{"value ProfileImagePath is missing", "Wert ProfileImagePath fehlt"},
+		{"2 malformed line(s) skipped, first at line 7", "2 fehlerhafte Zeile(n) übersprungen, die erste in Zeile 7"},
+		{`value "DisplayName" is REG_DWORD, expected a string: unexpected registry value type`,
+			`Wert "DisplayName" ist REG_DWORD, erwartet war eine Zeichenkette: unerwarteter Typ des Registrierungswerts`},
+		{"pmset -g custom failed: no command runner configured", "pmset -g custom fehlgeschlagen: kein Befehlsaufruf eingerichtet"},
+		{"rpm output is malformed: 1 malformed line(s), first at line 2", "Ausgabe von rpm fehlerhaft: 1 fehlerhafte Zeile(n), die erste in Zeile 2"},
 		// a reason's own pattern wins over the problems' generic shape
 		{"package database not read: bad header", "Paketdatenbank nicht gelesen: bad header"},
 		// a user's name before a probe reason (Linux screen lock)
