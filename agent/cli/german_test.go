@@ -250,7 +250,7 @@ var probeIDs = regexp.MustCompile(`Nachweis: [a-z_-]+ ·|\((?:[a-z_-]+(?:, )?)+\
 
 // TestProblemsGerman: the problems a scan reports (what a probe could not
 // read or would not follow) are German in the human output with --lang
-// de: the evidence of scan.incomplete and scan.could-not-check, the
+// de (scan, status --verbose, explain): the evidence of scan.incomplete and scan.could-not-check, the
 // verdict line and the findings that say they cannot be relied on. The
 // JSON keeps the probes' English, its contract.
 func TestProblemsGerman(t *testing.T) {
@@ -285,10 +285,16 @@ func TestProblemsGerman(t *testing.T) {
 			}},
 	} {
 		db := filepath.Join(t.TempDir(), "state.db")
-		if e, _, errb := testEnv(t); runCLI(t, e, "scan", "--root", tt.root, "--db", db) != exitNotCompliant {
+		// The scan itself, in German: agent/scan words scan.incomplete in
+		// English, the CLI in the scan's language.
+		e, out, errb := testEnv(t)
+		if runCLI(t, e, "scan", "--root", tt.root, "--db", db, "--verbose", "--lang", "de") != exitNotCompliant {
 			t.Fatalf("%s: scan: %s", tt.name, errb)
 		}
-		e, out, _ := testEnv(t)
+		if strings.Contains(out.String(), tt.en) || strings.Contains(out.String(), "could not be inspected") {
+			t.Errorf("%s: scan --verbose --lang de shows English:\n%s", tt.name, out)
+		}
+		e, out, _ = testEnv(t)
 		runCLI(t, e, "status", "--json", "--lang", "de", "--db", db, "--socket", "")
 		if !strings.Contains(out.String(), `"message": "`+tt.en+`"`) && !strings.Contains(out.String(), `"message":"`+tt.en+`"`) {
 			t.Errorf("%s: status --json --lang de does not keep the problem %q in English:\n%s", tt.name, tt.en, out)

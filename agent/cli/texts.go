@@ -24,6 +24,15 @@ import (
 // the same rule, subject and user with the same real status.
 func withTexts(ss []scan.Stage) []scan.Stage {
 	texts := scan.Stage{Name: "texts", Run: func(_ *bolt.Tx, c *scan.Cycle) error {
+		// agent/scan words scan.incomplete in English whatever the
+		// scan's language; the policy's findings are in c.Lang.
+		if policy.NormalizeLang(c.Lang) != msg.EN {
+			for i := range c.Findings {
+				if f := &c.Findings[i]; f.Rule == policy.RuleScanIncomplete {
+					f.Message, f.Remediation = incompleteTexts(c.Inventory.Problems, c.Lang)
+				}
+			}
+		}
 		for _, other := range msg.Languages {
 			if other != policy.NormalizeLang(c.Lang) {
 				addTexts(c.Policy.Policy, c.Inventory, c.Findings, c.Start, other)
