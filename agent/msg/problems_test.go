@@ -70,6 +70,8 @@ func TestProblem(t *testing.T) {
 			`Wert "DisplayName" ist REG_DWORD, erwartet war eine Zeichenkette: unerwarteter Typ des Registrierungswerts`},
 		{"pmset -g custom failed: no command runner configured", "pmset -g custom fehlgeschlagen: kein Befehlsaufruf eingerichtet"},
 		{"rpm output is malformed: 1 malformed line(s), first at line 2", "Ausgabe von rpm fehlerhaft: 1 fehlerhafte Zeile(n), die erste in Zeile 2"},
+		// agent/scan's own problem
+		{`no machine id found; using "local" as the device id`, `keine Maschinen-ID gefunden; Gerätekennung ist "local"`},
 		// a reason's own pattern wins over the problems' generic shape
 		{"package database not read: bad header", "Paketdatenbank nicht gelesen: bad header"},
 		// a user's name before a probe reason (Linux screen lock)
