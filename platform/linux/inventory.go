@@ -147,9 +147,17 @@ func (c *collector) scanHome(ctx context.Context, home homeDir) {
 	c.scanUserServiceDirs(ctx, v)
 }
 
-// runTasks runs tasks on at most workers goroutines, taking them in order.
+// runTasks runs tasks on at most workers goroutines, taking them in order;
+// with one worker, on the calling goroutine (the service's scan runs on a
+// thread of lowered priority, and its tasks should too).
 func runTasks(tasks []func(), workers int) {
-	workers = max(1, min(workers, len(tasks)))
+	if workers <= 1 {
+		for _, t := range tasks {
+			t()
+		}
+		return
+	}
+	workers = min(workers, len(tasks))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
