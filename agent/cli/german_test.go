@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msgguard/msgguard/platform/platformtest"
 )
 
 // englishGiveaways are English words that do not occur in German text;
@@ -211,39 +212,6 @@ func TestHelpGerman(t *testing.T) {
 	}
 }
 
-// copyRoot copies a fixture root into a temporary directory, symbolic
-// links as links, so that a test can add hostile files to it.
-func copyRoot(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, out)
-		case d.IsDir():
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // probeIDs are the probe ids in problem evidence and in scan.incomplete's
 // list of probes.
 var probeIDs = regexp.MustCompile(`Nachweis: [a-z_-]+ ·|\((?:[a-z_-]+(?:, )?)+\);`)
@@ -259,13 +227,13 @@ func TestProblemsGerman(t *testing.T) {
 	}
 	// A link named like Signal's desktop entry in bob's home, pointing
 	// at /etc/shadow: refused, and reported.
-	root := copyRoot(t, fixtureRoot)
+	root := platformtest.CopyTree(t, fixtureRoot)
 	if err := os.Symlink("/etc/shadow", filepath.Join(root, "home/bob/.local/share/applications/signal-desktop.desktop")); err != nil {
 		t.Fatal(err)
 	}
 	// Without /etc/passwd no home is read: a core problem, so the verdict
 	// is "could not check".
-	noPasswd := copyRoot(t, fixtureRoot)
+	noPasswd := platformtest.CopyTree(t, fixtureRoot)
 	if err := os.Remove(filepath.Join(noPasswd, "etc/passwd")); err != nil {
 		t.Fatal(err)
 	}

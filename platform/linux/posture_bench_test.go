@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -15,7 +16,7 @@ import (
 // ≤ 10 ms per scan).
 func BenchmarkPosture(b *testing.B) {
 	src := filepath.Join(postureTestdata, "root-gnome")
-	root := postureCopyTree(b, src)
+	root := platformtest.CopyTree(b, src)
 	db, err := os.ReadFile(filepath.Join(src, "home/alice/.config/dconf/user"))
 	if err != nil {
 		b.Fatal(err)

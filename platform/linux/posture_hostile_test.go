@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -20,7 +21,7 @@ import (
 // screen lock with a reason that quotes no file content; other users are
 // unaffected, nothing hangs, nothing is written.
 func TestHostileUserDatabases(t *testing.T) {
-	root := postureCopyTree(t, filepath.Join(postureTestdata, "root-gnome"))
+	root := platformtest.CopyTree(t, filepath.Join(postureTestdata, "root-gnome"))
 	const secret = "SECRET-CONTENT-7f3a"
 	good, err := os.ReadFile(filepath.Join(root, "home/alice/.config/dconf/user"))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/msgguard/msgguard/platform/platformtest"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/msgguard/msgguard/platform"
@@ -147,7 +149,7 @@ func TestNoGraphicalDesktopIsNotApplicable(t *testing.T) {
 }
 
 func TestLogindRescuesGNOMEWithLockOff(t *testing.T) {
-	root := postureCopyTree(t, filepath.Join(postureTestdata, "root-gnome"))
+	root := platformtest.CopyTree(t, filepath.Join(postureTestdata, "root-gnome"))
 	// A desktop lock turned off but the session still goes idle: logind's
 	// IdleAction=lock locks it.
 	postureWriteFile(t, root, "etc/dconf/db/local.d/locks/screenlock", "")
@@ -180,43 +182,11 @@ func postureWriteFile(t testing.TB, root, rel, content string) {
 	}
 }
 
-// copyTree copies a fixture root into a temp dir (symlinks as symlinks).
-func postureCopyTree(t testing.TB, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case info.Mode()&os.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, out)
-		case info.IsDir():
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // TestLiveProcesses: on a live host the process table, read once, decides
 // both a user's desktop (a running gnome-shell) and an agent's activity (a
 // running orbit whose service is not enabled).
 func TestLiveProcesses(t *testing.T) {
-	root := postureCopyTree(t, filepath.Join(postureTestdata, "root-gnome"))
+	root := platformtest.CopyTree(t, filepath.Join(postureTestdata, "root-gnome"))
 	if err := os.Remove(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/orbit.service")); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/platform/platformtest"
 	"github.com/msgguard/msgguard/policy"
 )
 
@@ -38,7 +39,7 @@ func TestRemoteWipe(t *testing.T) {
 		{"none installed", func(t *testing.T) string { return gnome }, []policy.AgentSignature{intune},
 			policy.RemoteWipe{Capable: policy.No, Reason: "no management agent that can wipe this device is installed and active (looked for Microsoft Intune)"}},
 		{"installed, service disabled", func(t *testing.T) string {
-			root := postureCopyTree(t, gnome)
+			root := platformtest.CopyTree(t, gnome)
 			if err := os.Remove(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/orbit.service")); err != nil {
 				t.Fatal(err)
 			}
