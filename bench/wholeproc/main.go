@@ -221,19 +221,14 @@ func statusLoad(socket string, n int) error {
 // 2-core machine that CPU is taken from the service being measured; load
 // tools such as wrk and h2load are lean for the same reason.
 func rawStatus(socket string) error {
-	c, err := net.Dial("unix", socket)
+	// The answer is timed to its last byte and not inflated here:
+	// inflating is the client's work after the service has answered
+	// (statusLoad checks once that an answer inflates to the JSON).
+	c, err := sendStatus(socket, 60*time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(60 * time.Second))
-	// The request agent status sends (Go's transport adds Accept-Encoding:
-	// gzip); the answer is timed to its last byte and not inflated here:
-	// inflating is the client's work after the service has answered
-	// (statusLoad checks once that an answer inflates to the JSON).
-	if _, err := io.WriteString(c, "GET /v1/status HTTP/1.1\r\nHost: local-msgguard\r\nUser-Agent: wholeproc\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"); err != nil {
-		return err
-	}
 	// The response is read into a pooled buffer and dropped: a growing
 	// io.ReadAll per request would be the generator's own cost again.
 	bp := readBufs.Get().(*[]byte)
@@ -259,20 +254,32 @@ func rawStatus(socket string) error {
 	return nil
 }
 
+// sendStatus connects and sends the request agent status sends (Go's
+// transport adds Accept-Encoding: gzip), on a connection of its own that
+// the service closes after answering; the caller reads and closes it.
+func sendStatus(socket string, timeout time.Duration) (net.Conn, error) {
+	c, err := net.Dial("unix", socket)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := io.WriteString(c, "GET /v1/status HTTP/1.1\r\nHost: local-msgguard\r\nUser-Agent: wholeproc\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // checkGzipStatus sends the burst's request once and checks that the
 // answer is a gzip-encoded JSON status.
 func checkGzipStatus(socket string) error {
-	c, err := net.Dial("unix", socket)
+	c, err := sendStatus(socket, 10*time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, "GET /v1/status HTTP/1.1\r\nHost: local-msgguard\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"); err != nil {
-		return err
-	}
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		return err
