@@ -125,8 +125,11 @@ func TestExecHang(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "phones", f.ID+".txtar"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The timeout must let every other (fake, shell-script) adb command
+	// finish on a loaded CI machine: at 300 ms, one of them timed out too
+	// at a load average near 28. The hanging one still costs only this.
 	start := time.Now()
-	inv, err := Scan(context.Background(), run, f.ID, testCatalog(), Options{CommandTimeout: 300 * time.Millisecond})
+	inv, err := Scan(context.Background(), run, f.ID, testCatalog(), Options{CommandTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
