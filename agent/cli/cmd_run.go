@@ -102,6 +102,22 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 	// mount) is kept and retried with backoff; only proven corruption
 	// rebuilds it. The daily consistency check runs before a scan.
 	slog := log.With().Str("component", "store").Logger()
+	// The local API is up before the database: while the store retries,
+	// agent status and /v1/health say why (daemon.Waiting), and the daemon
+	// takes the API over once it has the database.
+	ln, err := localapi.Listen(cfg.Socket)
+	if err != nil {
+		return fmt.Errorf("local API: %w", err)
+	}
+	waiting := &daemon.Waiting{}
+	api := localapi.NewServer(waiting, log)
+	apiDone := make(chan error, 1)
+	go func() { apiDone <- api.Serve(ln) }()
+	stopAPI := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		api.Shutdown(sctx)
+	}
 	st, err := store.OpenRetry(ctx, cfg.Database, store.Options{
 		Timeout:       2 * time.Second,
 		Retention:     store.Retention{MaxAge: time.Duration(cfg.Retention.Days) * 24 * time.Hour, MaxScans: cfg.Retention.MaxScans},
@@ -109,8 +125,10 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		Log:           slog,
 	}, store.DefaultBackoff, func(err error, wait time.Duration) {
 		slog.Error().Err(err).Dur("retry_in", wait).Msg("database_unavailable")
+		waiting.Retry(err, wait)
 	})
 	if err != nil {
+		stopAPI()
 		return err
 	}
 	var problems []string
@@ -118,17 +136,12 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		problems = append(problems, fmt.Sprintf("the database was corrupt (%s); at %s it was moved to %s and a new one started",
 			st.Reset.Reason, st.Reset.At.Format(time.RFC3339), st.Recovered))
 	}
-	ln, err := localapi.Listen(cfg.Socket)
-	if err != nil {
-		st.Close()
-		return fmt.Errorf("local API: %w", err)
-	}
 	// Scheduled scans run on all cores but one, so that the local API
 	// always has one to answer on (on two cores a scan's homes and
 	// package database otherwise take both).
 	probe, err := probeFor(runtime.GOOS, cfg.Root, "", "", cfg.Browsers.Enabled, max(1, runtime.GOMAXPROCS(0)-1))
 	if err != nil {
-		ln.Close()
+		stopAPI()
 		st.Close()
 		return err
 	}
@@ -143,7 +156,7 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 	// problem, not a reason to stop scanning.
 	rep, err := newReporting(st, cfg, scanner, log)
 	if err != nil {
-		ln.Close()
+		stopAPI()
 		st.Close()
 		return err
 	}
@@ -166,7 +179,8 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		Policy:   pol,
 		Scanner:  cyc,
 		Store:    st,
-		Listener: ln,
+		API:      api,
+		APIDone:  apiDone,
 		Reload:   phoneArrivals(ctx, cyc.phones, 10*time.Second, hangups(ctx)),
 		// Drift answers /v1/drift from the events the drift stage records.
 		Drift:      driftQuery(st),
@@ -179,7 +193,7 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 		Sampler:  sampler,
 	})
 	if err != nil {
-		ln.Close()
+		stopAPI()
 		st.Close()
 		return err
 	}

@@ -74,6 +74,12 @@ type Options struct {
 	// Listener is the local API's listener (localapi.Listen); nil runs
 	// without an API.
 	Listener net.Listener
+	// API, instead of Listener, is a local API server already serving
+	// (the service serves a Waiting backend while it waits for its
+	// database); APIDone delivers its Serve result. The daemon becomes its
+	// backend, and shuts it down when it stops.
+	API     *localapi.Server
+	APIDone <-chan error
 	// Reload delivers SIGHUP: reread the policy and scan.
 	Reload <-chan struct{}
 	// Drift answers /v1/drift; nil serves the store's scan records.
@@ -228,10 +234,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 
 	var api *localapi.Server
-	apiDone := make(chan error, 1)
-	if d.opt.Listener != nil {
+	var apiDone <-chan error
+	switch {
+	case d.opt.API != nil:
+		api, apiDone = d.opt.API, d.opt.APIDone
+		api.SetBackend(d)
+	case d.opt.Listener != nil:
 		api = localapi.NewServer(d, d.opt.Log)
-		go func() { apiDone <- api.Serve(d.opt.Listener) }()
+		done := make(chan error, 1)
+		go func() { done <- api.Serve(d.opt.Listener) }()
+		apiDone = done
 	}
 	d.log.Info().Dur("interval", d.opt.Scan.Interval).Str("policy", d.pol.describe()).Msg("agent_started")
 

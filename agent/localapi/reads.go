@@ -72,7 +72,7 @@ func (s *Server) serveRead(w http.ResponseWriter, r *http.Request, peer Peer) in
 	if err != nil {
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
-	rd, ok := s.backend.(Reader)
+	rd, ok := s.be().(Reader)
 	if !ok {
 		return backendError(w, ErrUnavailable)
 	}

@@ -65,7 +65,7 @@ func (s *Server) serveRecord(w http.ResponseWriter, r *http.Request, peer Peer) 
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return writeError(w, http.StatusUnsupportedMediaType, "send the request as application/json")
 	}
-	rec, ok := s.backend.(Recorder)
+	rec, ok := s.be().(Recorder)
 	if !ok {
 		return backendError(w, ErrUnavailable)
 	}

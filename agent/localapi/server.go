@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -61,6 +62,11 @@ var ErrUnavailable = errors.New("not available in this version")
 // answers 503.
 var ErrStopping = errors.New("agent is stopping")
 
+// ErrWaiting is returned by a Backend of a service that is up but waits
+// for something it needs (its database); the API answers 503 with the
+// error's text.
+var ErrWaiting = errors.New("is waiting")
+
 // Backend is the running agent as the API sees it.
 type Backend interface {
 	// Status is the latest report with the service state filled in.
@@ -89,7 +95,8 @@ type Peer struct {
 
 // Server serves the local API.
 type Server struct {
-	backend Backend
+	// backend is swapped once a service has what it needs (SetBackend).
+	backend atomic.Pointer[backendRef]
 	log     zerolog.Logger
 	// identify resolves a connection's peer; per-OS (see peer_*.go),
 	// replaceable in tests.
@@ -105,8 +112,9 @@ type Server struct {
 
 // NewServer returns a server for b.
 func NewServer(b Backend, log zerolog.Logger) *Server {
-	s := &Server{backend: b, log: log.With().Str("component", "localapi").Logger(), identify: peerOf,
+	s := &Server{log: log.With().Str("component", "localapi").Logger(), identify: peerOf,
 		uidOf: acceptUID, limits: DefaultLimits}
+	s.SetBackend(b)
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -121,6 +129,17 @@ func NewServer(b Backend, log zerolog.Logger) *Server {
 	}
 	return s
 }
+
+// backendRef holds a Backend for the atomic pointer.
+type backendRef struct{ Backend }
+
+// SetBackend makes b answer the requests that arrive from now on: a
+// service serves its API while it waits for its database (health says
+// why) and hands over to the running agent when it has it.
+func (s *Server) SetBackend(b Backend) { s.backend.Store(&backendRef{b}) }
+
+// be is the current backend.
+func (s *Server) be() Backend { return s.backend.Load().Backend }
 
 // Serve accepts connections on l until Shutdown, within the server's
 // Limits.
@@ -213,7 +232,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) int {
 		if !allow(w, r, http.MethodGet) {
 			return http.StatusMethodNotAllowed
 		}
-		h := s.backend.Health(r.Context())
+		h := s.be().Health(r.Context())
 		if !peer.Admin {
 			h = h.Redact()
 		}
@@ -230,7 +249,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) int {
 		if !peer.Admin {
 			return writeError(w, http.StatusForbidden, "only administrators may start a scan")
 		}
-		rep, err := s.backend.ScanNow(r.Context())
+		rep, err := s.be().ScanNow(r.Context())
 		if err != nil {
 			return backendError(w, err)
 		}
@@ -249,10 +268,10 @@ func allow(w http.ResponseWriter, r *http.Request, method string) bool {
 }
 
 func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, peer Peer) int {
-	if snap, ok := s.backend.(Snapshotter); ok {
+	if snap, ok := s.be().(Snapshotter); ok {
 		return s.serveSnapshot(w, r, peer, snap)
 	}
-	rep, err := s.backend.Status(r.Context())
+	rep, err := s.be().Status(r.Context())
 	if err != nil {
 		return backendError(w, err)
 	}
@@ -278,7 +297,7 @@ func (s *Server) serveDrift(w http.ResponseWriter, r *http.Request, peer Peer) i
 		}
 		since = t
 	}
-	d, err := s.backend.Drift(r.Context(), since)
+	d, err := s.be().Drift(r.Context(), since)
 	if err != nil {
 		return backendError(w, err)
 	}
@@ -332,7 +351,7 @@ func backendError(w http.ResponseWriter, err error) int {
 	switch {
 	case errors.As(err, &invalid):
 		return writeError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, ErrNoReport), errors.Is(err, ErrStopping):
+	case errors.Is(err, ErrNoReport), errors.Is(err, ErrStopping), errors.Is(err, ErrWaiting):
 		return writeError(w, http.StatusServiceUnavailable, err.Error())
 	case errors.Is(err, ErrUnavailable):
 		return writeError(w, http.StatusNotImplemented, err.Error())

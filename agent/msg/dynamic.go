@@ -46,6 +46,12 @@ var patterns = []struct{ en, de string }{
 	{"memory %s MB over the %s MB budget", "Speicher %s MB über dem Budget von %s MB"},
 	{"CPU %s% over the %s% budget", "CPU %s % über dem Budget von %s %"},
 	{"sink: %s", "Empfänger: %s"},
+	{"database unavailable since %s: %v; next try at %s", "Datenbank nicht verfügbar seit %s: %s; nächster Versuch um %s"},
+	{"the database is not open yet", "die Datenbank ist noch nicht geöffnet"},
+	// the refusal of a service waiting for its database (agent/daemon,
+	// Waiting), after "der Dienst läuft, aber:"
+	{"is waiting for its database (unavailable since %s; next try at %s)", "wartet auf seine Datenbank (nicht verfügbar seit %s; nächster Versuch um %s)"},
+	{"is waiting for its database", "wartet auf seine Datenbank"},
 	// errors the CLI prints that other packages build: the store, the
 	// local API client, compliance records, the policy; the CLI's own
 	// backend (agent/cli/backend.go), whose errors also come back over
