@@ -174,14 +174,14 @@ func runDaemon(ctx context.Context, e *Env, cfg config.Config, paths install.Pat
 	// The last good policy survives a restart with a broken file.
 	pol.Keep = daemon.KeepPolicyIn(st.DB())
 	d, err := daemon.New(daemon.Options{
-		Scan:     cfg.Scan,
-		Budget:   cfg.Budget,
-		Policy:   pol,
-		Scanner:  cyc,
-		Store:    st,
-		API:      api,
-		APIDone:  apiDone,
-		Reload:   phoneArrivals(ctx, cyc.phones, 10*time.Second, hangups(ctx)),
+		Scan:    cfg.Scan,
+		Budget:  cfg.Budget,
+		Policy:  pol,
+		Scanner: cyc,
+		Store:   st,
+		API:     api,
+		APIDone: apiDone,
+		Reload:  phoneArrivals(ctx, cyc.phones, 10*time.Second, hangups(ctx)),
 		// Drift answers /v1/drift from the events the drift stage records.
 		Drift:      driftQuery(st),
 		SinkHealth: rep.disp.Health,
