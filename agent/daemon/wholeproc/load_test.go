@@ -3,19 +3,14 @@
 package wholeproc
 
 import (
-	"bufio"
-	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/msgguard/msgguard/bench/statusload"
 )
 
 // BenchmarkStatusDuringScans: 1,000 GET /v1/status at once, each on its
@@ -36,51 +31,12 @@ func BenchmarkStatusDuringScans(b *testing.B) {
 	}
 	p := a.start(b)
 	const n = 1000
-	newClient := func() *http.Client {
-		return &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true,
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				var d net.Dialer
-				return d.DialContext(ctx, "unix", a.socket)
-			}}}
-	}
-	do := func(c *http.Client, method, path string) error {
-		req, _ := http.NewRequest(method, "http://local-msgguard"+path, nil)
-		resp, err := c.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s %s: %s", method, path, resp.Status)
-		}
-		return nil
-	}
 	pid := p.cmd.Process.Pid
 	// burst sends n status requests at once and returns their latencies.
 	burst := func(b *testing.B) []time.Duration {
-		lat := make([]time.Duration, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		var failed atomic.Int64
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				t0 := time.Now()
-				if err := rawStatus(a.socket); err != nil && failed.Add(1) == 1 {
-					b.Error(err)
-				}
-				lat[i] = time.Since(t0)
-			}()
-		}
-		close(start)
-		wg.Wait()
-		if f := failed.Load(); f > 0 {
-			b.Errorf("%d of %d status requests failed", f, n)
+		lat, failed, first := statusload.Burst(a.socket, n)
+		if failed > 0 {
+			b.Errorf("%d of %d status requests failed, the first: %v", failed, n, first)
 		}
 		return lat
 	}
@@ -96,36 +52,19 @@ func BenchmarkStatusDuringScans(b *testing.B) {
 		b.ReportMetric(float64(procCPU(b, pid)-cpu0)/float64(reqs)/1e3, "agent-CPU-µs/req")
 	})
 	b.Run("during-scans", func(b *testing.B) {
-		stop := make(chan struct{})
-		var scans atomic.Int64
-		var wgScan sync.WaitGroup
-		wgScan.Add(1)
-		go func() {
-			defer wgScan.Done()
-			c := newClient()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := do(c, http.MethodPost, "/v1/scan"); err != nil {
-					b.Errorf("scan: %v", err)
-					return
-				}
-				scans.Add(1)
-			}
-		}()
+		scans := statusload.StartScans(a.socket)
 		time.Sleep(50 * time.Millisecond)
 		var all []time.Duration
 		for b.Loop() {
 			all = append(all, burst(b)...)
 		}
-		close(stop)
-		wgScan.Wait()
+		nscans, err := scans.Stop()
+		if err != nil {
+			b.Errorf("scan: %v", err)
+		}
 		b.ReportMetric(float64(percentile(all, 50))/1e6, "p50-ms")
 		b.ReportMetric(float64(percentile(all, 99))/1e6, "p99-ms")
-		b.ReportMetric(float64(scans.Load()), "scans")
+		b.ReportMetric(float64(nscans), "scans")
 		b.ReportMetric(float64(procKB(b, pid, "VmRSS")), "RSS-kB")
 		b.ReportMetric(float64(procKB(b, pid, "VmHWM")), "HWM-kB")
 	})
@@ -144,36 +83,6 @@ func procCPU(t testing.TB, pid int) time.Duration {
 	ut, _ := strconv.Atoi(f[11])
 	st, _ := strconv.Atoi(f[12])
 	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
-// statusRequest is what `agent status` sends, on a connection of its own.
-var statusRequest = []byte("GET /v1/status HTTP/1.1\r\nHost: local-msgguard\r\nConnection: close\r\n\r\n")
-
-// rawStatus dials, sends statusRequest and reads the answer to its end:
-// the client does as little as a client can, so that the latencies are the
-// service's (the clients share the machine with it).
-func rawStatus(socket string) error {
-	c, err := net.Dial("unix", socket)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(time.Minute))
-	if _, err := c.Write(statusRequest); err != nil {
-		return err
-	}
-	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 64<<10), nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /v1/status: %s", resp.Status)
-	}
-	return nil
 }
 
 // BenchmarkIdleRSS: the service's resident set 60 s after start (after its
