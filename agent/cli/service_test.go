@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/agenttest"
+
 	"github.com/msgguard/msgguard/agent/drift"
 	"github.com/msgguard/msgguard/agent/localapi"
 	"github.com/msgguard/msgguard/agent/status"
@@ -58,16 +60,7 @@ func newAgentTree(t testing.TB, poll string) *agentTree {
 		policy: filepath.Join(dir, "policy.yaml"), db: filepath.Join(dir, "data", "state.db"),
 		socket: filepath.Join(dir, "run", "agent.sock"), root: root,
 	}
-	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		if gobin, err = exec.LookPath("go"); err != nil {
-			t.Skip("go tool not found; cannot build the agent binary")
-		}
-	}
-	out, err := exec.Command(gobin, "build", "-o", a.bin, "..").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	agenttest.Build(t, a.bin)
 	a.writePolicy(t, "")
 	cfg := fmt.Sprintf(`policy: %q
 root: %q
@@ -109,74 +102,15 @@ func (a *agentTree) writePolicy(t testing.TB, name string) {
 	}
 }
 
-// daemonProc is a running `agent run`.
-type daemonProc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (a *agentTree) start(t testing.TB) *daemonProc {
+// start runs the agent; client waits until it answers with a report.
+func (a *agentTree) start(t testing.TB) *agenttest.Proc {
 	t.Helper()
-	p := &daemonProc{out: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(a.bin, "run", "--config", a.config)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		p.done <- nil
-		if t.Failed() {
-			t.Logf("agent output:\n%s", p.out)
-		}
-	})
-	return p
+	return agenttest.Start(t, a.bin, a.config)
 }
 
-// client waits until the agent answers and has a report.
-func (a *agentTree) client(t testing.TB, p *daemonProc) *localapi.Client {
+func (a *agentTree) client(t testing.TB, p *agenttest.Proc) *localapi.Client {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := localapi.Dial(context.Background(), a.socket)
-		if err == nil {
-			if _, err = c.Status(context.Background()); err == nil {
-				t.Cleanup(c.Close)
-				return c
-			}
-			c.Close()
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("agent exited: %v\n%s", err, p.out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("agent did not answer with a report: %v\n%s", err, p.out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return p.Client(t, a.socket, 15*time.Second)
 }
 
 func waitStatus(t *testing.T, c *localapi.Client, what string, ok func(*status.Report) bool) *status.Report {
@@ -455,7 +389,7 @@ func TestService(t *testing.T) {
 		if !hasRule(r, "attestation.telegram.contact-sync-off", policy.StatusFail) || hasRule(r, "remote-wipe", policy.StatusExempt) {
 			t.Error("a refused record changed the findings")
 		}
-		if strings.Contains(p.out.String(), "mallory") {
+		if strings.Contains(p.Out.String(), "mallory") {
 			t.Error("a refused record reached the log")
 		}
 	})
@@ -528,18 +462,7 @@ func TestService(t *testing.T) {
 
 	t.Run("SIGTERM stops within 20 s", func(t *testing.T) {
 		start := time.Now()
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			if err != nil {
-				t.Errorf("agent exited with %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("agent did not stop within 20 s of SIGTERM")
-		}
+		p.Stop(t)
 		t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 		if _, err := os.Lstat(a.socket); err == nil {
 			t.Error("socket left behind after a clean stop")
@@ -549,7 +472,7 @@ func TestService(t *testing.T) {
 			t.Fatalf("database after stop: %v", err)
 		}
 		st.Close()
-		if !strings.Contains(p.out.String(), `"agent_stopped"`) {
+		if !strings.Contains(p.Out.String(), `"agent_stopped"`) {
 			t.Error("no agent_stopped log line")
 		}
 	})
@@ -626,13 +549,13 @@ func TestService(t *testing.T) {
 			c := a.client(t, p)
 			before = recs(c)
 			for range 4 {
-				p.cmd.Process.Signal(syscall.SIGHUP)
+				p.Cmd.Process.Signal(syscall.SIGHUP)
 				time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 			}
-			p.cmd.Process.Kill()
-			<-p.done
-			p.done <- nil
-			log := p.out.String()
+			p.Cmd.Process.Kill()
+			<-p.Done
+			p.Done <- nil
+			log := p.Out.String()
 			midScan = strings.Count(log, `"scan_started"`) > strings.Count(log, `"scan_done"`)+strings.Count(log, `"scan_failed"`)
 		}
 		if !midScan {
@@ -670,7 +593,7 @@ func TestService(t *testing.T) {
 		waitStatus(t, c3, "the custom policy in force", func(r *status.Report) bool {
 			return r.Policy.Name == "Kept policy" && len(r.Policy.Errors) == 0
 		})
-		p3.stop(t)
+		p3.Stop(t)
 
 		a.writePolicy(t, "!garbage")
 		p4 := a.start(t)
@@ -689,7 +612,7 @@ func TestService(t *testing.T) {
 		if h := r.Service.Health; h.OK || !strings.Contains(strings.Join(h.Problems, "\n"), `"Kept policy" stays in force`) {
 			t.Errorf("health = %+v; want the rejected file with the kept policy named", h)
 		}
-		if !strings.Contains(p4.out.String(), `"last_good_policy_restored"`) {
+		if !strings.Contains(p4.Out.String(), `"last_good_policy_restored"`) {
 			t.Error("no last_good_policy_restored log line")
 		}
 	})
@@ -702,23 +625,6 @@ func (a *agentTree) asRoot(args ...string) (string, error) {
 	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=", "LC_MESSAGES=")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (p *daemonProc) stop(t testing.TB) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		p.done <- err
-		if err != nil {
-			t.Fatalf("agent exited with %v\n%s", err, p.out)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("agent did not stop within 20 s of SIGTERM")
-	}
 }
 
 // BenchmarkDaemon measures the real daemon: its idle RSS (VmRSS of the
@@ -735,7 +641,7 @@ func BenchmarkDaemon(b *testing.B) {
 	c := a.client(b, p)
 	ctx := context.Background()
 	b.Run("idle", func(b *testing.B) {
-		pid := p.cmd.Process.Pid
+		pid := p.Cmd.Process.Pid
 		time.Sleep(2 * time.Second) // after the first scan
 		cpu0 := procCPU(b, pid)
 		time.Sleep(10 * time.Second)
@@ -769,7 +675,7 @@ func BenchmarkDaemon(b *testing.B) {
 	b.Run("rss-after-requests", func(b *testing.B) {
 		for b.Loop() {
 		}
-		b.ReportMetric(float64(procRSS(b, p.cmd.Process.Pid, "VmRSS")), "RSS-kB")
+		b.ReportMetric(float64(procRSS(b, p.Cmd.Process.Pid, "VmRSS")), "RSS-kB")
 	})
 }
 

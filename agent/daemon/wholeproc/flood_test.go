@@ -80,7 +80,7 @@ func flood(sock string, n int) {
 func TestFloodFromUnprivilegedAccount(t *testing.T) {
 	a := build(t, "")
 	p := a.start(t)
-	pid := p.cmd.Process.Pid
+	pid := p.Cmd.Process.Pid
 	before := procKB(t, pid, "VmRSS")
 
 	// The test binary may sit in a 0700 build directory: copy it where
@@ -169,8 +169,8 @@ func TestFloodFromUnprivilegedAccount(t *testing.T) {
 		t.Errorf("root's agent status took %v during the flood; want at most %v", worst, statusBudget)
 	}
 	select {
-	case err := <-p.done:
-		p.done <- err
+	case err := <-p.Done:
+		p.Done <- err
 		t.Fatalf("the agent exited during the flood: %v", err)
 	default:
 	}

@@ -31,7 +31,7 @@ func BenchmarkStatusDuringScans(b *testing.B) {
 	}
 	p := a.start(b)
 	const n = 1000
-	pid := p.cmd.Process.Pid
+	pid := p.Cmd.Process.Pid
 	// burst sends n status requests at once and returns their latencies.
 	burst := func(b *testing.B) []time.Duration {
 		lat, failed, first := statusload.Burst(a.socket, n)
@@ -103,7 +103,7 @@ func BenchmarkIdleRSS(b *testing.B) {
 	time.Sleep(time.Until(started.Add(wait)))
 	for b.Loop() {
 	}
-	pid := p.cmd.Process.Pid
+	pid := p.Cmd.Process.Pid
 	for _, f := range []string{"VmRSS", "RssAnon", "RssFile", "VmHWM"} {
 		b.ReportMetric(float64(procKB(b, pid, f)), f+"-kB")
 	}

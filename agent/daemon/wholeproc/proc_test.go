@@ -3,21 +3,17 @@
 package wholeproc
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/msgguard/msgguard/agent/localapi"
+	"github.com/msgguard/msgguard/agent/agenttest"
 )
 
 // agent is a temporary installation of the real agent binary.
@@ -51,17 +47,7 @@ func build(t testing.TB, extra string) *agent {
 	}
 	a := &agent{dir: dir, bin: filepath.Join(dir, "agent"), config: filepath.Join(dir, "agent.yaml"),
 		db: filepath.Join(dir, "data", "state.db"), socket: filepath.Join(dir, "run", "agent.sock"), root: root}
-	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		if gobin, err = exec.LookPath("go"); err != nil {
-			t.Skip("go tool not found; cannot build the agent binary")
-		}
-	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", a.bin, "github.com/msgguard/msgguard/agent")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	agenttest.Build(t, a.bin, "-trimpath", "-ldflags=-s -w")
 	cfg := fmt.Sprintf("root: %q\ndatabase: %q\nsocket: %q\nlog:\n  level: warn\n%s", a.root, a.db, a.socket, extra)
 	if err := os.WriteFile(a.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -69,68 +55,12 @@ func build(t testing.TB, extra string) *agent {
 	return a
 }
 
-// proc is a running `agent run`.
-type proc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // start runs the agent and waits until it answers with a report.
-func (a *agent) start(t testing.TB) *proc {
+func (a *agent) start(t testing.TB) *agenttest.Proc {
 	t.Helper()
-	p := &proc{out: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(a.bin, "run", "--config", a.config)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("agent output:\n%s", p.out)
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := localapi.Dial(context.Background(), a.socket)
-		if err == nil {
-			_, err = c.Status(context.Background())
-			c.Close()
-			if err == nil {
-				return p
-			}
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("agent exited: %v\n%s", err, p.out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("agent did not answer with a report: %v\n%s", err, p.out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	p := agenttest.Start(t, a.bin, a.config)
+	p.Client(t, a.socket, 30*time.Second)
+	return p
 }
 
 // procKB reads a kB field (VmRSS, VmHWM, RssAnon, RssFile) of

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msgguard/msgguard/agent/agenttest"
 	"github.com/msgguard/msgguard/agent/localapi"
 )
 
@@ -31,21 +32,7 @@ func TestWaitingForTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(a.bin, "run", "--config", a.config)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("agent output:\n%s", out)
-		}
-	})
+	p := agenttest.Start(t, a.bin, a.config)
 
 	ctx := context.Background()
 	deadline := time.Now().Add(30 * time.Second)
@@ -61,8 +48,8 @@ func TestWaitingForTheDatabase(t *testing.T) {
 			break
 		}
 		select {
-		case err := <-done:
-			done <- err // for the cleanup
+		case err := <-p.Done:
+			p.Done <- err
 			t.Fatalf("agent exited while the database could not be opened: %v", err)
 		default:
 		}
