@@ -5,10 +5,10 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/msgguard/msgguard/platform/platformtest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -219,7 +219,7 @@ func TestRealCaptures(t *testing.T) {
 			if err != nil || len(owners) != 1 || owners[0].User != 150 || owners[0].Package != "com.samsung.knox.securefolder" {
 				t.Fatalf("parseDevicePolicy = %+v, %v", owners, err)
 			}
-			users, err := parseUsers(readReal(t, "bayton-samsung_pm-list-users.txt"))
+			users, err := parseUsers(platformtest.ReadReal(t, "bayton-samsung_pm-list-users.txt"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,31 +228,7 @@ func TestRealCaptures(t *testing.T) {
 			}
 		},
 	}
-	entries, err := os.ReadDir(filepath.Join("testdata", "real"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		check, ok := cases[e.Name()]
-		if !ok {
-			t.Errorf("capture %s has no case: every real capture must be parsed", e.Name())
-			continue
-		}
-		delete(cases, e.Name())
-		t.Run(e.Name(), func(t *testing.T) { check(t, readReal(t, e.Name())) })
-	}
-	for name := range cases {
-		t.Errorf("case %s has no capture in testdata/real", name)
-	}
-}
-
-func readReal(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "real", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	platformtest.RealCaptures(t, cases)
 }
 
 func gunzip(t *testing.T, b []byte) []byte {
@@ -301,8 +277,8 @@ func wantProfiles(t *testing.T, b []byte, want map[int]string) {
 func TestRealKitKatScan(t *testing.T) {
 	const serial = "KITKAT01"
 	fx := "serial: " + serial + "\n" +
-		"-- pm list packages --user 0 --\n" + string(readReal(t, "kitkat_pm-list-packages-user0.txt")) +
-		"-- dumpsys package com.whatsapp --\n" + string(readReal(t, "kitkat-mtk-whatsapp_dumpsys-package-com.whatsapp_tail.txt"))
+		"-- pm list packages --user 0 --\n" + string(platformtest.ReadReal(t, "kitkat_pm-list-packages-user0.txt")) +
+		"-- dumpsys package com.whatsapp --\n" + string(platformtest.ReadReal(t, "kitkat-mtk-whatsapp_dumpsys-package-com.whatsapp_tail.txt"))
 	f, err := phonetest.Parse(fx, "serial")
 	if err != nil {
 		t.Fatal(err)

@@ -2,9 +2,9 @@ package ios
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/msgguard/msgguard/platform/platformtest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -16,7 +16,7 @@ import (
 // source in SOURCES.md — with the parser the agent uses for that command.
 // A capture without a case fails the test.
 func TestRealCaptures(t *testing.T) {
-	full := readReal(t, "iphone7-ios13.3.1_ideviceinfo.txt")
+	full := platformtest.ReadReal(t, "iphone7-ios13.3.1_ideviceinfo.txt")
 	// inFull checks that a derived -k answer is the value of key in the
 	// full ideviceinfo capture it was made from.
 	inFull := func(t *testing.T, key, value string) {
@@ -91,29 +91,5 @@ func TestRealCaptures(t *testing.T) {
 			}
 		},
 	}
-	entries, err := os.ReadDir(filepath.Join("testdata", "real"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		check, ok := cases[e.Name()]
-		if !ok {
-			t.Errorf("capture %s has no case: every real capture must be parsed", e.Name())
-			continue
-		}
-		delete(cases, e.Name())
-		t.Run(e.Name(), func(t *testing.T) { check(t, readReal(t, e.Name())) })
-	}
-	for name := range cases {
-		t.Errorf("case %s has no capture in testdata/real", name)
-	}
-}
-
-func readReal(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "real", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	platformtest.RealCaptures(t, cases)
 }
