@@ -373,9 +373,10 @@ func equalSets(a, b map[string]bool) bool {
 	return true
 }
 
-// TestStatusShowsQueuedSinkEvents: with the service stopped, status still
-// says how many events wait for each sink.
-func TestStatusShowsQueuedSinkEvents(t *testing.T) {
+// scannedWithQueuedEvent returns a database with a fixture scan and one
+// event queued for a sink "siem", written while no service runs.
+func scannedWithQueuedEvent(t *testing.T) string {
+	t.Helper()
 	db := filepath.Join(t.TempDir(), "state.db")
 	e, _, errb := testEnv(t)
 	if code := runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db); code != exitNotCompliant {
@@ -395,6 +396,13 @@ func TestStatusShowsQueuedSinkEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+// TestStatusShowsQueuedSinkEvents: with the service stopped, status still
+// says how many events wait for each sink.
+func TestStatusShowsQueuedSinkEvents(t *testing.T) {
+	db := scannedWithQueuedEvent(t)
 	e, out, _ := testEnv(t)
 	runCLI(t, e, "status", "--db", db)
 	if !strings.Contains(out.String(), "sink siem: queue 1") || !strings.Contains(out.String(), "service:  not running") {
@@ -407,25 +415,7 @@ func TestStatusShowsQueuedSinkEvents(t *testing.T) {
 // events queued behind a failed delivery makes health degraded (not ok),
 // a queue without an error does not.
 func TestStatusFromDatabaseHealthDegradedBySink(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "state.db")
-	e, _, errb := testEnv(t)
-	if code := runCLI(t, e, "scan", "--root", fixtureRoot, "--db", db); code != exitNotCompliant {
-		t.Fatalf("scan exit %d: %s", code, errb)
-	}
-	st, err := store.Open(db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := outbox.Register(st.DB(), []outbox.Spec{{Name: "siem"}}); err != nil {
-		t.Fatal(err)
-	}
-	err = st.DB().Update(func(tx *bolt.Tx) error {
-		return outbox.Enqueue(tx, outbox.Entry{ID: "e1", Severity: policy.SeverityHigh, Body: json.RawMessage(`{}`)}, time.Now())
-	})
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := scannedWithQueuedEvent(t)
 	health := func() status.Health {
 		t.Helper()
 		e, out, _ := testEnv(t)
@@ -443,7 +433,7 @@ func TestStatusFromDatabaseHealthDegradedBySink(t *testing.T) {
 	if h := health(); !h.OK || h.State != status.HealthOK || len(h.Problems) != 0 {
 		t.Errorf("queue without a failed delivery: health %+v; want ok", h)
 	}
-	st, err = store.Open(db, store.Options{})
+	st, err := store.Open(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
