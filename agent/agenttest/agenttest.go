@@ -8,9 +8,12 @@ package agenttest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -130,4 +133,38 @@ func (p *Proc) Stop(t testing.TB) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("agent did not stop within 20 s of SIGTERM")
 	}
+}
+
+// StatusKB reads a kB field (VmRSS, VmHWM, RssAnon, RssFile) of the
+// process's /proc/PID/status (Linux).
+func (p *Proc) StatusKB(t testing.TB, field string) int {
+	t.Helper()
+	pid := p.Cmd.Process.Pid
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
+
+// CPU returns the process's user+system time so far (proc(5),
+// /proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func (p *Proc) CPU(t testing.TB) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -641,16 +640,15 @@ func BenchmarkDaemon(b *testing.B) {
 	c := a.client(b, p)
 	ctx := context.Background()
 	b.Run("idle", func(b *testing.B) {
-		pid := p.Cmd.Process.Pid
 		time.Sleep(2 * time.Second) // after the first scan
-		cpu0 := procCPU(b, pid)
+		cpu0 := p.CPU(b)
 		time.Sleep(10 * time.Second)
-		cpu1 := procCPU(b, pid)
+		cpu1 := p.CPU(b)
 		for b.Loop() {
 		}
-		b.ReportMetric(float64(procRSS(b, pid, "VmRSS")), "idle-RSS-kB")
-		b.ReportMetric(float64(procRSS(b, pid, "RssAnon")), "idle-RssAnon-kB")
-		b.ReportMetric(float64(procRSS(b, pid, "RssFile")), "idle-RssFile-kB")
+		b.ReportMetric(float64(p.StatusKB(b, "VmRSS")), "idle-RSS-kB")
+		b.ReportMetric(float64(p.StatusKB(b, "RssAnon")), "idle-RssAnon-kB")
+		b.ReportMetric(float64(p.StatusKB(b, "RssFile")), "idle-RssFile-kB")
 		b.ReportMetric(100*float64(cpu1-cpu0)/float64(10*time.Second), "idle-CPU-%")
 	})
 	b.Run("status-roundtrip", func(b *testing.B) {
@@ -675,36 +673,6 @@ func BenchmarkDaemon(b *testing.B) {
 	b.Run("rss-after-requests", func(b *testing.B) {
 		for b.Loop() {
 		}
-		b.ReportMetric(float64(procRSS(b, p.Cmd.Process.Pid, "VmRSS")), "RSS-kB")
+		b.ReportMetric(float64(p.StatusKB(b, "VmRSS")), "RSS-kB")
 	})
-}
-
-// procRSS reads a kB field of /proc/<pid>/status.
-func procRSS(t testing.TB, pid int, field string) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, field+":"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return n
-		}
-	}
-	t.Fatalf("no %s in /proc/%d/status", field, pid)
-	return 0
-}
-
-// procCPU returns utime+stime of pid (proc(5): fields 14 and 15, in clock
-// ticks of 1/100 s on Linux).
-func procCPU(t testing.TB, pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.Atoi(f[11])
-	st, _ := strconv.Atoi(f[12])
-	return time.Duration(ut+st) * 10 * time.Millisecond
 }

@@ -80,8 +80,7 @@ func flood(sock string, n int) {
 func TestFloodFromUnprivilegedAccount(t *testing.T) {
 	a := build(t, "")
 	p := a.start(t)
-	pid := p.Cmd.Process.Pid
-	before := procKB(t, pid, "VmRSS")
+	before := p.StatusKB(t, "VmRSS")
 
 	// The test binary may sit in a 0700 build directory: copy it where
 	// nobody can execute it.
@@ -136,7 +135,7 @@ func TestFloodFromUnprivilegedAccount(t *testing.T) {
 
 	// Let the agent accept (and refuse) what is queued, then measure.
 	time.Sleep(time.Second)
-	during := procKB(t, pid, "VmRSS")
+	during := p.StatusKB(t, "VmRSS")
 	var worst time.Duration
 	for i := range 3 {
 		start := time.Now()
@@ -156,7 +155,7 @@ func TestFloodFromUnprivilegedAccount(t *testing.T) {
 			t.Errorf("status %d during the flood: source %q (%v); want an answer from the service\n%s", i, r.Source, err, out)
 		}
 	}
-	peak := procKB(t, pid, "VmHWM")
+	peak := p.StatusKB(t, "VmHWM")
 	t.Logf("FIGURES flood: %d idle connections from uid 65534; agent VmRSS %d kB before, %d kB during, VmHWM %d kB; root `agent status` slowest of 3: %v",
 		floodConns, before, during, peak, worst)
 	if during > floodMaxRSS || peak > floodMaxRSS {

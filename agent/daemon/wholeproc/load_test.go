@@ -5,8 +5,6 @@ package wholeproc
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +29,6 @@ func BenchmarkStatusDuringScans(b *testing.B) {
 	}
 	p := a.start(b)
 	const n = 1000
-	pid := p.Cmd.Process.Pid
 	// burst sends n status requests at once and returns their latencies.
 	burst := func(b *testing.B) []time.Duration {
 		lat, failed, first := statusload.Burst(a.socket, n)
@@ -44,12 +41,12 @@ func BenchmarkStatusDuringScans(b *testing.B) {
 	// against a busy machine, unlike the latencies.
 	b.Run("cpu-per-request", func(b *testing.B) {
 		var reqs int
-		cpu0 := procCPU(b, pid)
+		cpu0 := p.CPU(b)
 		for b.Loop() {
 			burst(b)
 			reqs += n
 		}
-		b.ReportMetric(float64(procCPU(b, pid)-cpu0)/float64(reqs)/1e3, "agent-CPU-µs/req")
+		b.ReportMetric(float64(p.CPU(b)-cpu0)/float64(reqs)/1e3, "agent-CPU-µs/req")
 	})
 	b.Run("during-scans", func(b *testing.B) {
 		scans := statusload.StartScans(a.socket)
@@ -65,24 +62,9 @@ func BenchmarkStatusDuringScans(b *testing.B) {
 		b.ReportMetric(float64(percentile(all, 50))/1e6, "p50-ms")
 		b.ReportMetric(float64(percentile(all, 99))/1e6, "p99-ms")
 		b.ReportMetric(float64(nscans), "scans")
-		b.ReportMetric(float64(procKB(b, pid, "VmRSS")), "RSS-kB")
-		b.ReportMetric(float64(procKB(b, pid, "VmHWM")), "HWM-kB")
+		b.ReportMetric(float64(p.StatusKB(b, "VmRSS")), "RSS-kB")
+		b.ReportMetric(float64(p.StatusKB(b, "VmHWM")), "HWM-kB")
 	})
-}
-
-// procCPU returns utime+stime of pid (proc(5): fields 14 and 15, in clock
-// ticks of 1/100 s on Linux).
-func procCPU(t testing.TB, pid int) time.Duration {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.Atoi(f[11])
-	st, _ := strconv.Atoi(f[12])
-	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // BenchmarkIdleRSS: the service's resident set 60 s after start (after its
@@ -103,9 +85,8 @@ func BenchmarkIdleRSS(b *testing.B) {
 	time.Sleep(time.Until(started.Add(wait)))
 	for b.Loop() {
 	}
-	pid := p.Cmd.Process.Pid
 	for _, f := range []string{"VmRSS", "RssAnon", "RssFile", "VmHWM"} {
-		b.ReportMetric(float64(procKB(b, pid, f)), f+"-kB")
+		b.ReportMetric(float64(p.StatusKB(b, f)), f+"-kB")
 	}
 }
 

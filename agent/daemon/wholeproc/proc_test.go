@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,24 +59,6 @@ func (a *agent) start(t testing.TB) *agenttest.Proc {
 	p := agenttest.Start(t, a.bin, a.config)
 	p.Client(t, a.socket, 30*time.Second)
 	return p
-}
-
-// procKB reads a kB field (VmRSS, VmHWM, RssAnon, RssFile) of
-// /proc/PID/status.
-func procKB(t testing.TB, pid int, field string) int {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, field+":"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return n
-		}
-	}
-	t.Fatalf("no %s in /proc/%d/status", field, pid)
-	return 0
 }
 
 // percentile returns the p-th percentile (0..100) of ds (sorted in place).
