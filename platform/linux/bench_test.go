@@ -3,6 +3,7 @@ package linux
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,6 +120,11 @@ func BenchmarkDpkgQuery(b *testing.B) {
 // BenchmarkParseDpkgStatus measures the parser alone on the generated
 // 5,000-package status file held in memory (no file system, less noise).
 func BenchmarkParseDpkgStatus(b *testing.B) {
+	benchParseDpkg(b, parseDpkgStatus)
+}
+
+// benchParseDpkg times parse on the generated status file.
+func benchParseDpkg(b *testing.B, parse func(io.Reader, func([]byte) bool) ([]debPackage, error)) {
 	h, cat, _ := benchHost(b)
 	data, err := os.ReadFile(filepath.Join(h.RootDir, dpkgStatus))
 	if err != nil {
@@ -130,7 +136,7 @@ func BenchmarkParseDpkgStatus(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for b.Loop() {
-		pkgs, err := parseDpkgStatus(bytes.NewReader(data), want)
+		pkgs, err := parse(bytes.NewReader(data), want)
 		if err != nil || len(pkgs) != 5 {
 			b.Fatalf("%d packages, %v", len(pkgs), err)
 		}

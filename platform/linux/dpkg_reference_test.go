@@ -222,20 +222,5 @@ func FuzzParseDpkgStatusReference(f *testing.F) {
 // BenchmarkParseDpkgStatusReference is BenchmarkParseDpkgStatus with the
 // reference parser, for a before/after comparison in one run.
 func BenchmarkParseDpkgStatusReference(b *testing.B) {
-	h, cat, _ := benchHost(b)
-	data, err := os.ReadFile(filepath.Join(h.RootDir, dpkgStatus))
-	if err != nil {
-		b.Fatal(err)
-	}
-	idx := newCatalogIndex(cat)
-	want := func(name []byte) bool { return idx.deb[string(name)] != nil || idx.agentDeb[string(name)] }
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	defer reportCPU(b)()
-	for b.Loop() {
-		pkgs, err := parseDpkgStatusReference(bytes.NewReader(data), want)
-		if err != nil || len(pkgs) != 5 {
-			b.Fatalf("%d packages, %v", len(pkgs), err)
-		}
-	}
+	benchParseDpkg(b, parseDpkgStatusReference)
 }
