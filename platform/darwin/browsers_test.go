@@ -2,11 +2,9 @@ package darwin
 
 import (
 	"context"
-	"encoding/json"
-	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/msgguard/msgguard/platform/platformtest"
 
 	"github.com/msgguard/msgguard/policy"
 )
@@ -36,16 +34,5 @@ func TestScanBrowsersMac(t *testing.T) {
 		ev("facebook-messenger", policy.SourceBrowser, `Chrome, profile "Default"`),
 		ev("whatsapp", policy.SourceWebApp, `/Users/alice/Applications/Chrome Apps.localized/WhatsApp Web.app (Chrome)`),
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("browser evidence (-want +got):\n%s", diff)
-	}
-	for _, p := range inv.Problems {
-		if p.Probe == "browsers" {
-			t.Errorf("unexpected problem %+v", p)
-		}
-	}
-	b, _ := json.Marshal(inv)
-	if strings.Contains(string(b), "example.org") || strings.Contains(string(b), "YouTube") {
-		t.Errorf("a site or app that is not a catalog messenger was reported")
-	}
+	platformtest.CheckBrowserEvidence(t, inv, want, got)
 }

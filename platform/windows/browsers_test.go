@@ -1,11 +1,9 @@
 package windows
 
 import (
-	"encoding/json"
-	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/msgguard/msgguard/platform/platformtest"
 
 	"github.com/msgguard/msgguard/policy"
 )
@@ -30,16 +28,5 @@ func TestScanBrowsersWindows(t *testing.T) {
 		evidence(t, cat, "whatsapp", policy.SourceWebApp, "carol", "",
 			`C:\Users\carol\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Chrome Apps\WhatsApp Web.lnk (Chrome, profile "Default")`),
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("browser evidence (-want +got):\n%s", diff)
-	}
-	for _, p := range inv.Problems {
-		if p.Probe == "browsers" {
-			t.Errorf("unexpected problem %+v", p)
-		}
-	}
-	b, _ := json.Marshal(inv)
-	if strings.Contains(string(b), "example.org") || strings.Contains(string(b), "YouTube") {
-		t.Errorf("a site or app that is not a catalog messenger was reported")
-	}
+	platformtest.CheckBrowserEvidence(t, inv, want, got)
 }
