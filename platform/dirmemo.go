@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"io/fs"
 	"sync"
 	"time"
 )
@@ -25,7 +24,7 @@ type DirMemo struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	mu  sync.Mutex
-	m   map[string]memoEntry
+	m   map[memoKey]memoEntry
 }
 
 type memoEntry struct {
@@ -52,39 +51,35 @@ func (d *DirMemo) Begin() time.Time {
 	return time.Now()
 }
 
-// Get returns the result remembered for dir, when dir (described by fi,
-// from Lstat) has not changed since.
-func (d *DirMemo) Get(dir string, fi fs.FileInfo) ([]string, bool) {
-	if d == nil || fi == nil {
-		return nil, false
-	}
-	id, ok := identity(fi)
-	if !ok {
+// memoKey is a remembered folder: a path below a base (a user's home),
+// both relative to the root, kept apart so that a lookup joins nothing.
+type memoKey struct{ base, rel string }
+
+// Get returns the result remembered for base/rel, when the folder (id,
+// from LstatBelow) has not changed since.
+func (d *DirMemo) Get(base, rel string, id Ident) ([]string, bool) {
+	if d == nil || !id.hasID {
 		return nil, false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	e, ok := d.m[dir]
-	if !ok || e.id != id {
+	e, ok := d.m[memoKey{base, rel}]
+	if !ok || e.id != id.id {
 		return nil, false
 	}
 	return e.val, true
 }
 
-// Put remembers val for dir (fi from the Lstat before the listing, began
-// from Begin before the listing).
-func (d *DirMemo) Put(dir string, fi fs.FileInfo, began time.Time, val []string) {
-	if d == nil || fi == nil {
-		return
-	}
-	id, ok := identity(fi)
-	if !ok || !id.changedBefore(began.Add(-memoSlack)) {
+// Put remembers val for base/rel (id from the LstatBelow before the
+// listing, began from Begin before the listing).
+func (d *DirMemo) Put(base, rel string, id Ident, began time.Time, val []string) {
+	if d == nil || !id.hasID || !id.id.changedBefore(began.Add(-memoSlack)) {
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.m == nil || len(d.m) >= maxMemoEntries {
-		d.m = map[string]memoEntry{}
+		d.m = map[memoKey]memoEntry{}
 	}
-	d.m[dir] = memoEntry{id: id, val: val}
+	d.m[memoKey{base, rel}] = memoEntry{id: id.id, val: val}
 }

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/msgguard/msgguard/platform"
 	"github.com/msgguard/msgguard/policy"
@@ -193,31 +194,36 @@ type Inspector struct {
 	Memo *platform.DirMemo
 
 	shared []sharedParent
+	// ini holds, per install, the path of Firefox's profiles.ini below the
+	// home ("" for Chromium), made once rather than per home.
+	ini []string
 }
 
 // sharedParent is a folder (relative to a home) that holds the folders of
-// several browsers; names are their names in it.
+// several browsers; names maps their names in it to their paths below the
+// home.
 type sharedParent struct {
 	dir   string
-	names map[string]bool
+	names map[string]string
 }
 
 // sharedParents lists the folders that are the parent of two or more
 // distinct install-path components.
 func sharedParents(installs []Install) []sharedParent {
-	kids := map[string]map[string]bool{}
+	kids := map[string]map[string]string{}
 	var order []string
 	for _, inst := range installs {
 		parent := ""
 		for part := range strings.SplitSeq(inst.Dir, "/") {
+			cur := path.Join(parent, part)
 			if parent != "" { // the home itself is never listed
 				if kids[parent] == nil {
-					kids[parent] = map[string]bool{}
+					kids[parent] = map[string]string{}
 					order = append(order, parent)
 				}
-				kids[parent][part] = true
+				kids[parent][part] = cur
 			}
-			parent = path.Join(parent, part)
+			parent = cur
 		}
 	}
 	out := []sharedParent{}
@@ -230,11 +236,20 @@ func sharedParents(installs []Install) []sharedParent {
 }
 
 // Prepare computes what every home's inspection shares (the folders that
-// hold several browsers' folders). Home calls it; a caller that copies one
-// Inspector per home, to run homes concurrently, calls it once before.
+// hold several browsers' folders, the paths of profiles.ini). Home calls
+// it; a caller that copies one Inspector per home, to run homes
+// concurrently, calls it once before.
 func (in *Inspector) Prepare() {
 	if in.shared == nil {
 		in.shared = sharedParents(in.Installs)
+	}
+	if len(in.ini) != len(in.Installs) {
+		in.ini = make([]string, len(in.Installs))
+		for i, inst := range in.Installs {
+			if inst.Engine == Firefox {
+				in.ini[i] = inst.Dir + "/profiles.ini"
+			}
+		}
 	}
 }
 
@@ -244,30 +259,31 @@ func (in *Inspector) Home(ctx context.Context, user, home string) []policy.Messe
 	if in.Index == nil || in.Index.Empty() || home == "" || home == "." {
 		return nil
 	}
-	w := &walk{in: in, user: user, home: home, kinds: map[string]fs.FileMode{}, infos: map[string]fs.FileInfo{},
-		complete: map[string]map[string]bool{}}
 	in.Prepare()
+	w := getWalk(in, user, home)
+	defer putWalk(w)
 	// One look at a folder that holds several browsers' folders (~/.config,
 	// ~/Library/Application Support, %LOCALAPPDATA%) answers for all of
 	// them: on most homes most browsers are absent.
-	for _, sp := range in.shared {
-		dir := path.Join(home, sp.dir)
-		if !w.plainDir(dir, "browser folder") {
+	for i := range in.shared {
+		sp := &in.shared[i]
+		if !w.plainDir(sp.dir, "browser folder") {
 			continue
 		}
-		if _, complete := w.children(dir, "browser folder", func(n string) bool { return sp.names[n] }); complete {
-			w.complete[dir] = sp.names
+		relevant := func(n string) (string, bool) { p, ok := sp.names[n]; return p, ok }
+		if _, complete := w.children(sp.dir, "browser folder", relevant); complete {
+			w.complete[sp.dir] = sp.names
 		}
 	}
-	for _, inst := range in.Installs {
+	for i, inst := range in.Installs {
 		if ctx.Err() != nil {
 			break
 		}
-		dir := path.Join(home, inst.Dir)
+		dir := inst.Dir
 		// With the service's memo, a browser whose folders are all
 		// unchanged is answered without checking each path component
 		// (see remembered); everything else is checked first.
-		w.optimistic = w.rememberedInstall(inst, dir)
+		w.optimistic = w.rememberedInstall(inst, dir, in.ini[i])
 		if !w.optimistic && !w.plainDir(dir, inst.Name+" data folder") {
 			continue
 		}
@@ -275,30 +291,57 @@ func (in *Inspector) Home(ctx context.Context, user, home string) []policy.Messe
 		case Chromium:
 			w.chromium(inst, dir)
 		case Firefox:
-			w.firefox(inst, dir)
+			w.firefox(inst, dir, in.ini[i])
 		}
 	}
 	return w.found
 }
 
-// walk is one home's inspection.
+// walk is one home's inspection. Every path it handles is relative to the
+// home: the install paths are then the catalog's own strings, and looking
+// one up joins nothing (platform.LstatBelow, DirMemo's keys).
 type walk struct {
 	in         *Inspector
 	user, home string
-	// kinds caches the type of each path component looked at, so that
-	// ~/.config or ~/AppData/Local is checked once for all browsers.
-	kinds map[string]fs.FileMode
-	// infos holds the Lstat result of each path lstat looked at.
-	infos map[string]fs.FileInfo
+	// kinds caches what is known of each path looked at: its type, and
+	// its identity when an lstat said it (platform.Ident); absentIdent for
+	// a path that does not exist. ~/.config is checked once for all
+	// browsers.
+	kinds map[string]platform.Ident
 	// complete holds folders whose children named in the value are all in
 	// kinds: a name missing there is absent without an lstat.
-	complete map[string]map[string]bool
+	complete map[string]map[string]string
 	found    []policy.Messenger
 	// optimistic is set while an install is walked whose folder was not
 	// checked with plainDir (rememberedInstall): before anything below it
 	// is listed or read, that path is checked from the home down.
 	optimistic bool
 }
+
+// walks keeps walks, with their maps' storage, from one home to the next:
+// a scan inspects every home, and a warm scan otherwise spends as much on
+// growing these maps as on its system calls.
+var walks = sync.Pool{New: func() any {
+	return &walk{kinds: map[string]platform.Ident{}, complete: map[string]map[string]string{}}
+}}
+
+func getWalk(in *Inspector, user, home string) *walk {
+	w := walks.Get().(*walk)
+	w.in, w.user, w.home = in, user, home
+	return w
+}
+
+// putWalk empties w (the found evidence now belongs to the caller) and
+// returns it to the pool.
+func putWalk(w *walk) {
+	clear(w.kinds)
+	clear(w.complete)
+	*w = walk{kinds: w.kinds, complete: w.complete}
+	walks.Put(w)
+}
+
+// absentIdent marks a cached path that does not exist.
+var absentIdent = platform.Ident{Mode: fs.ModeIrregular | fs.ModeTemporary}
 
 // remembered reports whether the memo holds a result for dir as it is now:
 // one Lstat of the whole path, without checking each component for links.
@@ -307,34 +350,34 @@ type walk struct {
 // through checked components, since only such listings are remembered —
 // and an unchanged identity means unchanged entries, wherever the path now
 // leads. A miss leaves the caller to check the path and list it.
-func (w *walk) remembered(dir string) (fs.FileInfo, bool) {
+func (w *walk) remembered(dir string) (platform.Ident, bool) {
 	if w.in.Memo == nil {
-		return nil, false
+		return platform.Ident{}, false
 	}
-	st, err := platform.Lstat(w.in.FS, dir)
+	id, err := platform.LstatBelow(w.in.FS, w.home, dir)
 	if err != nil {
-		return nil, false
+		return platform.Ident{}, false
 	}
-	if _, ok := w.in.Memo.Get(dir, st); !ok {
-		return nil, false
+	if _, ok := w.in.Memo.Get(w.home, dir, id); !ok {
+		return platform.Ident{}, false
 	}
-	return st, true
+	return id, true
 }
 
 // rememberedInstall reports whether an install's top folder (a Chromium
 // user-data folder, Firefox's profiles.ini) is remembered unchanged; the
 // walk then starts optimistic and checks paths only before it lists.
-func (w *walk) rememberedInstall(inst Install, dir string) bool {
+func (w *walk) rememberedInstall(inst Install, dir, ini string) bool {
 	if w.in.Memo == nil || w.knownAbsent(dir) {
 		return false // most browsers are absent: no system call for them
 	}
 	key := dir
 	if inst.Engine == Firefox {
-		key = dir + "/profiles.ini"
+		key = ini
 	}
-	st, ok := w.remembered(key)
+	id, ok := w.remembered(key)
 	if ok {
-		w.infos[key] = st
+		w.kinds[key] = id
 	}
 	return ok
 }
@@ -345,28 +388,34 @@ func (w *walk) checked(dir, what string) bool {
 	return !w.optimistic || w.plainDir(dir, what)
 }
 
-// child is a folder entry's name and type.
+// child is a folder entry's name, path below the home and type.
 type child struct {
-	name string
-	mode fs.FileMode
+	name, path string
+	mode       fs.FileMode
 }
 
-// children returns dir's entries whose names relevant accepts, with their
-// types, and records the types in kinds. An unchanged dir is answered from
-// the memo; otherwise it is listed (at most max entries) and the relevant
-// names, never the others, are remembered. complete reports whether every
-// entry was seen.
-func (w *walk) children(dir, what string, relevant func(string) bool) (kids []child, complete bool) {
-	fi := w.infos[dir]
-	if fi == nil {
-		if st, err := platform.Lstat(w.in.FS, dir); err == nil {
-			fi = st
-		}
+// identOf returns what an lstat says of dir, from the cache when an lstat
+// already said it; ok is false when dir cannot be looked at.
+func (w *walk) identOf(dir string) (platform.Ident, bool) {
+	if id, ok := w.kinds[dir]; ok && id.Identified() {
+		return id, true
 	}
-	if memo, ok := w.in.Memo.Get(dir, fi); ok {
+	id, err := platform.LstatBelow(w.in.FS, w.home, dir)
+	return id, err == nil
+}
+
+// children returns dir's entries that relevant accepts (giving their path
+// below the home), with their types, and records the types in kinds. An
+// unchanged dir is answered from the memo; otherwise it is listed (at most
+// max entries) and the relevant names, never the others, are remembered.
+// complete reports whether every entry was seen.
+func (w *walk) children(dir, what string, relevant func(name string) (string, bool)) (kids []child, complete bool) {
+	id, _ := w.identOf(dir)
+	if memo, ok := w.in.Memo.Get(w.home, dir, id); ok {
 		for _, m := range memo {
 			c := child{name: m[1:], mode: modeOf(m[0])}
-			w.kinds[dir+"/"+c.name] = c.mode
+			c.path, _ = relevant(c.name)
+			w.kinds[c.path] = platform.Ident{Mode: c.mode}
 			kids = append(kids, c)
 		}
 		return kids, true
@@ -375,16 +424,17 @@ func (w *walk) children(dir, what string, relevant func(string) bool) (kids []ch
 	entries, truncated := w.listOnly(dir, what)
 	var memo []string
 	for _, e := range entries {
-		if !relevant(e.Name()) {
+		p, ok := relevant(e.Name())
+		if !ok {
 			continue
 		}
-		c := child{name: e.Name(), mode: e.Type()}
-		w.kinds[dir+"/"+c.name] = c.mode
+		c := child{name: e.Name(), path: p, mode: e.Type()}
+		w.kinds[p] = platform.Ident{Mode: c.mode}
 		kids = append(kids, c)
 		memo = append(memo, string(tagOf(c.mode))+c.name)
 	}
 	if !truncated {
-		w.in.Memo.Put(dir, fi, began, memo)
+		w.in.Memo.Put(w.home, dir, id, began, memo)
 	}
 	return kids, !truncated
 }
@@ -421,31 +471,35 @@ func (w *walk) max() int {
 	return MaxEntries
 }
 
+// problem records a problem at p, a path below the home.
 func (w *walk) problem(p, msg string) {
 	if w.in.Problem != nil {
-		w.in.Problem(p, msg)
+		w.in.Problem(w.home+"/"+p, msg)
 	}
 }
 
 // cached returns what the walk already knows of p without a system call:
 // its type (known), or that it does not exist (absent).
 func (w *walk) cached(p string) (m fs.FileMode, known, absent bool) {
-	if m, ok := w.kinds[p]; ok {
-		if m == fs.ModeIrregular|fs.ModeTemporary { // cached absence
+	if id, ok := w.kinds[p]; ok {
+		if id == absentIdent {
 			return 0, false, true
 		}
-		return m, true, false
+		return id.Mode, true, false
 	}
-	if names, ok := w.complete[path.Dir(p)]; ok && names[path.Base(p)] {
-		return 0, false, true
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		if names, ok := w.complete[p[:i]]; ok {
+			if _, listed := names[p[i+1:]]; listed {
+				return 0, false, true
+			}
+		}
 	}
 	return 0, false, false
 }
 
-// knownAbsent reports whether a component of p (below the home) is known
-// not to exist.
+// knownAbsent reports whether a component of p is known not to exist.
 func (w *walk) knownAbsent(p string) bool {
-	for i := len(w.home) + 1; i <= len(p); i++ {
+	for i := 1; i <= len(p); i++ {
 		if i < len(p) && p[i] != '/' {
 			continue
 		}
@@ -468,17 +522,16 @@ func (w *walk) lstat(p string) (fs.FileMode, error) {
 	} else if known {
 		return m, nil
 	}
-	st, err := platform.Lstat(w.in.FS, p)
+	id, err := platform.LstatBelow(w.in.FS, w.home, p)
 	if errors.Is(err, fs.ErrNotExist) {
-		w.kinds[p] = fs.ModeIrregular | fs.ModeTemporary
+		w.kinds[p] = absentIdent
 		return 0, errAbsent
 	}
 	if err != nil {
 		return 0, err
 	}
-	w.kinds[p] = st.Mode().Type()
-	w.infos[p] = st
-	return st.Mode().Type(), nil
+	w.kinds[p] = id
+	return id.Mode, nil
 }
 
 // plainDir reports whether dir (below the home) is a directory reached
@@ -486,12 +539,12 @@ func (w *walk) lstat(p string) (fs.FileMode, error) {
 // way is a problem, since it could lead into /etc or another user's home;
 // an absent path is silently false. what names the folder in problems.
 func (w *walk) plainDir(dir, what string) bool {
-	if len(dir) <= len(w.home) || dir[:len(w.home)] != w.home || dir[len(w.home)] != '/' {
+	if dir == "" || dir[0] == '/' {
 		return false
 	}
 	// Each prefix of dir is a substring of it: no allocation per
-	// component on paths already looked at.
-	for i := len(w.home) + 1; i <= len(dir); i++ {
+	// component.
+	for i := 1; i <= len(dir); i++ {
 		if i < len(dir) && dir[i] != '/' {
 			continue
 		}
@@ -518,7 +571,7 @@ func (w *walk) plainDir(dir, what string) bool {
 func (w *walk) list(dir, what string) ([]fs.DirEntry, bool) {
 	entries, truncated := w.listOnly(dir, what)
 	for _, e := range entries {
-		w.kinds[dir+"/"+e.Name()] = e.Type()
+		w.kinds[dir+"/"+e.Name()] = platform.Ident{Mode: e.Type()}
 	}
 	return entries, truncated
 }
@@ -529,7 +582,7 @@ func (w *walk) listOnly(dir, what string) ([]fs.DirEntry, bool) {
 	if !w.checked(dir, what) {
 		return nil, false
 	}
-	entries, truncated, err := platform.ReadDir(w.in.FS, dir, w.max())
+	entries, truncated, err := platform.ReadDir(w.in.FS, w.home+"/"+dir, w.max())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		w.problem(dir, what+" not read: "+describe(err))
 	}
@@ -544,16 +597,20 @@ func (w *walk) chromium(inst Install, dir string) {
 	if inst.RootProfile {
 		w.chromiumProfile(inst, dir, "Default")
 	}
-	kids, complete := w.children(dir, inst.Name+" data folder", chromiumProfileName)
+	profile := func(n string) (string, bool) {
+		if !chromiumProfileName(n) {
+			return "", false
+		}
+		return dir + "/" + n, true
+	}
+	kids, complete := w.children(dir, inst.Name+" data folder", profile)
 	if !complete {
 		w.problem(dir, fmt.Sprintf("%s data folder has more than %d entries; only the first were looked at", inst.Name, w.max()))
 	}
 	n := 0
 	for _, e := range kids {
-		name := e.name
-		p := dir + "/" + name
 		if e.mode&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
-			w.problem(p, inst.Name+" profile not inspected: it is a symbolic link or reparse point, which is not followed")
+			w.problem(e.path, inst.Name+" profile not inspected: it is a symbolic link or reparse point, which is not followed")
 			continue
 		}
 		if !e.mode.IsDir() {
@@ -563,7 +620,7 @@ func (w *walk) chromium(inst Install, dir string) {
 			w.problem(dir, fmt.Sprintf("%s has more than %d profiles; the rest were not inspected", inst.Name, maxProfiles))
 			break
 		}
-		w.chromiumProfile(inst, p, name)
+		w.chromiumProfile(inst, e.path, e.name)
 	}
 }
 
@@ -617,8 +674,8 @@ func (w *walk) match(inst Install, dir, label string, byName map[string]*policy.
 			Location: inst.Name + ", profile " + strconv.Quote(label),
 		})
 	}
-	fi := w.infos[dir]
-	if memo, ok := w.in.Memo.Get(dir, fi); ok {
+	id, _ := w.identOf(dir)
+	if memo, ok := w.in.Memo.Get(w.home, dir, id); ok {
 		for _, n := range memo {
 			hit(byName[n], n)
 		}
@@ -633,13 +690,13 @@ func (w *walk) match(inst Install, dir, label string, byName map[string]*policy.
 		}
 	}
 	if !truncated {
-		w.in.Memo.Put(dir, fi, began, names)
+		w.in.Memo.Put(w.home, dir, id, began, names)
 		return
 	}
 	w.problem(dir, fmt.Sprintf("site storage folder has more than %d entries; the catalog's origins were looked up one by one", w.max()))
 	for _, n := range catalogNames {
 		if _, err := w.lstat(dir + "/" + n); err == nil {
-			if m := w.kinds[dir+"/"+n]; m.IsDir() {
+			if m := w.kinds[dir+"/"+n]; m.Mode.IsDir() {
 				hit(byName[n], n)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/msgguard/msgguard/platform"
@@ -82,15 +83,11 @@ func parseProfilesINI(b []byte) ([]ffProfile, error) {
 // when it is missing or not understood, the folders that look like
 // profiles ("<salt>.<name>", in the folder itself on Linux and in
 // Profiles/ on macOS and Windows).
-func (w *walk) firefox(inst Install, dir string) {
-	ini := dir + "/profiles.ini"
+func (w *walk) firefox(inst Install, dir, ini string) {
 	// An unchanged profiles.ini (same inode, size and times) is not read
 	// again by the service: its profiles are remembered.
-	st := w.infos[ini] // from rememberedInstall
-	if st == nil {
-		st, _ = platform.Lstat(w.in.FS, ini)
-	}
-	if v, ok := w.in.Memo.Get(ini, st); ok {
+	st, stOK := w.identOf(ini) // from rememberedInstall
+	if v, ok := w.in.Memo.Get(w.home, ini, st); ok {
 		w.ffProfiles(inst, ini, dir, decodeProfiles(v))
 		return
 	}
@@ -98,7 +95,7 @@ func (w *walk) firefox(inst Install, dir string) {
 		return
 	}
 	began := w.in.Memo.Begin()
-	b, err := platform.ReadFile(w.in.FS, ini, maxINISize)
+	b, err := platform.ReadFile(w.in.FS, w.home+"/"+ini, maxINISize)
 	var profiles []ffProfile
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -111,8 +108,8 @@ func (w *walk) firefox(inst Install, dir string) {
 		if err != nil {
 			w.problem(ini, "profile list not understood, profile folders were searched instead: "+err.Error())
 			profiles = w.ffListed(dir)
-		} else if st != nil && st.Mode().IsRegular() {
-			w.in.Memo.Put(ini, st, began, encodeProfiles(profiles))
+		} else if stOK && st.Mode.IsRegular() {
+			w.in.Memo.Put(w.home, ini, st, began, encodeProfiles(profiles))
 		}
 	}
 	w.ffProfiles(inst, ini, dir, profiles)
@@ -149,13 +146,13 @@ func (w *walk) ffProfiles(inst Install, ini, dir string, profiles []ffProfile) {
 		w.problem(ini, fmt.Sprintf("more than %d profiles; the rest were not inspected", maxProfiles))
 		profiles = profiles[:maxProfiles]
 	}
-	done := map[string]bool{}
+	var done []string // at most maxProfiles
 	for _, p := range profiles {
 		rel, ok := w.ffProfileDir(ini, dir, p)
-		if !ok || done[rel] {
+		if !ok || slices.Contains(done, rel) {
 			continue
 		}
-		done[rel] = true
+		done = append(done, rel)
 		label := platform.Printable(p.Name, maxLabel)
 		if label == "" {
 			label = platform.Printable(path.Base(rel), maxLabel)
@@ -163,8 +160,8 @@ func (w *walk) ffProfiles(inst Install, ini, dir string, profiles []ffProfile) {
 		st := rel + "/storage/default"
 		// An unchanged site-storage folder answers from the memo with one
 		// Lstat (remembered); otherwise the path is checked from the home.
-		if fi, ok := w.remembered(st); ok {
-			w.infos[st] = fi
+		if id, ok := w.remembered(st); ok {
+			w.kinds[st] = id
 		} else if !w.plainDir(rel, inst.Name+" profile") || !w.plainDir(st, "site storage folder") {
 			continue
 		}
@@ -172,10 +169,10 @@ func (w *walk) ffProfiles(inst Install, ini, dir string, profiles []ffProfile) {
 	}
 }
 
-// ffProfileDir resolves a profile's folder to a root-relative path below
-// the home. A relative path that climbs out of the Firefox folder and an
-// absolute path outside the user's home are refused and reported: a user
-// could point them at another user's profile or at /etc.
+// ffProfileDir resolves a profile's folder to a path below the home. A
+// relative path that climbs out of the Firefox folder and an absolute path
+// outside the user's home are refused and reported: a user could point
+// them at another user's profile or at /etc.
 func (w *walk) ffProfileDir(ini, dir string, p ffProfile) (string, bool) {
 	if p.Path == "" {
 		return "", false
@@ -193,7 +190,8 @@ func (w *walk) ffProfileDir(ini, dir string, p ffProfile) (string, bool) {
 	if ok {
 		rel, ok = w.in.Abs(p.Path)
 	}
-	if !ok || !strings.HasPrefix(rel, w.home+"/") {
+	rel, below := strings.CutPrefix(rel, w.home+"/")
+	if !ok || !below || rel == "" {
 		w.problem(ini, "a profile path outside the user's home is not inspected")
 		return "", false
 	}

@@ -38,7 +38,7 @@ func TestMemoSeesNewOrigins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := memo.Get(idb, st); !ok {
+	if _, ok := memo.Get("home/alice", strings.TrimPrefix(idb, "home/alice/"), platform.IdentOf(st)); !ok {
 		t.Fatalf("the unchanged folder was not remembered")
 	}
 	if got := scan(); len(got) != 1 {
@@ -65,7 +65,7 @@ func TestMemoForgetsRecentChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := memo.Get(idb, st); ok {
+	if _, ok := memo.Get("home/alice", strings.TrimPrefix(idb, "home/alice/"), platform.IdentOf(st)); ok {
 		t.Errorf("a folder changed less than two seconds before its listing was remembered")
 	}
 }
@@ -89,7 +89,7 @@ func TestMemoProfilesINI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := memo.Get(ff+"profiles.ini", st); !ok {
+	if _, ok := memo.Get("home/alice", ".mozilla/firefox/profiles.ini", platform.IdentOf(st)); !ok {
 		t.Errorf("profiles.ini was not remembered")
 	}
 }

@@ -1,0 +1,86 @@
+//go:build linux && (amd64 || arm64)
+
+package platform
+
+import (
+	"io/fs"
+	"syscall"
+	"unsafe"
+)
+
+// lstatBelow is LstatBelow for DirFS in one raw fstatat(2) with
+// AT_SYMLINK_NOFOLLOW: the path is assembled, NUL-terminated, in a stack
+// buffer, and the result is copied out of a stack Stat_t, where os.Lstat
+// allocates the C string, the joined path and the FileInfo. done is false
+// for a path that does not fit the buffer or is not a valid fs path; the
+// caller then takes the general path.
+func (d *DirFS) lstatBelow(base, name string) (id Ident, done bool, err error) {
+	if !fs.ValidPath(base) || (name != "" && !fs.ValidPath(name)) {
+		return Ident{}, false, nil
+	}
+	var buf [1024]byte
+	n := copy(buf[:len(buf)-1], d.dir)
+	for _, part := range [2]string{base, name} {
+		if part == "" || part == "." {
+			continue
+		}
+		if n > 0 && buf[n-1] != '/' {
+			buf[n] = '/'
+			n++
+		}
+		if n+len(part) >= len(buf) {
+			return Ident{}, false, nil
+		}
+		n += copy(buf[n:], part)
+	}
+	if n == 0 || n >= len(buf) {
+		return Ident{}, false, nil
+	}
+	buf[n] = 0
+	var st syscall.Stat_t
+	for {
+		_, _, e := syscall.Syscall6(sysFstatat, atFDCWD, uintptr(unsafe.Pointer(&buf[0])),
+			uintptr(unsafe.Pointer(&st)), atSymlinkNofollow, 0, 0)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			p := base
+			if name != "" {
+				p = base + "/" + name
+			}
+			return Ident{}, true, &fs.PathError{Op: "lstat", Path: p, Err: e}
+		}
+		break
+	}
+	return Ident{Mode: modeType(st.Mode), hasID: true, id: fileID{dev: uint64(st.Dev), ino: uint64(st.Ino),
+		size: uint64(st.Size), mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano()}}, true, nil
+}
+
+// atFDCWD is AT_FDCWD (-100, include/uapi/linux/fcntl.h) as the system
+// call's unsigned argument.
+const atFDCWD = ^uintptr(99)
+
+const (
+	atSymlinkNofollow = 0x100 // AT_SYMLINK_NOFOLLOW
+)
+
+// modeType is the fs.FileMode type of st_mode, as os.Lstat gives it
+// (os/stat_linux.go, fillFileStatFromSys).
+func modeType(m uint32) fs.FileMode {
+	switch m & syscall.S_IFMT {
+	case syscall.S_IFDIR:
+		return fs.ModeDir
+	case syscall.S_IFLNK:
+		return fs.ModeSymlink
+	case syscall.S_IFIFO:
+		return fs.ModeNamedPipe
+	case syscall.S_IFSOCK:
+		return fs.ModeSocket
+	case syscall.S_IFBLK:
+		return fs.ModeDevice
+	case syscall.S_IFCHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	}
+	return 0
+}

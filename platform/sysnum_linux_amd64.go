@@ -1,0 +1,6 @@
+package platform
+
+import "syscall"
+
+// sysFstatat is newfstatat(2) on amd64.
+const sysFstatat = syscall.SYS_NEWFSTATAT
