@@ -7,15 +7,13 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/msgguard/msgguard/agent/cli"
 )
 
+// main only hands the arguments to the verbs. Which verbs stop cleanly on
+// SIGINT and SIGTERM is decided there (cli.interruptible): listening for
+// signals costs every start a thread.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], cli.NewEnv(os.Stdout, os.Stderr))
-	stop()
-	os.Exit(code)
+	os.Exit(cli.Run(context.Background(), os.Args[1:], cli.NewEnv(os.Stdout, os.Stderr)))
 }

@@ -450,3 +450,21 @@ func TestStatusFromDatabaseHealthDegradedBySink(t *testing.T) {
 		t.Errorf("queue behind a failed delivery: health %+v; want degraded with the sink's problem", h)
 	}
 }
+
+// TestSignalVerbs pins which verbs listen for SIGINT and SIGTERM: every
+// verb that writes (the database, the service, an installation) must, so
+// that an interrupt closes the database or rolls an install back; the read
+// verbs must not, since listening costs each start a thread.
+func TestSignalVerbs(t *testing.T) {
+	want := map[string]bool{"scan": true, "attest": true, "exempt": true, "baseline": true, "phones": true,
+		"run": true, "install": true, "uninstall": true, "start": true, "stop": true, "restart": true}
+	for _, v := range verbs() {
+		if v.signals != want[v.name] {
+			t.Errorf("verb %s: signals = %v, want %v", v.name, v.signals, want[v.name])
+		}
+		delete(want, v.name)
+	}
+	for name := range want {
+		t.Errorf("verb %s is gone from the table", name)
+	}
+}
