@@ -134,6 +134,9 @@ type Daemon struct {
 	// shown is latest as the API shows it (Source "service"), made once
 	// per report for Snapshot; shownOf is the report it was made from.
 	shown, shownOf *status.Report
+	// api is the local API once it serves (Run); a scan warms its view of
+	// the new report before publishing it (localapi.Server.Warm).
+	api atomic.Pointer[localapi.Server]
 
 	// served is set by each status and health request and by each scan:
 	// the first trim tick after a quiet spell (lastActive at least
@@ -244,6 +247,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		done := make(chan error, 1)
 		go func() { done <- api.Serve(d.opt.Listener) }()
 		apiDone = done
+	}
+	if api != nil {
+		d.api.Store(api)
 	}
 	d.log.Info().Dur("interval", d.opt.Scan.Interval).Str("policy", d.pol.describe()).Msg("agent_started")
 
@@ -392,11 +398,16 @@ func (d *Daemon) scanOnce(ctx context.Context, reasons []string) (*status.Report
 	d.log.Info().Strs("reasons", dedupe(reasons)).Msg("scan_started")
 	r, err := d.opt.Scanner.Scan(sctx, pol)
 	dur := d.now().Sub(start)
+	var shown *status.Report
+	if err == nil {
+		shown = d.showable(r)
+	}
 	d.mu.Lock()
 	d.lastErr = err
 	d.scanCount++
 	if err == nil {
 		d.latest = r
+		d.shown, d.shownOf = shown, r
 		d.lastScan = r.ScannedAt
 		d.lastDur = dur
 	}
@@ -505,6 +516,18 @@ func (d *Daemon) Snapshot(ctx context.Context) (*status.Report, *status.Service,
 		d.shown, d.shownOf = &r, d.latest
 	}
 	return d.shown, d.service(h), nil
+}
+
+// showable returns r as the API shows it (Source "service"), with the
+// local API's view of it encoded already: the requests that arrive while
+// this runs are answered from the previous report without waiting.
+func (d *Daemon) showable(r *status.Report) *status.Report {
+	shown := *r
+	shown.Source = "service"
+	if api := d.api.Load(); api != nil {
+		api.Warm(&shown)
+	}
+	return &shown
 }
 
 // trimEvery is how often the daemon checks whether scans ran or requests

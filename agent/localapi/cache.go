@@ -28,13 +28,14 @@ type Snapshotter interface {
 // starts over rather than grow.
 const maxCachedViews = 64
 
-// viewCache holds the encoded views of one report, and the encoded
-// service part of the last status answered to administrators and to
-// others.
+// viewCache holds the encoded views of the two latest reports (the newest
+// is warmed before the backend serves it, while requests are still
+// answered from the one before: see Server.Warm), and the encoded service
+// part of the last status answered to administrators and to others.
 type viewCache struct {
-	mu     sync.Mutex
-	report *status.Report
-	views  map[viewKey]*view
+	mu sync.Mutex
+	// gens[0] is the newest report's views, gens[1] the one before.
+	gens [2]viewGen
 	// svc[1] is the administrators' service part, svc[0] the redacted one.
 	// It changes with a scan or a health reading (at most once a second in
 	// a burst), not per request: encoding it per request was a tenth of a
@@ -82,6 +83,12 @@ func sameSink(a, b status.SinkHealth) bool {
 		a.LastError == b.LastError && a.Failing == b.Failing
 }
 
+// viewGen is the encoded views of one report.
+type viewGen struct {
+	report *status.Report
+	views  map[viewKey]*view
+}
+
 type viewKey struct {
 	path  string
 	admin bool
@@ -104,10 +111,8 @@ func (c *viewCache) get(rep *status.Report, path string, peer Peer) (*view, erro
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.report != rep || len(c.views) >= maxCachedViews {
-		c.report, c.views = rep, map[viewKey]*view{}
-	}
-	if v, ok := c.views[k]; ok {
+	g := c.gen(rep)
+	if v, ok := g.views[k]; ok {
 		return v, nil
 	}
 	b, err := encodeView(rep, path, peer)
@@ -115,8 +120,31 @@ func (c *viewCache) get(rep *status.Report, path string, peer Peer) (*view, erro
 		return nil, err
 	}
 	v := &view{body: b}
-	c.views[k] = v
+	g.views[k] = v
 	return v, nil
+}
+
+// gen returns rep's generation, making it the newest when rep is neither
+// of the two kept (c.mu held).
+func (c *viewCache) gen(rep *status.Report) *viewGen {
+	for i := range c.gens {
+		if g := &c.gens[i]; g.report == rep && g.views != nil {
+			if len(g.views) >= maxCachedViews {
+				g.views = map[viewKey]*view{}
+			}
+			return g
+		}
+	}
+	c.gens[1] = c.gens[0]
+	c.gens[0] = viewGen{report: rep, views: map[viewKey]*view{}}
+	return &c.gens[0]
+}
+
+// put installs a view encoded outside the lock (Server.Warm).
+func (c *viewCache) put(rep *status.Report, k viewKey, v *view) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen(rep).views[k] = v
 }
 
 // gzipped returns v's gzip prefix, compressing it on first use.
@@ -208,4 +236,24 @@ func writeRaw(w http.ResponseWriter, code int, parts ...[]byte) int {
 		w.Write(p)
 	}
 	return code
+}
+
+// Warm encodes and compresses what an administrator's GET /v1/status shows
+// of rep (the backend's next Snapshot report), before the backend serves
+// it. A scan's end then costs the requests arriving meanwhile nothing:
+// they are answered from the previous report's views, where each used to
+// wait on the cache while the first of them encoded and compressed the new
+// report (a few milliseconds per scan, with every status request behind
+// it). Other views are still encoded on first use.
+func (s *Server) Warm(rep *status.Report) {
+	if rep == nil {
+		return
+	}
+	peer := Peer{Admin: true}
+	b, err := encodeView(rep, PathStatus, peer)
+	if err != nil {
+		return // the request that asks reports the error
+	}
+	v := &view{body: b, gz: compressPrefix(b[:len(b)-1])}
+	s.cache.put(rep, viewKey{path: PathStatus, admin: true}, v)
 }

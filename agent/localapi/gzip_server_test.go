@@ -3,6 +3,7 @@
 package localapi
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -64,5 +65,71 @@ func TestStatusGzipAndIdentity(t *testing.T) {
 		if err != nil || !bytes.Equal(out, pb) {
 			t.Errorf("curl --compressed: %v\n%s", err, out)
 		}
+	}
+}
+
+// TestWarm: a report warmed before the backend serves it is answered from
+// the warmed bytes (plain and gzip), and requests for the report still
+// served meanwhile keep its views: neither waits for an encode.
+func TestWarm(t *testing.T) {
+	first := sampleReport()
+	b := &countingSnapshot{}
+	b.rep.Store(first)
+	sock, s := startServer(t, b, &Peer{UID: 0, Admin: true})
+	before := rawGet(t, sock, PathStatus)
+	second := sampleReport()
+	second.ScanID = "second-scan"
+	s.Warm(second)
+	k := viewKey{path: PathStatus, admin: true}
+	s.cache.mu.Lock()
+	warmed := s.cache.gens[0].views[k]
+	old := s.cache.gens[1].views[k]
+	s.cache.mu.Unlock()
+	if warmed == nil || warmed.gz == nil || old == nil {
+		t.Fatalf("after Warm: warmed view %v, previous report's view %v", warmed, old)
+	}
+	if got := rawGet(t, sock, PathStatus); got != before {
+		t.Errorf("while the first report is served: %s; want %s", got, before)
+	}
+	s.cache.mu.Lock()
+	kept := s.cache.gens[1].report == second && s.cache.gens[1].views[k] == warmed || s.cache.gens[0].views[k] == warmed
+	s.cache.mu.Unlock()
+	if !kept {
+		t.Errorf("a request for the previous report dropped the warmed view")
+	}
+	b.rep.Store(second)
+	got := rawGet(t, sock, PathStatus)
+	if !strings.Contains(got, "second-scan") {
+		t.Errorf("after the warmed report is served: %s", got)
+	}
+	s.cache.mu.Lock()
+	again := s.cache.gens[0].views[k]
+	s.cache.mu.Unlock()
+	if again != warmed {
+		t.Errorf("the warmed view was encoded again")
+	}
+	// The warmed gzip form inflates to the plain answer.
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+Host+PathStatus, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if err := req.Write(conn); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, err := io.ReadAll(zr)
+	if err != nil || string(inflated) != got {
+		t.Errorf("gzip answer of the warmed view (%v):\n%s\nwant\n%s", err, inflated, got)
 	}
 }

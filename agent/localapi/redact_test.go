@@ -246,7 +246,7 @@ func TestStatusFromSnapshot(t *testing.T) {
 		t.Errorf("status answers differ or lack the service part:\n%s\n%s", one, two)
 	}
 	s.cache.mu.Lock()
-	n := len(s.cache.views)
+	n := len(s.cache.gens[0].views)
 	s.cache.mu.Unlock()
 	if n != 1 {
 		t.Errorf("%d cached views after two requests of one view; want 1", n)
