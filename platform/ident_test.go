@@ -62,6 +62,11 @@ func TestLstatBelow(t *testing.T) {
 	if _, err := LstatBelow(fsys, "home/alice", "../bob"); err == nil {
 		t.Errorf("a path climbing out of the base was looked up")
 	}
+	// A NUL byte (profiles.ini can write one) must not cut the path short
+	// to "dir", which exists.
+	if _, err := LstatBelow(fsys, "home/alice", "dir\x00/missing"); err == nil {
+		t.Errorf("a path with a NUL byte was looked up as the path before it")
+	}
 	// Through the general path (another fs.FS) the answer is the same.
 	got, err := LstatBelow(os.DirFS(root), "home/alice", "dir")
 	if err != nil || got.Mode != fs.ModeDir {

@@ -4,6 +4,7 @@ package platform
 
 import (
 	"io/fs"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -15,7 +16,11 @@ import (
 // for a path that does not fit the buffer or is not a valid fs path; the
 // caller then takes the general path.
 func (d *DirFS) lstatBelow(base, name string) (id Ident, done bool, err error) {
-	if !fs.ValidPath(base) || (name != "" && !fs.ValidPath(name)) {
+	// An empty root (os.DirFS refuses it), an invalid path or a NUL byte
+	// (which would end the C string early and name another file; a
+	// profiles.ini can write one) takes the general path and its error.
+	if d.dir == "" || !fs.ValidPath(base) || (name != "" && !fs.ValidPath(name)) ||
+		strings.IndexByte(base, 0) >= 0 || strings.IndexByte(name, 0) >= 0 {
 		return Ident{}, false, nil
 	}
 	var buf [1024]byte
