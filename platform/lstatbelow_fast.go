@@ -16,32 +16,10 @@ import (
 // for a path that does not fit the buffer or is not a valid fs path; the
 // caller then takes the general path.
 func (d *DirFS) lstatBelow(base, name string) (id Ident, done bool, err error) {
-	// An empty root (os.DirFS refuses it), an invalid path or a NUL byte
-	// (which would end the C string early and name another file; a
-	// profiles.ini can write one) takes the general path and its error.
-	if d.dir == "" || !fs.ValidPath(base) || (name != "" && !fs.ValidPath(name)) ||
-		strings.IndexByte(base, 0) >= 0 || strings.IndexByte(name, 0) >= 0 {
+	var buf pathBuf
+	if !d.cpath(&buf, base, name) {
 		return Ident{}, false, nil
 	}
-	var buf [1024]byte
-	n := copy(buf[:len(buf)-1], d.dir)
-	for _, part := range [2]string{base, name} {
-		if part == "" || part == "." {
-			continue
-		}
-		if n > 0 && buf[n-1] != '/' {
-			buf[n] = '/'
-			n++
-		}
-		if n+len(part) >= len(buf) {
-			return Ident{}, false, nil
-		}
-		n += copy(buf[n:], part)
-	}
-	if n == 0 || n >= len(buf) {
-		return Ident{}, false, nil
-	}
-	buf[n] = 0
 	var st syscall.Stat_t
 	for {
 		_, _, e := syscall.Syscall6(sysFstatat, atFDCWD, uintptr(unsafe.Pointer(&buf[0])),
@@ -65,6 +43,40 @@ func (d *DirFS) lstatBelow(base, name string) (id Ident, done bool, err error) {
 // atFDCWD is AT_FDCWD (-100, include/uapi/linux/fcntl.h) as the system
 // call's unsigned argument.
 const atFDCWD = ^uintptr(99)
+
+// pathBuf holds a NUL-terminated path for a raw system call.
+type pathBuf [1024]byte
+
+// cpath writes d's root/base/name into b, NUL-terminated. It is false for
+// what must take the general path and its error: an empty root (os.DirFS
+// refuses it), an invalid fs path, a NUL byte (which would end the C
+// string early and name another file; a profiles.ini can write one) or a
+// path longer than the buffer.
+func (d *DirFS) cpath(b *pathBuf, base, name string) bool {
+	if d.dir == "" || !fs.ValidPath(base) || (name != "" && !fs.ValidPath(name)) ||
+		strings.IndexByte(base, 0) >= 0 || strings.IndexByte(name, 0) >= 0 {
+		return false
+	}
+	n := copy(b[:len(b)-1], d.dir)
+	for _, part := range [2]string{base, name} {
+		if part == "" || part == "." {
+			continue
+		}
+		if n > 0 && b[n-1] != '/' {
+			b[n] = '/'
+			n++
+		}
+		if n+len(part) >= len(b) {
+			return false
+		}
+		n += copy(b[n:], part)
+	}
+	if n == 0 || n >= len(b) {
+		return false
+	}
+	b[n] = 0
+	return true
+}
 
 const (
 	atSymlinkNofollow = 0x100 // AT_SYMLINK_NOFOLLOW

@@ -421,7 +421,7 @@ func (w *walk) children(dir, what string, relevant func(name string) (string, bo
 		return kids, true
 	}
 	began := w.in.Memo.Begin()
-	entries, truncated := w.listOnly(dir, what)
+	entries, truncated, listed := w.listOnly(dir, what)
 	var memo []string
 	for _, e := range entries {
 		p, ok := relevant(e.Name())
@@ -433,7 +433,7 @@ func (w *walk) children(dir, what string, relevant func(name string) (string, bo
 		kids = append(kids, c)
 		memo = append(memo, string(tagOf(c.mode))+c.name)
 	}
-	if !truncated {
+	if listed && !truncated {
 		w.in.Memo.Put(w.home, dir, id, began, memo)
 	}
 	return kids, !truncated
@@ -569,7 +569,7 @@ func (w *walk) plainDir(dir, what string) bool {
 // list reads at most max entries of dir (already checked by plainDir) and
 // remembers their types, so that plainDir below dir needs no lstat.
 func (w *walk) list(dir, what string) ([]fs.DirEntry, bool) {
-	entries, truncated := w.listOnly(dir, what)
+	entries, truncated, _ := w.listOnly(dir, what)
 	for _, e := range entries {
 		w.kinds[dir+"/"+e.Name()] = platform.Ident{Mode: e.Type()}
 	}
@@ -578,15 +578,17 @@ func (w *walk) list(dir, what string) ([]fs.DirEntry, bool) {
 
 // listOnly is list without remembering the entries: a site-storage folder
 // holds one entry per site visited, and only the catalog's are wanted.
-func (w *walk) listOnly(dir, what string) ([]fs.DirEntry, bool) {
+// listed is false when dir was not checked or not read: nothing about it
+// may be remembered, so that the next scan looks, and reports, again.
+func (w *walk) listOnly(dir, what string) (entries []fs.DirEntry, truncated, listed bool) {
 	if !w.checked(dir, what) {
-		return nil, false
+		return nil, false, false
 	}
 	entries, truncated, err := platform.ReadDir(w.in.FS, w.home+"/"+dir, w.max())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		w.problem(dir, what+" not read: "+describe(err))
 	}
-	return entries, truncated
+	return entries, truncated, err == nil
 }
 
 // chromium inspects a Chromium-family user-data folder: every profile
@@ -682,12 +684,36 @@ func (w *walk) match(inst Install, dir, label string, byName map[string]*policy.
 		return
 	}
 	began := w.in.Memo.Begin()
-	entries, truncated := w.listOnly(dir, "site storage folder")
-	for _, de := range entries {
-		if de.IsDir() {
-			k := key(de.Name())
-			hit(byName[k], k)
+	truncated, listed := false, false
+	if w.checked(dir, "site storage folder") {
+		// Only the catalog's origins are kept from a listing that may name
+		// thousands of sites: ScanDir hands each name over without
+		// allocating it, and a match is copied (and recorded after the
+		// listing, so that the remembered path above needs no closure).
+		type match struct {
+			e    *policy.CatalogEntry
+			name string
 		}
+		var matched []match
+		var err error
+		truncated, err = platform.ScanDir(w.in.FS, w.home+"/"+dir, w.max(), func(name string, typ fs.FileMode) {
+			if !typ.IsDir() {
+				return
+			}
+			if k := key(name); byName[k] != nil {
+				matched = append(matched, match{byName[k], strings.Clone(k)})
+			}
+		})
+		for _, m := range matched {
+			hit(m.e, m.name)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			w.problem(dir, "site storage folder not read: "+describe(err))
+		}
+		listed = err == nil
+	}
+	if !listed {
+		return // not checked or not read: looked at, and reported, again next scan
 	}
 	if !truncated {
 		w.in.Memo.Put(w.home, dir, id, began, names)

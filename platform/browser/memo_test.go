@@ -187,3 +187,43 @@ func TestMemoChecksBeforeListing(t *testing.T) {
 		t.Errorf("the link was not reported")
 	}
 }
+
+// TestMemoRemembersOnlyWhatItListed: a site-storage folder whose path was
+// refused (a link above it) was not listed, so nothing is remembered for
+// it; every later scan checks and reports again rather than answering
+// "no origins" from the memo. One browser only, so that no shared parent
+// folder reports the link on its own.
+func TestMemoRemembersOnlyWhatItListed(t *testing.T) {
+	const idb = "home/alice/.config/google-chrome/Default/IndexedDB"
+	root := tree(t, idb+"/https_web.whatsapp.com_0.indexeddb.leveldb/", "home/alice/moved/")
+	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
+	var problems []string
+	chrome := []Install{Installs("linux")[0]}
+	if chrome[0].Dir != ".config/google-chrome" {
+		t.Fatalf("Installs(linux)[0] = %+v; the test expects Chrome", chrome[0])
+	}
+	in := &Inspector{FS: platform.NewDirFS(root), Index: NewIndex(testCatalog(t)), Installs: chrome, Memo: memo,
+		Problem: func(p, msg string) { problems = append(problems, p+": "+msg) }}
+	for range 2 {
+		if got := in.Home(context.Background(), "alice", "home/alice"); len(got) != 1 {
+			t.Fatalf("before: %+v", got)
+		}
+	}
+	config := filepath.Join(root, "home/alice/.config")
+	if err := os.Rename(config, filepath.Join(root, "home/alice/moved/.config")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("moved/.config", config); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, filepath.FromSlash(idb), "https_app.slack.com_0.indexeddb.leveldb"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		problems = nil
+		got := in.Home(context.Background(), "alice", "home/alice")
+		if len(got) != 0 || len(problems) != 1 || !strings.Contains(problems[0], "symbolic link") {
+			t.Errorf("scan %d after the link: %+v, problems %q; want nothing listed and the link reported", i, got, problems)
+		}
+	}
+}
