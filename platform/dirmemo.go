@@ -7,8 +7,10 @@ import (
 
 // DirMemo remembers, from one scan to the next, a small result computed
 // from a directory's listing (e.g. which catalog origins a browser
-// profile's site-storage folder holds), keyed by the directory's path and
-// identity: device, inode, size, modification and change time. Adding,
+// profile's site-storage folder holds) or from a file (the catalog's
+// packages in the dpkg database), keyed by the path and its identity:
+// device, inode, size, modification and change time. A file's content
+// changes its modification and change time the same way. Adding,
 // removing or renaming an entry changes the directory's times, and the
 // change time cannot be set by the directory's owner (touch sets only the
 // modification time), so an unchanged identity means an unchanged listing.
@@ -51,8 +53,10 @@ func (d *DirMemo) Begin() time.Time {
 	return time.Now()
 }
 
-// memoKey is a remembered folder: a path below a base (a user's home),
-// both relative to the root, kept apart so that a lookup joins nothing.
+// memoKey is a remembered result: a path below a base (a user's home,
+// relative to the root; or a name for what else the result depends on,
+// such as the set of package names a dpkg read keeps), kept apart so that
+// a lookup joins nothing.
 type memoKey struct{ base, rel string }
 
 // Get returns the result remembered for base/rel, when the folder (id,

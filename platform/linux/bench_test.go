@@ -86,7 +86,7 @@ func BenchmarkDpkgStatus(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		c := &collector{idx: idx, fsys: h.Root, maxEntries: maxDirEntries}
-		c.scanDpkg()
+		c.scanDpkg(nil)
 		if probs := c.probs.List(); len(c.items) != 5 || len(probs) != 0 {
 			b.Fatalf("dpkg: %d items, problems %v", len(c.items), probs)
 		}

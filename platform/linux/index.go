@@ -1,8 +1,11 @@
 package linux
 
 import (
+	"fmt"
+	"hash/fnv"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/msgguard/msgguard/policy"
@@ -40,6 +43,10 @@ type catalogIndex struct {
 	// agents, which the one read of the dpkg database picks out for the
 	// remote-wipe probe.
 	agentDeb map[string]bool
+	// debKey names the set of Debian packages a read of the dpkg database
+	// keeps (deb and agentDeb): the service remembers that read's result
+	// for an unchanged database and this set (readDebFacts).
+	debKey string
 }
 
 type urlRef struct {
@@ -134,7 +141,27 @@ func newCatalogIndex(cat *policy.Catalog) *catalogIndex {
 			idx.addDataDir("snap/"+s, e, seenDir)
 		}
 	}
+	idx.debKey = debKeyOf(idx)
 	return idx
+}
+
+// debKeyOf fingerprints the package names a dpkg read keeps, messengers
+// apart from agents (FNV-1a over the sorted names).
+func debKeyOf(idx *catalogIndex) string {
+	names := make([]string, 0, len(idx.deb)+len(idx.agentDeb))
+	for n := range idx.deb {
+		names = append(names, "m"+n)
+	}
+	for n := range idx.agentDeb {
+		names = append(names, "a"+n)
+	}
+	slices.Sort(names)
+	h := fnv.New64a()
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("dpkg-catalog-%016x", h.Sum64())
 }
 
 func addAll(m map[string]*policy.CatalogEntry, keys []string, e *policy.CatalogEntry) {

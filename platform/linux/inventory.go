@@ -58,7 +58,7 @@ func scanMessengers(ctx context.Context, h *platform.Host, cat *policy.Catalog, 
 	perHome := make([]*collector, len(homes))
 	tasks := []func(){
 		func() {
-			pkgs.run(ctx, func() { debs = pkgs.scanDpkg() }, func() { pkgs.scanRPM(ctx, h) }, pkgs.scanSnaps)
+			pkgs.run(ctx, func() { debs = pkgs.scanDpkg(h.Memo) }, func() { pkgs.scanRPM(ctx, h) }, pkgs.scanSnaps)
 		},
 		func() {
 			sys.stage = stageFlatpak

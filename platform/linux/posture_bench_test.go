@@ -33,7 +33,7 @@ func BenchmarkPosture(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		p := scanPosture(ctx, h, cat, users, readDebFacts(h.Root, newCatalogIndex(cat)), &policy.Inventory{})
+		p := scanPosture(ctx, h, cat, users, readDebFacts(h.Root, newCatalogIndex(cat), nil), &policy.Inventory{})
 		if len(p.ScreenLock) != 50 || p.ScreenLock[49].Enabled != policy.Yes {
 			b.Fatalf("unexpected result %+v", p.ScreenLock[49])
 		}

@@ -198,7 +198,7 @@ func TestLiveProcesses(t *testing.T) {
 	h.Live = true
 	cat := &policy.Catalog{Agents: []policy.AgentSignature{fleetAgent}}
 	users := []policy.User{{Name: "zoe", UID: "4000", Home: "/home/zoe"}}
-	p := scanPosture(context.Background(), h, cat, users, readDebFacts(h.Root, newCatalogIndex(cat)), &policy.Inventory{})
+	p := scanPosture(context.Background(), h, cat, users, readDebFacts(h.Root, newCatalogIndex(cat), nil), &policy.Inventory{})
 	if l := p.ScreenLock[0]; l.Desktop != desktopGNOME || !strings.Contains(l.Source, "desktop from running desktop shell") {
 		t.Errorf("zoe's screen lock: desktop %q, source %q; want GNOME from the running shell", l.Desktop, l.Source)
 	}

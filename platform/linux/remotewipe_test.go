@@ -72,7 +72,7 @@ func TestRemoteWipe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := postureHost(t, tt.root(t))
-			debs := readDebFacts(h.Root, newCatalogIndex(&policy.Catalog{Agents: tt.agents}))
+			debs := readDebFacts(h.Root, newCatalogIndex(&policy.Catalog{Agents: tt.agents}), nil)
 			got := remoteWipe(h, tt.agents, nil, debs)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
