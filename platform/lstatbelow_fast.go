@@ -37,7 +37,7 @@ func (d *DirFS) lstatBelow(base, name string) (id Ident, done bool, err error) {
 		break
 	}
 	return Ident{Mode: modeType(st.Mode), hasID: true, id: fileID{dev: uint64(st.Dev), ino: uint64(st.Ino),
-		size: uint64(st.Size), mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano()}}, true, nil
+		size: uint64(st.Size), mtime: st.Mtim.Nano(), ctime: ctimeOf(&st)}}, true, nil
 }
 
 // atFDCWD is AT_FDCWD (-100, include/uapi/linux/fcntl.h) as the system

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/msgguard/msgguard/platform"
+	"github.com/msgguard/msgguard/policy"
 )
 
 // TestMemoSeesNewOrigins: a remembered site-storage folder is not listed
@@ -157,33 +158,11 @@ func TestMemoNeverListsThroughALink(t *testing.T) {
 // checked from the home, which finds the link, reports it and lists
 // nothing.
 func TestMemoChecksBeforeListing(t *testing.T) {
-	const idb = "home/alice/.config/google-chrome/Default/IndexedDB"
-	root := tree(t, idb+"/https_web.whatsapp.com_0.indexeddb.leveldb/", "home/alice/moved/")
-	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
-	var problems []string
-	in := &Inspector{FS: platform.NewDirFS(root), Index: NewIndex(testCatalog(t)), Installs: Installs("linux"), Memo: memo,
-		Problem: func(p, msg string) { problems = append(problems, p+": "+msg) }}
-	for range 2 {
-		if got := in.Home(context.Background(), "alice", "home/alice"); len(got) != 1 {
-			t.Fatalf("before: %+v", got)
-		}
-	}
-	config := filepath.Join(root, "home/alice/.config")
-	if err := os.Rename(config, filepath.Join(root, "home/alice/moved/.config")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("moved/.config", config); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(root, filepath.FromSlash(idb), "https_app.slack.com_0.indexeddb.leveldb"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	problems = nil
-	got := in.Home(context.Background(), "alice", "home/alice")
-	if len(got) != 0 {
+	scan, problems := linkAboveIndexedDB(t, Installs("linux"))
+	if got := scan(); len(got) != 0 {
 		t.Errorf("listed a changed folder through a link: %+v", got)
 	}
-	if len(problems) == 0 {
+	if len(*problems) == 0 {
 		t.Errorf("the link was not reported")
 	}
 }
@@ -194,18 +173,38 @@ func TestMemoChecksBeforeListing(t *testing.T) {
 // "no origins" from the memo. One browser only, so that no shared parent
 // folder reports the link on its own.
 func TestMemoRemembersOnlyWhatItListed(t *testing.T) {
-	const idb = "home/alice/.config/google-chrome/Default/IndexedDB"
-	root := tree(t, idb+"/https_web.whatsapp.com_0.indexeddb.leveldb/", "home/alice/moved/")
-	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
-	var problems []string
 	chrome := []Install{Installs("linux")[0]}
 	if chrome[0].Dir != ".config/google-chrome" {
 		t.Fatalf("Installs(linux)[0] = %+v; the test expects Chrome", chrome[0])
 	}
-	in := &Inspector{FS: platform.NewDirFS(root), Index: NewIndex(testCatalog(t)), Installs: chrome, Memo: memo,
-		Problem: func(p, msg string) { problems = append(problems, p+": "+msg) }}
+	scan, problems := linkAboveIndexedDB(t, chrome)
+	for i := range 3 {
+		got := scan()
+		if len(got) != 0 || len(*problems) != 1 || !strings.Contains((*problems)[0], "symbolic link") {
+			t.Errorf("scan %d after the link: %+v, problems %q; want nothing listed and the link reported", i, got, *problems)
+		}
+	}
+}
+
+// linkAboveIndexedDB scans alice's home (Chrome's IndexedDB with one
+// WhatsApp session) twice with installs, so that the memo is warm; then
+// moves ~/.config away and links it back, which leaves the remembered
+// folders' identities unchanged, and adds a Slack session below the link.
+// scan inspects the home again; problems holds the last scan's problems.
+func linkAboveIndexedDB(t *testing.T, installs []Install) (scan func() []policy.Messenger, problems *[]string) {
+	t.Helper()
+	const idb = "home/alice/.config/google-chrome/Default/IndexedDB"
+	root := tree(t, idb+"/https_web.whatsapp.com_0.indexeddb.leveldb/", "home/alice/moved/")
+	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
+	problems = new([]string)
+	in := &Inspector{FS: platform.NewDirFS(root), Index: NewIndex(testCatalog(t)), Installs: installs, Memo: memo,
+		Problem: func(p, msg string) { *problems = append(*problems, p+": "+msg) }}
+	scan = func() []policy.Messenger {
+		*problems = nil
+		return in.Home(context.Background(), "alice", "home/alice")
+	}
 	for range 2 {
-		if got := in.Home(context.Background(), "alice", "home/alice"); len(got) != 1 {
+		if got := scan(); len(got) != 1 {
 			t.Fatalf("before: %+v", got)
 		}
 	}
@@ -219,11 +218,5 @@ func TestMemoRemembersOnlyWhatItListed(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(root, filepath.FromSlash(idb), "https_app.slack.com_0.indexeddb.leveldb"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 3 {
-		problems = nil
-		got := in.Home(context.Background(), "alice", "home/alice")
-		if len(got) != 0 || len(problems) != 1 || !strings.Contains(problems[0], "symbolic link") {
-			t.Errorf("scan %d after the link: %+v, problems %q; want nothing listed and the link reported", i, got, problems)
-		}
-	}
+	return scan, problems
 }
