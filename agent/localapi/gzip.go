@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"strings"
+	"sync"
 )
 
 // gzipPrefix is the start of a gzip member (RFC 1952): the header and a
@@ -25,12 +26,31 @@ type gzipPrefix struct {
 // (unknown).
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
+// gzipLevel is the compression level of cached views. A view is
+// compressed once per scan, and the scans' CPU is what answers to status
+// requests compete with. On the 128 KB status view of the benchmark root,
+// level 2 gives 8.3 KB and the default level (6) 7.2 KB, at about a quarter
+// of the time (BenchmarkCompressPrefix; BENCHMARKS.md, "The service"); the
+// larger answer costs a request next to nothing more to write.
+const gzipLevel = 2
+
+// flateWriters keeps compressors between scans: a new one allocates about
+// 820 KB (hash chains and window) for a view of a few kilobytes. sync.Pool
+// lets the idle service's collections drop them.
+var flateWriters = sync.Pool{New: func() any {
+	fw, _ := flate.NewWriter(nil, gzipLevel) // only a bad level fails
+	return fw
+}}
+
 func compressPrefix(b []byte) *gzipPrefix {
-	var buf bytes.Buffer
+	buf := bytes.NewBuffer(make([]byte, 0, len(gzipHeader)+len(b)/8))
 	buf.Write(gzipHeader)
-	fw, _ := flate.NewWriter(&buf, flate.DefaultCompression) // only a bad level fails
+	fw := flateWriters.Get().(*flate.Writer)
+	fw.Reset(buf)
 	fw.Write(b)
 	fw.Flush() // a sync flush: byte-aligned, no final block (never Close)
+	fw.Reset(nil)
+	flateWriters.Put(fw)
 	return &gzipPrefix{bytes: buf.Bytes(), crc: crc32.ChecksumIEEE(b), n: len(b)}
 }
 

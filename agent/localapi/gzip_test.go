@@ -3,10 +3,14 @@ package localapi
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/policy"
 )
 
 // TestGzipPrefixMember: a compressed prefix finished with any tail (none,
@@ -14,7 +18,18 @@ import (
 // and the gzip program (RFC 1952, with its CRC and length checks) inflate
 // to prefix+tail.
 func TestGzipPrefixMember(t *testing.T) {
-	prefix := []byte(strings.Repeat(`{"rule":"screen-lock","status":"fail"},`, 2000))
+	// Two prefixes, one after the other: the second is compressed with the
+	// writer the first returned to the pool, which must carry nothing over.
+	for _, prefix := range [][]byte{
+		[]byte(strings.Repeat(`{"rule":"screen-lock","status":"fail"},`, 2000)),
+		[]byte(strings.Repeat(`{"rule":"messenger.whatsapp","user":"alice","status":"pass"},`, 1500)),
+	} {
+		checkPrefixMember(t, prefix)
+	}
+}
+
+func checkPrefixMember(t *testing.T, prefix []byte) {
+	t.Helper()
 	g := compressPrefix(prefix)
 	if len(g.bytes) >= len(prefix)/4 {
 		t.Errorf("prefix of %d bytes compressed to %d", len(prefix), len(g.bytes))
@@ -44,6 +59,32 @@ func TestGzipPrefixMember(t *testing.T) {
 	if gz == "" {
 		t.Log("gzip not installed: checked with Go's reader only")
 	}
+}
+
+// BenchmarkCompressPrefix compresses the status view of a report with 50
+// users (about the size of the benchmark root's, 100-130 KB), as Warm does
+// once per scan.
+func BenchmarkCompressPrefix(b *testing.B) {
+	rep := sampleReport()
+	for i := range 50 {
+		u := fmt.Sprintf("user%02d", i)
+		rep.Inventory.Users = append(rep.Inventory.Users, policy.User{Name: u})
+		for _, id := range []string{"whatsapp", "telegram", "signal", "threema"} {
+			rep.Inventory.Messengers = append(rep.Inventory.Messengers, policy.Messenger{ID: id, User: u, Source: "browser", Location: `Chrome, profile "Default"`})
+			rep.Findings = append(rep.Findings, status.Finding{Finding: policy.Finding{Rule: "messenger." + id, Status: policy.StatusFail, Subject: id, User: u, Message: "WhatsApp Web is signed in for " + u + " in Chrome, profile \"Default\"", EvaluatedAt: rep.ScannedAt}})
+		}
+	}
+	body, err := encodeView(rep, PathStatus, Peer{Admin: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	var out int
+	for b.Loop() {
+		out = len(compressPrefix(body).bytes)
+	}
+	b.ReportMetric(float64(out), "gzip-bytes")
 }
 
 func TestAcceptsGzip(t *testing.T) {

@@ -74,11 +74,7 @@ func Status(socket string) error {
 			return err
 		}
 	}
-	if !strings.HasPrefix(head, "HTTP/1.1 200 ") {
-		line, _, _ := strings.Cut(head, "\n")
-		return fmt.Errorf("GET /v1/status: %q after %d bytes", line, n)
-	}
-	return nil
+	return checkHead([]byte(head), n)
 }
 
 // CheckGzip sends the request once and checks that the answer is a
@@ -108,9 +104,10 @@ func CheckGzip(socket string) error {
 	return nil
 }
 
-// Burst sends n status requests at once and returns their latencies, how
-// many failed and the first failure.
-func Burst(socket string, n int) (lat []time.Duration, failed int, first error) {
+// burstGoroutines sends n status requests at once, each from a goroutine
+// of its own, and returns their latencies, how many failed and the first
+// failure. It is Burst where the event-driven generator is not built.
+func burstGoroutines(socket string, n int) (lat []time.Duration, failed int, first error) {
 	lat = make([]time.Duration, n)
 	errs := make([]error, n)
 	start := make(chan struct{})
@@ -125,6 +122,11 @@ func Burst(socket string, n int) (lat []time.Duration, failed int, first error) 
 	}
 	close(start)
 	wg.Wait()
+	failed, first = countFailed(errs)
+	return lat, failed, first
+}
+
+func countFailed(errs []error) (failed int, first error) {
 	for _, err := range errs {
 		if err != nil {
 			if failed == 0 {
@@ -133,7 +135,17 @@ func Burst(socket string, n int) (lat []time.Duration, failed int, first error) 
 			failed++
 		}
 	}
-	return lat, failed, first
+	return failed, first
+}
+
+// checkHead checks the first bytes of an answer: the status line of a
+// 200.
+func checkHead(head []byte, n int) error {
+	if !strings.HasPrefix(string(head), "HTTP/1.1 200 ") {
+		line, _, _ := strings.Cut(string(head), "\n")
+		return fmt.Errorf("GET /v1/status: %q after %d bytes", line, n)
+	}
+	return nil
 }
 
 // Scans asks the service to scan, back to back, until Stop.
