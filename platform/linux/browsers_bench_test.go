@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,13 +82,20 @@ func BenchmarkScanBrowsers(b *testing.B) {
 	// unchanged site-storage folders (platform.DirMemo). The tree was made
 	// a moment ago, so the memo's clock runs a minute ahead, as if the
 	// scan came later.
+	// "off-service" is the service's scan with browser inspection off: it
+	// keeps a memo too (the dpkg database's packages), so "service" minus
+	// "off-service" is what browser inspection adds to a scheduled scan.
 	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
-	for _, mode := range []string{"off", "on", "service"} {
+	offMemo := &platform.DirMemo{Now: memo.Now}
+	for _, mode := range []string{"off", "on", "off-service", "service"} {
 		b.Run(mode, func(b *testing.B) {
-			h.Browsers = mode != "off"
+			h.Browsers = mode == "on" || mode == "service"
 			h.Memo = nil
-			if mode == "service" {
+			if strings.HasSuffix(mode, "service") {
 				h.Memo = memo
+				if mode == "off-service" {
+					h.Memo = offMemo
+				}
 				if _, err := Scan(context.Background(), h, cat); err != nil {
 					b.Fatal(err)
 				}
