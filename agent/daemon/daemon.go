@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -316,6 +317,10 @@ func (d *Daemon) schedule(ctx context.Context, apiDone <-chan error) error {
 			// full collection and a page fault for each code page the
 			// next request ran through.
 			if time.Since(time.Unix(0, d.lastActive.Load())) >= trimQuiet && d.served.Swap(false) {
+				// Two collections: sync.Pool keeps what it holds (the
+				// local API's compressors, about 820 KB) through one and
+				// drops it at the next.
+				runtime.GC()
 				debug.FreeOSMemory()
 				dropTextPages()
 			}
