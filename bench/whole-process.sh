@@ -13,7 +13,8 @@
 #   4. the idle service's RSS 60 s after start (agent run, temp dirs)
 #   5. 1,000 concurrent GET /v1/status while the service scans: p50, p99
 #      (five bursts; each request on its own connection, as agent status
-#      sends it, with Accept-Encoding: gzip)
+#      sends it, with Accept-Encoding: gzip; the generator is event-driven,
+#      one thread with epoll, so that it takes little of the cores)
 #
 # Needs: go, hyperfine, dpkg-query; root for the service rows (the agent
 # refuses a policy or socket directory it does not trust otherwise).
