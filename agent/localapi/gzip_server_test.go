@@ -7,12 +7,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/msgguard/msgguard/agent/status"
+	"github.com/msgguard/msgguard/policy"
 )
 
 // TestStatusGzipAndIdentity: the same status answer with and without
@@ -131,5 +135,42 @@ func TestWarm(t *testing.T) {
 	inflated, err := io.ReadAll(zr)
 	if err != nil || string(inflated) != got {
 		t.Errorf("gzip answer of the warmed view (%v):\n%s\nwant\n%s", err, inflated, got)
+	}
+}
+
+// BenchmarkCompressPrefix compresses the status view of a report with 50
+// users (about the size of the benchmark root's, 100-130 KB), as Warm does
+// once per scan.
+func BenchmarkCompressPrefix(b *testing.B) {
+	rep := sampleReport()
+	for i := range 50 {
+		u := fmt.Sprintf("user%02d", i)
+		rep.Inventory.Users = append(rep.Inventory.Users, policy.User{Name: u})
+		for _, id := range []string{"whatsapp", "telegram", "signal", "threema"} {
+			rep.Inventory.Messengers = append(rep.Inventory.Messengers, policy.Messenger{ID: id, User: u, Source: "browser", Location: `Chrome, profile "Default"`})
+			rep.Findings = append(rep.Findings, status.Finding{Finding: policy.Finding{Rule: "messenger." + id, Status: policy.StatusFail, Subject: id, User: u, Message: "WhatsApp Web is signed in for " + u + " in Chrome, profile \"Default\"", EvaluatedAt: rep.ScannedAt}})
+		}
+	}
+	body, err := encodeView(rep, PathStatus, Peer{Admin: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	var out int
+	for b.Loop() {
+		out = len(compressPrefix(body).bytes)
+	}
+	b.ReportMetric(float64(out), "gzip-bytes")
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"": false, "gzip": true, "GZIP": true, "deflate, gzip;q=1.0, *;q=0.5": true, "br, gzip ; q=0.2": true,
+		"gzip;q=0": false, "gzip; q=0.000": false, "identity": false, "x-gzip": false,
+	} {
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v; want %v", h, got, want)
+		}
 	}
 }
