@@ -30,7 +30,7 @@ var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 // compressed once per scan, and the scans' CPU is what answers to status
 // requests compete with. On the 128 KB status view of the benchmark root,
 // level 2 gives 8.3 KB and the default level (6) 7.2 KB, at about a quarter
-// of the time (BenchmarkCompressPrefix; BENCHMARKS.md, "The service"); the
+// of the time (BenchmarkCompressPrefix; BENCHMARKS.md, "fourth round"); the
 // larger answer costs a request next to nothing more to write.
 const gzipLevel = 2
 

@@ -56,3 +56,14 @@ func checkPrefixMember(t *testing.T, prefix []byte) {
 		t.Log("gzip not installed: checked with Go's reader only")
 	}
 }
+
+func TestAcceptsGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"": false, "gzip": true, "GZIP": true, "deflate, gzip;q=1.0, *;q=0.5": true, "br, gzip ; q=0.2": true,
+		"gzip;q=0": false, "gzip; q=0.000": false, "identity": false, "x-gzip": false,
+	} {
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v; want %v", h, got, want)
+		}
+	}
+}
