@@ -395,8 +395,13 @@ type child struct {
 }
 
 // identOf returns what an lstat says of dir, from the cache when an lstat
-// already said it; ok is false when dir cannot be looked at.
+// already said it; ok is false when dir cannot be looked at, or when there
+// is no memo: the identity only keys the memo, and a one-shot scan would
+// pay an lstat per listed folder and per profiles.ini for nothing.
 func (w *walk) identOf(dir string) (platform.Ident, bool) {
+	if w.in.Memo == nil {
+		return platform.Ident{}, false
+	}
 	if id, ok := w.kinds[dir]; ok && id.Identified() {
 		return id, true
 	}
