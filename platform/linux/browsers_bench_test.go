@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -87,15 +86,14 @@ func BenchmarkScanBrowsers(b *testing.B) {
 	// "off-service" is what browser inspection adds to a scheduled scan.
 	memo := &platform.DirMemo{Now: func() time.Time { return time.Now().Add(time.Minute) }}
 	offMemo := &platform.DirMemo{Now: memo.Now}
-	for _, mode := range []string{"off", "on", "off-service", "service"} {
-		b.Run(mode, func(b *testing.B) {
-			h.Browsers = mode == "on" || mode == "service"
-			h.Memo = nil
-			if strings.HasSuffix(mode, "service") {
-				h.Memo = memo
-				if mode == "off-service" {
-					h.Memo = offMemo
-				}
+	for _, mode := range []struct {
+		name     string
+		browsers bool
+		memo     *platform.DirMemo
+	}{{"off", false, nil}, {"on", true, nil}, {"off-service", false, offMemo}, {"service", true, memo}} {
+		b.Run(mode.name, func(b *testing.B) {
+			h.Browsers, h.Memo = mode.browsers, mode.memo
+			if h.Memo != nil {
 				if _, err := Scan(context.Background(), h, cat); err != nil {
 					b.Fatal(err)
 				}
